@@ -1,0 +1,39 @@
+# Two commands: `make demo` (whole pipeline on the bundled sample data, DuckDB) and
+# `make test` (lint + every test, including the Snowflake-compatible build).
+# Both create the virtualenv and profiles.yml when missing.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo test lint setup clean
+
+demo: setup
+	$(BIN)/outreach run-all
+
+test: setup lint
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	@mkdir -p warehouse  # the dbt templater opens the DuckDB target to compile
+	$(BIN)/sqlfluff lint models tests/sql snapshots
+
+setup: $(INSTALLED) profiles.yml
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+# git-ignored: your own copy, created once from the example and never overwritten
+profiles.yml:
+	cp profiles.yml.example profiles.yml
+
+clean:
+	rm -rf warehouse target logs .pytest_cache

@@ -1,0 +1,225 @@
+"""`ApolloApiClient`: the `PeopleFinder` over Apollo's REST API (shared HTTP layer).
+
+- `POST {base}/mixed_people/api_search` (free, no emails; needs a master key, else 403);
+- `POST {base}/people/bulk_match` with `{"details": [<= 10]}` (costs credits);
+- auth header `x-api-key`; the key never appears in errors or logs (the shared layer names the
+  method and path only);
+- pacing: a token bucket (`SOURCES__APOLLO__REQUESTS_PER_SECOND`); Apollo's 429s carry no
+  Retry-After, so the shared layer's exponential backoff applies (the default policy here
+  spans a whole minute window); and when a 2xx answer says `x-minute-requests-left: 0`, the
+  next call waits for the next minute window instead of burning a 429.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from loaders.apollo.settings import (
+    BULK_MATCH_ENDPOINT,
+    DEFAULT_SENIORITIES,
+    DEFAULT_TITLES,
+    MAX_BULK_MATCH,
+    MAX_PER_PAGE,
+    MAX_SEARCH_PAGES,
+    SEARCH_ENDPOINT,
+)
+from loaders.common.http import (
+    ApiClient,
+    ApiRequestError,
+    MissingSecretError,
+    RateLimiter,
+    RetryPolicy,
+    require_secret,
+)
+from loaders.common.settings_env import comma_list, positive_float
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "apollo"
+DEFAULT_BASE_URL = "https://api.apollo.io/api/v1"
+DEFAULT_REQUESTS_PER_SECOND = 1.0
+DEFAULT_TTL_DAYS = 30.0
+API_KEY_ENV = "SOURCES__APOLLO__API_KEY"
+API_KEY_DLT = "sources.apollo.api_key"
+BASE_URL_ENV = "SOURCES__APOLLO__BASE_URL"
+TITLES_ENV = "SOURCES__APOLLO__TITLES"
+SENIORITIES_ENV = "SOURCES__APOLLO__SENIORITIES"
+REQUESTS_PER_SECOND_ENV = "SOURCES__APOLLO__REQUESTS_PER_SECOND"
+TTL_DAYS_ENV = "SOURCES__APOLLO__TTL_DAYS"
+MINUTE_REQUESTS_LEFT_HEADER = "x-minute-requests-left"
+MINUTE_WINDOW_SECONDS = 60.0
+WINDOW_MARGIN_SECONDS = 1.0
+
+# No Retry-After on Apollo's 429s: backoff 3, 6, 12, 24, 48 s (+-25%, so >= 70 s in all) always
+# outlasts a fixed one-minute window before the last attempt.
+APOLLO_RETRY_POLICY = RetryPolicy(max_attempts=6, backoff_base_seconds=3.0, backoff_max_seconds=60.0)
+
+
+@dataclass(frozen=True)
+class ApolloConfig:
+    """Apollo connection settings; `api_key` is excluded from repr so it never lands in a log."""
+
+    api_key: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    titles: tuple[str, ...] = DEFAULT_TITLES
+    seniorities: tuple[str, ...] = DEFAULT_SENIORITIES
+    requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
+    ttl_days: float = DEFAULT_TTL_DAYS
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ApolloConfig:
+        """Read SOURCES__APOLLO__* (the key may also be `sources.apollo.api_key` in dlt secrets).
+
+        Raises `MissingSecretError` (naming the variable, never a value) when no key is set.
+        """
+        env = os.environ if environ is None else environ
+        if environ is None:
+            api_key = require_secret(SOURCE, API_KEY_ENV, API_KEY_DLT)
+        else:  # an explicit mapping (tests): no fallback to the process environment
+            api_key = environ.get(API_KEY_ENV) or ""
+            if not api_key:
+                raise MissingSecretError(SOURCE, f"no credential configured: set {API_KEY_ENV}")
+        return cls(
+            api_key=api_key,
+            base_url=(env.get(BASE_URL_ENV) or DEFAULT_BASE_URL).strip().rstrip("/"),
+            titles=comma_list(env.get(TITLES_ENV), DEFAULT_TITLES),
+            seniorities=comma_list(env.get(SENIORITIES_ENV), DEFAULT_SENIORITIES),
+            requests_per_second=positive_float(
+                REQUESTS_PER_SECOND_ENV, env.get(REQUESTS_PER_SECOND_ENV), DEFAULT_REQUESTS_PER_SECOND
+            ),
+            ttl_days=positive_float(TTL_DAYS_ENV, env.get(TTL_DAYS_ENV), DEFAULT_TTL_DAYS),
+        )
+
+
+class ApolloApiClient:
+    """A `PeopleFinder` that calls Apollo over HTTP.
+
+    `sleep` and `clock` (wall-clock seconds, for the minute windows) are injectable so tests
+    never wait; the same `sleep` paces the rate limiter and the retry backoff.
+    """
+
+    source_kind = "api"
+
+    def __init__(
+        self,
+        config: ApolloConfig,
+        *,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self._sleep = sleep
+        self._clock = clock
+        self._window_resumes_at: float | None = None
+        self.http = ApiClient(
+            SOURCE,
+            config.base_url,
+            headers={"x-api-key": config.api_key},
+            rate_limiter=RateLimiter(config.requests_per_second, sleep=sleep),
+            retry=retry or APOLLO_RETRY_POLICY,
+            session=session,
+            sleep=sleep,
+            rng=rng,
+        )
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> ApolloApiClient:
+        return cls(ApolloConfig.from_env(), **kwargs)
+
+    @property
+    def calls(self) -> int:
+        """HTTP requests actually sent (retries included)."""
+        return self.http.calls
+
+    def search_people(
+        self,
+        *,
+        organization_name: str,
+        titles: Sequence[str],
+        seniorities: Sequence[str],
+        page: int = 1,
+        per_page: int = MAX_PER_PAGE,
+        organization_domains: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """One page of `mixed_people/api_search` (free; no emails). The brand name goes in
+        `q_keywords`; `organization_domains`, when known, in `q_organization_domains_list`."""
+        if not 1 <= page <= MAX_SEARCH_PAGES:
+            raise ValueError(f"Apollo search pages run from 1 to {MAX_SEARCH_PAGES}, got {page}")
+        body: dict[str, Any] = {
+            "page": page,
+            "per_page": max(1, min(MAX_PER_PAGE, per_page)),
+        }
+        if organization_domains:
+            body["q_organization_domains_list"] = list(organization_domains)
+        if organization_name.strip():
+            body["q_keywords"] = organization_name
+        if titles:
+            body["person_titles"] = list(titles)
+        if seniorities:
+            body["person_seniorities"] = list(seniorities)
+        return self._post(SEARCH_ENDPOINT, body)
+
+    def bulk_match(self, details: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """Reveal up to 10 people (`people/bulk_match`; credits are charged per match found)."""
+        if len(details) > MAX_BULK_MATCH:
+            raise ValueError(f"bulk_match accepts at most {MAX_BULK_MATCH} details, got {len(details)}")
+        if not details:
+            return {"status": "success", "credits_consumed": 0, "matches": []}
+        # credits are spent server-side: never resend after a 5xx or a read timeout
+        response = self._post(BULK_MATCH_ENDPOINT, {"details": [dict(detail) for detail in details]}, idempotent=False)
+        if str(response.get("status") or "").casefold() == "failed":
+            code = response.get("error_code") or "unknown"
+            raise ApiRequestError(SOURCE, f"POST {BULK_MATCH_ENDPOINT} failed: {code}")
+        matches = response.get("matches")
+        if not isinstance(matches, list) or len(matches) != len(details):
+            raise ApiRequestError(
+                SOURCE, f"POST {BULK_MATCH_ENDPOINT} returned no `matches` list of {len(details)} entries"
+            )
+        return response
+
+    def _post(self, path: str, body: Mapping[str, Any], *, idempotent: bool = True) -> dict[str, Any]:
+        self._wait_for_minute_window()
+        response = self.http.request("POST", path, json=dict(body), idempotent=idempotent)
+        self._note_rate_headers(response)
+        try:
+            payload = response.json()
+        except ValueError as error:
+            raise ApiRequestError(
+                SOURCE, f"POST {path} returned a body that is not JSON", response.status_code
+            ) from error
+        if not isinstance(payload, dict):
+            raise ApiRequestError(SOURCE, f"POST {path} returned {type(payload).__name__}, not an object")
+        return payload
+
+    def _note_rate_headers(self, response: requests.Response) -> None:
+        left = response.headers.get(MINUTE_REQUESTS_LEFT_HEADER)
+        if left is None:
+            return
+        try:
+            remaining = int(float(left))
+        except ValueError:
+            return
+        if remaining <= 0:
+            now = self._clock()
+            self._window_resumes_at = now - now % MINUTE_WINDOW_SECONDS + MINUTE_WINDOW_SECONDS
+
+    def _wait_for_minute_window(self) -> None:
+        if self._window_resumes_at is None:
+            return
+        wait = self._window_resumes_at - self._clock()
+        self._window_resumes_at = None
+        if wait > 0:
+            wait = min(wait, MINUTE_WINDOW_SECONDS) + WINDOW_MARGIN_SECONDS
+            logger.info("%s: minute quota used up, waiting %.1fs for the next window", SOURCE, wait)
+            self._sleep(wait)

@@ -1,0 +1,105 @@
+"""Apollo constants: endpoints, limits, default decision-maker filters, RAW columns."""
+
+from __future__ import annotations
+
+from loaders.common.columns import Column, text
+
+PEOPLE_TABLE = "apollo_people"
+LOOKUPS_TABLE = "apollo_lookups"
+CALLS_TABLE = "apollo_calls"
+PIPELINE_NAME = "apollo"
+
+SEARCH_ENDPOINT = "mixed_people/api_search"
+BULK_MATCH_ENDPOINT = "people/bulk_match"
+MAX_BULK_MATCH = 10  # Apollo rejects more than 10 details per bulk_match call
+MAX_PER_PAGE = 100
+MAX_SEARCH_PAGES = 500
+DEFAULT_MAX_PEOPLE_PER_BRAND = 10
+MAX_ERROR_MESSAGE_CHARS = 500
+
+# Who is revealed by default: decision-makers and the people who run the Amazon / e-commerce
+# business, by Apollo's structured seniority (interns, coordinators, individual contributors
+# are not). Titles are an extra, optional filter (empty: no title filter).
+DEFAULT_TITLES: tuple[str, ...] = ()
+DEFAULT_SENIORITIES: tuple[str, ...] = (
+    "owner",
+    "founder",
+    "c_suite",
+    "partner",
+    "vp",
+    "head",
+    "director",
+    "manager",
+)
+
+# Legal-form words dropped from the end of an organization name before matching.
+LEGAL_SUFFIXES = frozenset(
+    {
+        "inc", "incorporated", "llc", "llp", "lp", "ltd", "limited", "co", "corp",
+        "corporation", "company", "gmbh", "mbh", "ag", "kg", "plc", "sa", "sas", "sarl",
+        "srl", "spa", "bv", "nv", "pty", "pte", "oy", "ab", "as", "aps", "kk",
+    }
+)  # fmt: skip
+
+# bulk_match person fields that have a column (everything else -> extra_fields_json)
+PERSON_FIELDS = frozenset(
+    {
+        "id", "first_name", "last_name", "name", "title", "headline", "seniority",
+        "departments", "email", "email_status", "linkedin_url", "city", "state",
+        "country", "organization_id", "organization",
+    }
+)  # fmt: skip
+ORGANIZATION_FIELDS = frozenset({"id", "name", "primary_domain", "website_url"})
+
+PEOPLE_COLUMNS: list[Column] = [
+    Column("brand_id", nullable=False),
+    Column("person_id", nullable=False),
+    *text(
+        "first_name",
+        "last_name",
+        "name",
+        "title",
+        "headline",
+        "seniority",
+        "departments_json",
+        "email",
+        "email_status",
+        "linkedin_url",
+        "city",
+        "state",
+        "country",
+        "organization_id",
+        "organization_name",
+        "organization_domain",
+        "organization_website_url",
+        "extra_fields_json",
+        "lookup_id",
+    ),
+    Column("source_kind", nullable=False),
+    Column("matched_at", "timestamp"),
+]
+
+LOOKUP_COLUMNS: list[Column] = [
+    Column("lookup_id", nullable=False),
+    Column("brand_id", nullable=False),
+    *text("brand_name", "endpoint"),
+    Column("people_found", "bigint"),
+    Column("emails_revealed", "bigint"),
+    Column("credits_consumed", "bigint"),
+    Column("status", nullable=False),
+    Column("error_message"),
+    Column("looked_up_at", "timestamp"),
+]
+
+# one row per Apollo request: what it asked for, what came back, what it cost
+CALL_COLUMNS: list[Column] = [
+    Column("call_id", nullable=False),
+    Column("lookup_id", nullable=False),
+    Column("brand_id", nullable=False),
+    Column("call_number", "bigint", nullable=False),
+    Column("endpoint", nullable=False),
+    Column("records_requested", "bigint"),
+    Column("records_returned", "bigint"),
+    Column("credits_consumed", "bigint"),
+    Column("called_at", "timestamp"),
+]

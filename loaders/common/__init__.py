@@ -1,0 +1,49 @@
+"""Shared pieces of the RAW loaders: text-only arrow rows, content keys, rejects, the pipeline."""
+
+from loaders.common.arrow import Row, dedupe_rows, ensure_utc, rows_to_arrow, stringify
+from loaders.common.columns import Column, arrow_schema, dlt_columns, table_hints, text
+from loaders.common.keys import canonical_json, canonical_md5, compact_json, md5_hex, md5_key
+from loaders.common.pipeline import (
+    RAW_DATASET,
+    LoadSummary,
+    Stopwatch,
+    make_pipeline,
+    run_pipeline,
+    utc_now,
+)
+from loaders.common.rejected import (
+    REJECTED_COLUMNS,
+    REJECTED_TABLE,
+    make_rejection,
+    rejected_records,
+    rejected_records_table,
+)
+
+__all__ = [
+    "RAW_DATASET",
+    "REJECTED_COLUMNS",
+    "REJECTED_TABLE",
+    "Column",
+    "LoadSummary",
+    "Row",
+    "Stopwatch",
+    "arrow_schema",
+    "canonical_json",
+    "canonical_md5",
+    "compact_json",
+    "dedupe_rows",
+    "dlt_columns",
+    "ensure_utc",
+    "make_pipeline",
+    "make_rejection",
+    "md5_hex",
+    "md5_key",
+    "rejected_records",
+    "rejected_records_table",
+    "rows_to_arrow",
+    "run_pipeline",
+    "stringify",
+    "table_hints",
+    "text",
+    "utc_now",
+]

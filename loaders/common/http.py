@@ -1,0 +1,287 @@
+"""One small HTTP layer for every vendor API (sources and, later, the reverse ETL).
+
+- timeouts on every call;
+- retries with exponential backoff and jitter on 429, 5xx, connection errors and timeouts;
+- `Retry-After` honoured (seconds or HTTP date) with a floor, so `Retry-After: 0` cannot spin,
+  and a ceiling, so a hostile value cannot park the run for a day;
+- a token-bucket rate limiter per client (one client per API);
+- 401/403 raise `ApiAuthError` naming the source, and are never retried;
+- secrets never appear in logs or error messages: errors name the method and the path only,
+  never the query string (Smartlead puts `api_key` there) or headers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+AUTH_STATUSES = frozenset({401, 403})
+BODY_EXCERPT_CHARS = 300
+DEFAULT_USER_AGENT = "brand-outreach-warehouse/0.1 (+python-requests)"
+
+
+_SECRET_IN_QUERY = re.compile(r"((?:api_key|apikey|access_token|token)=)[^&\s\"']+", re.IGNORECASE)
+
+
+class RedactQuerySecretsFilter(logging.Filter):
+    """urllib3 logs request URLs, query string included, at DEBUG: blank secrets out of them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "=" in message and _SECRET_IN_QUERY.search(message):
+            record.msg = _SECRET_IN_QUERY.sub(r"\1[REDACTED]", message)
+            record.args = ()
+        return True
+
+
+_REDACT_FILTER = RedactQuerySecretsFilter()
+
+
+def install_url_redaction() -> None:
+    """Idempotent: attach the redaction filter to the loggers that print request URLs."""
+    for name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
+        target = logging.getLogger(name)
+        if _REDACT_FILTER not in target.filters:
+            target.addFilter(_REDACT_FILTER)
+
+
+class ApiError(RuntimeError):
+    """A call to a vendor API failed for good."""
+
+    def __init__(self, source: str, message: str, status: int | None = None) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.status = status
+
+
+class ApiAuthError(ApiError):
+    """The key or token was refused (401/403): fix the credentials; retrying cannot help."""
+
+
+class ApiRequestError(ApiError):
+    """A non-retryable error status, exhausted retries, or a body that is not valid JSON."""
+
+
+class MissingSecretError(ApiError):
+    """No credential is configured for an API."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_base_seconds: float = 1.0
+    backoff_max_seconds: float = 60.0
+    jitter_ratio: float = 0.25
+    retry_after_floor_seconds: float = 1.0
+    retry_after_max_seconds: float = 300.0
+    timeout_seconds: float = 60.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Delay before retry number `attempt` (1-based) when the server gave no Retry-After."""
+        delay = min(self.backoff_max_seconds, self.backoff_base_seconds * 2 ** (attempt - 1))
+        return delay * (1 + rng.uniform(-self.jitter_ratio, self.jitter_ratio))
+
+    def retry_after(self, header: str | None, now: float | None = None) -> float | None:
+        """Seconds to wait from a Retry-After header, clamped to [floor, max]; None if absent/unreadable."""
+        if header is None or not header.strip():
+            return None
+        value = header.strip()
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                moment = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            seconds = moment.timestamp() - (now if now is not None else time.time())
+        return min(self.retry_after_max_seconds, max(self.retry_after_floor_seconds, seconds))
+
+
+class RateLimiter:
+    """Token bucket: at most `requests_per_second` on average, bursts up to `burst`. Thread-safe."""
+
+    def __init__(
+        self,
+        requests_per_second: float,
+        burst: int = 1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if requests_per_second <= 0:
+            raise ValueError(f"requests_per_second must be positive, got {requests_per_second}")
+        self.rate = requests_per_second
+        self.capacity = max(1, burst)
+        self._tokens = float(self.capacity)
+        self._clock = clock
+        self._sleep = sleep
+        self._updated = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return
+            wait = (1 - self._tokens) / self.rate
+            self._sleep(wait)
+            self._tokens = 0.0
+            self._updated = self._clock()
+
+
+def resolve_secret(env_name: str, dlt_key: str | None = None) -> str | None:
+    """A credential from the environment (e.g. SOURCES__SMARTSCOUT__API_KEY) or dlt secrets."""
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    if dlt_key:
+        try:
+            import dlt
+
+            secret: Any = dlt.secrets.get(dlt_key)
+        except Exception:  # no secrets.toml, or not readable: treated as not configured
+            return None
+        return str(secret) if secret else None
+    return None
+
+
+def require_secret(source: str, env_name: str, dlt_key: str | None = None) -> str:
+    secret = resolve_secret(env_name, dlt_key)
+    if not secret:
+        where = f"environment variable {env_name}" + (f" or `{dlt_key}` in .dlt/secrets.toml" if dlt_key else "")
+        raise MissingSecretError(source, f"no credential configured: set {where}")
+    return secret
+
+
+class ApiClient:
+    """Requests to one API, with auth, pacing and retries. Returns only 2xx responses."""
+
+    def __init__(
+        self,
+        source: str,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query_auth: Mapping[str, str] | None = None,
+        rate_limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        install_url_redaction()
+        self.source = source
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.rate_limiter = rate_limiter
+        self.session = session or requests.Session()
+        self.session.headers.update({"User-Agent": DEFAULT_USER_AGENT, "Accept": "application/json"})
+        self.session.headers.update(dict(headers or {}))
+        self._query_auth = dict(query_auth or {})
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.calls = 0  # HTTP requests actually sent, retries included
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool = True,
+    ) -> requests.Response:
+        """Send with retries. A call that must not run twice (e.g. one that spends credits) passes
+        `idempotent=False`: it is then retried only when the server surely did not act on it
+        (429, or the connection could not be made), never after a 5xx or a read timeout."""
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        query = {**dict(params or {}), **self._query_auth}
+        where = f"{method} {path}"  # safe to show: no query string, no headers
+        for attempt in range(1, self.retry.max_attempts + 1):
+            if self.rate_limiter is not None:
+                self.rate_limiter.acquire()
+            self.calls += 1
+            failure: str | None = None
+            try:
+                response = self.session.request(
+                    method, url, params=query or None, json=json, timeout=self.retry.timeout_seconds
+                )
+            except requests.ConnectTimeout:
+                failure = "connection timed out"
+            except requests.Timeout:
+                if not idempotent:
+                    raise ApiRequestError(
+                        self.source, f"{where} timed out; not retried (may have been applied)"
+                    ) from None
+                failure = "timed out"
+            except requests.ConnectionError:
+                failure = "connection failed"
+            if failure is not None:
+                # raised outside the `except` so no traceback carries the full URL
+                self._wait_or_give_up(attempt, where, failure, None, None)
+                continue
+            status = response.status_code
+            if status in AUTH_STATUSES:
+                raise ApiAuthError(
+                    self.source,
+                    f"{where} was refused with {status}: check the API key/token for {self.source}",
+                    status,
+                )
+            if status in RETRYABLE_STATUSES and (idempotent or status == 429):
+                self._wait_or_give_up(attempt, where, f"HTTP {status}", response.headers.get("Retry-After"), status)
+                continue
+            if status >= 400:
+                raise ApiRequestError(self.source, f"{where} failed with {status}: {_excerpt(response.text)}", status)
+            return response
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool = True,
+    ) -> Any:
+        response = self.request(method, path, params=params, json=json, idempotent=idempotent)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiRequestError(
+                self.source,
+                f"{method} {path} returned a body that is not JSON: {_excerpt(response.text)}",
+                response.status_code,
+            ) from None
+
+    def _wait_or_give_up(
+        self, attempt: int, where: str, reason: str, retry_after: str | None, status: int | None
+    ) -> None:
+        if attempt >= self.retry.max_attempts:
+            raise ApiRequestError(self.source, f"{where} {reason}; gave up after {attempt} attempts", status)
+        delay = self.retry.retry_after(retry_after)
+        if delay is None:
+            delay = self.retry.backoff(attempt, self._rng)
+        logger.warning("%s: %s %s, retry %d in %.1fs", self.source, where, reason, attempt, delay)
+        self._sleep(delay)
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat[:BODY_EXCERPT_CHARS] + ("…" if len(flat) > BODY_EXCERPT_CHARS else "")

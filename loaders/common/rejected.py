@@ -1,0 +1,60 @@
+"""`raw.rejected_records`: what a loader could not parse, with the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Literal
+
+import dlt
+import pyarrow as pa
+
+from loaders.common.arrow import Row, dedupe_rows, ensure_utc, rows_to_arrow
+from loaders.common.columns import Column, table_hints, text
+from loaders.common.keys import md5_key
+
+REJECTED_TABLE = "rejected_records"
+MAX_RAW_TEXT_CHARS = 100_000
+
+RejectSource = Literal["smartscout", "apollo", "smartlead"]
+
+REJECTED_COLUMNS: list[Column] = [
+    Column("rejection_key", nullable=False),
+    *text("source", "source_file"),
+    Column("source_row_number", "bigint"),
+    *text("reason", "raw_text"),
+    Column("rejected_at", "timestamp"),
+]
+
+
+def make_rejection(
+    source: RejectSource,
+    source_file: str | None,
+    source_row_number: int | None,
+    reason: str,
+    raw_text: str | None,
+    rejected_at: datetime,
+) -> Row:
+    """One rejected_records row; the key is md5(source, file, row number, raw text)."""
+    if raw_text is not None and len(raw_text) > MAX_RAW_TEXT_CHARS:
+        raw_text = raw_text[:MAX_RAW_TEXT_CHARS]
+    return {
+        "rejection_key": md5_key(source, source_file, source_row_number, raw_text),
+        "source": source,
+        "source_file": source_file,
+        "source_row_number": source_row_number,
+        "reason": reason,
+        "raw_text": raw_text,
+        "rejected_at": ensure_utc(rejected_at),
+    }
+
+
+def rejected_records_table(rows: Sequence[Row]) -> pa.Table:
+    return rows_to_arrow(dedupe_rows(rows, ["rejection_key"]), REJECTED_COLUMNS)
+
+
+@dlt.resource(**table_hints(REJECTED_TABLE, REJECTED_COLUMNS, primary_key="rejection_key"))
+def rejected_records(rows: Sequence[Row]) -> Iterator[pa.Table]:
+    """`raw.rejected_records`. Always yields (possibly an empty table) so the table exists
+    after the first load even when nothing was rejected."""
+    yield rejected_records_table(rows)

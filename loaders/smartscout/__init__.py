@@ -1,0 +1,422 @@
+"""SmartScout brands -> raw.smartscout_brands (+ raw.rejected_records, raw.smartscout_load_progress).
+
+Two inputs land in the same table: `brands/search` pages followed along their cursor
+(`load_brand_pages`, with any `PageFetcher`; the live API is `client.SmartScoutApiFetcher`)
+and UI CSV exports (`load_brands_export`).
+
+API loads are written as they arrive: every `commit_every_pages` pages (and when the run ends,
+also by an error) the pages so far are committed together with the query's progress row
+(the cursor of the next page), so an interrupted query resumes where it stopped instead of
+paying for its pages again. See `load_brand_pages`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+import pyarrow as pa
+from dlt.extract.resource import DltResource
+
+from loaders.common import (
+    RAW_DATASET,
+    LoadSummary,
+    Row,
+    Stopwatch,
+    canonical_json,
+    ensure_utc,
+    md5_key,
+    rejected_records,
+    rows_to_arrow,
+    run_pipeline,
+    table_hints,
+    utc_now,
+)
+from loaders.smartscout.helpers import (
+    MALFORMED_STOPS,
+    DirectoryPageFetcher,
+    FetchedPage,
+    MalformedPage,
+    PageCursor,
+    PageFetcher,
+    clean_csv_value,
+    normalize_header,
+    parse_brand_page,
+    parse_brands_export_csv,
+)
+from loaders.smartscout.settings import (
+    BRAND_COLUMNS,
+    BRANDS_TABLE,
+    DEFAULT_COMMIT_EVERY_PAGES,
+    DEFAULT_PROGRESS_EVERY_PAGES,
+    DEFAULT_RESUME_WINDOW_HOURS,
+    MAX_PAGES,
+    PIPELINE_NAME,
+    PROGRESS_COLUMNS,
+    PROGRESS_FINISHED,
+    PROGRESS_INTERRUPTED,
+    PROGRESS_RUNNING,
+    PROGRESS_TABLE,
+)
+
+logger = logging.getLogger(__name__)
+
+# A resumed query whose first page answers one of these: the saved cursor has expired.
+STALE_CURSOR_STATUSES = frozenset({400, 404, 410})
+
+__all__ = [
+    "DirectoryPageFetcher",
+    "FetchedPage",
+    "LoadProgress",
+    "MalformedPage",
+    "PageCursor",
+    "PageFetcher",
+    "clean_csv_value",
+    "load_brand_pages",
+    "load_brands_export",
+    "log_progress",
+    "normalize_header",
+    "parse_brand_page",
+    "parse_brands_export_csv",
+    "print_progress",
+    "query_hash",
+    "smartscout_brands",
+    "smartscout_load_progress",
+    "smartscout_source",
+]
+
+
+@dlt.resource(**table_hints(BRANDS_TABLE, BRAND_COLUMNS, primary_key="record_hash"))
+def smartscout_brands(batches: Sequence[pa.Table]) -> Iterator[pa.Table]:
+    """Brand observations, one arrow table per page or file (empty table when none)."""
+    if not batches:
+        yield rows_to_arrow([], BRAND_COLUMNS)
+    yield from batches
+
+
+@dlt.resource(**table_hints(PROGRESS_TABLE, PROGRESS_COLUMNS, primary_key="query_hash"))
+def smartscout_load_progress(rows: Sequence[Row]) -> Iterator[pa.Table]:
+    """Where the last load of each query got to (one row per query hash)."""
+    yield rows_to_arrow(list(rows), PROGRESS_COLUMNS)
+
+
+@dlt.source(name="smartscout", max_table_nesting=0)
+def smartscout_source(
+    brand_batches: Sequence[pa.Table], rejected: Sequence[Row], progress: Sequence[Row] | None = None
+) -> tuple[DltResource, ...]:
+    resources = (smartscout_brands(brand_batches), rejected_records(rejected))
+    if progress is not None:  # only API queries keep progress; recorded pages and CSVs do not
+        return (*resources, smartscout_load_progress(progress))
+    return resources
+
+
+class _BrandBatches:
+    """Collects parsed rows as arrow tables, dropping observations already seen in this run."""
+
+    def __init__(self) -> None:
+        self.tables: list[pa.Table] = []
+        self.rejected: list[Row] = []
+        self.rows = 0
+        self._seen: set[str] = set()
+
+    def add(self, rows: list[Row], rejected: list[Row]) -> None:
+        fresh: list[Row] = []
+        for row in rows:  # also drops an exact duplicate within the same page
+            if row["record_hash"] not in self._seen:
+                self._seen.add(row["record_hash"])
+                fresh.append(row)
+        if fresh:
+            self.tables.append(rows_to_arrow(fresh, BRAND_COLUMNS))
+        self.rows += len(fresh)
+        self.rejected.extend(rejected)
+
+    def drain(self) -> tuple[list[pa.Table], list[Row]]:
+        """The batches collected since the last drain (the seen-set is kept for the whole run)."""
+        tables, rejected = self.tables, self.rejected
+        self.tables, self.rejected = [], []
+        return tables, rejected
+
+
+def _marketplace(value: str) -> str:
+    marketplace = value.strip().upper()
+    if not marketplace:
+        raise ValueError("marketplace is required (US, UK, DE, ...)")
+    return marketplace
+
+
+def query_hash(query: Mapping[str, Any]) -> str:
+    """The identity of a query (marketplace, filters, sort, page size) for resuming it."""
+    return md5_key("smartscout-query", canonical_json(query))
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """Where a running load is: handed to the progress callback every N pages and at the end."""
+
+    source: str
+    pages: int  # fetched in this run
+    rows: int  # distinct brand rows parsed in this run
+    rejected: int
+    seconds: float
+    done: bool = False
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def __str__(self) -> str:
+        state = "done" if self.done else "loading"
+        return (
+            f"{self.source}: {state}, {self.pages} pages, {self.rows} rows, "
+            f"{self.rejected} rejected, {self.rows_per_second:.0f} rows/s"
+        )
+
+
+def log_progress(progress: LoadProgress) -> None:
+    """Default progress callback: an INFO log line."""
+    logger.info("%s", progress)
+
+
+def print_progress(progress: LoadProgress) -> None:
+    """Progress callback for a terminal: one line on stderr."""
+    print(progress, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class _SavedProgress:
+    next_page_id: str | None
+    pages_done: int
+    rows_loaded: int
+    status: str
+    started_at: datetime | None
+    updated_at: datetime | None
+
+
+def _read_progress(duckdb_path: Path, key: str) -> _SavedProgress | None:
+    if not Path(duckdb_path).is_file():
+        return None
+    try:
+        with duckdb.connect(str(duckdb_path)) as connection:
+            found = connection.execute(
+                f"select next_page_id, pages_done, rows_loaded, status, started_at, updated_at "
+                f"from {RAW_DATASET}.{PROGRESS_TABLE} where query_hash = ?",
+                [key],
+            ).fetchone()
+    except duckdb.CatalogException:  # no API load has run yet
+        return None
+    if found is None:
+        return None
+    next_page_id, pages_done, rows_loaded, status, started_at, updated_at = found
+    return _SavedProgress(
+        next_page_id,
+        int(pages_done or 0),
+        int(rows_loaded or 0),
+        str(status),
+        ensure_utc(started_at) if started_at else None,
+        ensure_utc(updated_at) if updated_at else None,
+    )
+
+
+def _resumable(saved: _SavedProgress | None, window: timedelta | None, now: datetime) -> bool:
+    return (
+        saved is not None
+        and window is not None
+        and window > timedelta(0)
+        and saved.status != PROGRESS_FINISHED
+        and saved.next_page_id is not None
+        and saved.updated_at is not None
+        and now - saved.updated_at <= window
+    )
+
+
+def load_brand_pages(
+    fetcher: PageFetcher,
+    marketplace: str,
+    duckdb_path: Path,
+    pipelines_dir: Path,
+    *,
+    fetched_at: datetime | None = None,
+    max_pages: int = MAX_PAGES,
+    query: Mapping[str, Any] | None = None,
+    commit_every_pages: int = DEFAULT_COMMIT_EVERY_PAGES,
+    resume_window: timedelta | None = timedelta(hours=DEFAULT_RESUME_WINDOW_HOURS),
+    progress: Callable[[LoadProgress], None] | None = log_progress,
+    progress_every_pages: int = DEFAULT_PROGRESS_EVERY_PAGES,
+    clock: Callable[[], datetime] = utc_now,
+) -> LoadSummary:
+    """Follow the `brands/search` cursor and load every brand observation.
+
+    `fetched_at` fixes the fetch time (tests); by default each page gets its own fetch time.
+    Pages are labelled `page-<n>` in `source_file` (numbers continue when a query resumes).
+
+    Pages are committed every `commit_every_pages` pages and at the end of the run, also when
+    fetching a page raises (the error is re-raised after the commit): a failure at page 400
+    keeps pages 1-399. Re-loading a page adds no rows (merge on `record_hash`).
+
+    `query` (default: `fetcher.query` when the fetcher has one, as `SmartScoutApiFetcher`
+    does) identifies the query. With a query, each commit also records in
+    `raw.smartscout_load_progress` the cursor of the next page; a run of the same query whose
+    last load did not finish, updated within `resume_window`, starts from that cursor. A
+    finished query (or `resume_window=None`) starts from the first page.
+
+    A malformed page (not JSON, not an object, `data` not a list) is rejected into
+    `raw.rejected_records` and stops the query: the next cursor is unknown. The pages before it
+    are kept and the query stays resumable from the malformed page (retried on the next run).
+
+    If the first page of a resumed query is refused with 400/404/410 (the vendor forgot the
+    cursor), the query starts over from the first page.
+
+    `progress` is called every `progress_every_pages` pages and once at the end.
+    """
+    watch = Stopwatch()
+    marketplace = _marketplace(marketplace)
+    if commit_every_pages < 1:
+        raise ValueError(f"commit_every_pages must be at least 1, got {commit_every_pages}")
+    if query is None:
+        query = getattr(fetcher, "query", None)
+    source = f"smartscout api {marketplace}"
+    key = query_hash(query) if query is not None else None
+    saved = _read_progress(duckdb_path, key) if key is not None else None
+    started_at = clock()
+    resumed = _resumable(saved, resume_window, started_at)
+    if resumed:
+        assert saved is not None
+        cursor = PageCursor(
+            fetcher, max_pages=max_pages, start_page_id=saved.next_page_id, start_number=saved.pages_done
+        )
+        started_at = saved.started_at or started_at
+        logger.info("%s: resuming from page %d (saved cursor)", source, saved.pages_done + 1)
+    else:
+        cursor = PageCursor(fetcher, max_pages=max_pages)
+    previous_rows = saved.rows_loaded if resumed and saved is not None else 0
+    batches = _BrandBatches()
+    rejected_total = 0
+    commits = 0
+    resume_from: str | None = cursor.start_page_id  # the cursor of the next page not yet loaded
+    pages_done = cursor.start_number
+    pending = 0
+
+    def report(done: bool) -> None:
+        if progress is not None:
+            progress(LoadProgress(source, cursor.pages_fetched, batches.rows, rejected_total, watch.seconds, done))
+
+    def commit(status: str) -> None:
+        nonlocal commits, pending, rejected_total
+        tables, rejected = batches.drain()
+        rejected_total += len(rejected)
+        progress_rows: list[Row] | None = None
+        if key is not None and query is not None:
+            progress_rows = [
+                {
+                    "query_hash": key,
+                    "marketplace": marketplace,
+                    "query_json": canonical_json(query),
+                    "next_page_id": resume_from,
+                    "status": status,
+                    "stop_reason": cursor.stop_reason or ("fetch_error" if status == PROGRESS_INTERRUPTED else None),
+                    "pages_done": pages_done,
+                    "rows_loaded": previous_rows + batches.rows,
+                    "started_at": started_at,
+                    "updated_at": clock(),
+                }
+            ]
+        elif not tables and not rejected and commits:
+            return  # nothing new and no progress to record
+        run_pipeline(PIPELINE_NAME, duckdb_path, pipelines_dir, smartscout_source(tables, rejected, progress_rows))
+        commits += 1
+        pending = 0
+
+    iterator = iter(cursor)
+    while True:
+        try:
+            page = next(iterator)
+        except StopIteration:
+            break
+        except BaseException as error:  # also Ctrl-C: the pages fetched so far are still committed
+            if resumed and cursor.pages_fetched == 0 and getattr(error, "status", None) in STALE_CURSOR_STATUSES:
+                # The vendor no longer knows the saved cursor: start the query over rather than stay stuck.
+                logger.warning("%s: saved cursor refused (%s), starting from the first page", source, error)
+                resumed, previous_rows, started_at = False, 0, clock()
+                cursor = PageCursor(fetcher, max_pages=max_pages)
+                resume_from, pages_done = None, 0
+                iterator = iter(cursor)
+                continue
+            # The page could not be fetched: keep what was fetched so far, resumable, then fail.
+            # (Nothing fetched in this run, e.g. a refused key: leave the warehouse untouched.)
+            try:
+                if cursor.pages_fetched:
+                    commit(PROGRESS_INTERRUPTED)
+            except Exception:  # the original error matters more; this one is logged
+                logger.exception("%s: could not commit the pages fetched before the error", source)
+            raise
+        at = ensure_utc(fetched_at) if fetched_at else utc_now()
+        batches.add(*parse_brand_page(page.envelope, marketplace, f"page-{page.number}", at))
+        pending += 1
+        if cursor.stop_reason in MALFORMED_STOPS:
+            resume_from = page.page_id  # retry the malformed page next time
+            pages_done = page.number - 1
+        else:
+            resume_from = cursor.next_page_id
+            pages_done = page.number
+        if cursor.stop_reason is not None:
+            break
+        if pending >= commit_every_pages:
+            commit(PROGRESS_RUNNING)
+        if progress_every_pages > 0 and cursor.pages_fetched % progress_every_pages == 0:
+            report(False)
+
+    stop = cursor.stop_reason or ""
+    interrupted = stop in MALFORMED_STOPS or (stop == "max_pages" and resume_from is not None)
+    commit(PROGRESS_INTERRUPTED if interrupted else PROGRESS_FINISHED)
+    report(True)
+    details: dict[str, object] = {"stop_reason": stop}
+    if resumed:
+        details["resumed_at_page"] = cursor.start_number + 1
+    if key is not None:
+        details["commits"] = commits
+    return LoadSummary(
+        source=source,
+        rows_loaded=batches.rows,
+        rows_rejected=rejected_total,
+        files_or_pages=cursor.pages_fetched,
+        seconds=watch.seconds,
+        details=details,
+    )
+
+
+def load_brands_export(
+    csv_path: Path | Sequence[Path],
+    marketplace: str,
+    duckdb_path: Path,
+    pipelines_dir: Path,
+    *,
+    fetched_at: datetime | None = None,
+) -> LoadSummary:
+    """Load one SmartScout UI brands export (or several) into raw.smartscout_brands."""
+    watch = Stopwatch()
+    marketplace = _marketplace(marketplace)
+    paths = [Path(csv_path)] if isinstance(csv_path, (str, Path)) else [Path(p) for p in csv_path]
+    batches = _BrandBatches()
+    for path in paths:
+        at = ensure_utc(fetched_at) if fetched_at else utc_now()
+        batches.add(*parse_brands_export_csv(path, marketplace, at))
+    run_pipeline(
+        PIPELINE_NAME,
+        duckdb_path,
+        pipelines_dir,
+        smartscout_source(batches.tables, batches.rejected),
+    )
+    return LoadSummary(
+        source=f"smartscout csv {marketplace}",
+        rows_loaded=batches.rows,
+        rows_rejected=len(batches.rejected),
+        files_or_pages=len(paths),
+        seconds=watch.seconds,
+    )

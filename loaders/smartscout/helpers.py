@@ -1,0 +1,357 @@
+"""SmartScout parsing and cursor paging (no dlt here: plain functions that are easy to test)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from loaders.common import Row, canonical_json, canonical_md5, compact_json, make_rejection
+from loaders.common.arrow import stringify
+from loaders.smartscout.settings import (
+    API_FIELDS,
+    BANNER_SCAN_ROWS,
+    CSV_BOOLEAN_COLUMNS,
+    CSV_FALSE_VALUES,
+    CSV_HEADERS,
+    CSV_NULL_VALUES,
+    CSV_TEXT_COLUMNS,
+    CSV_TRUE_VALUES,
+    MAX_PAGES,
+    SOURCE_KIND_API,
+    SOURCE_KIND_CSV,
+)
+
+# --------------------------------------------------------------------------- API pages
+
+
+def parse_brand_page(
+    envelope: Any, marketplace: str, source_file: str, fetched_at: datetime
+) -> tuple[list[Row], list[Row]]:
+    """Map one `brands/search` envelope to (smartscout_brands rows, rejected_records rows).
+
+    Known camelCase fields go to their column as text, unknown ones to `extra_fields_json`,
+    anything that is not a JSON object is rejected with its 1-based position in the page.
+    """
+    if isinstance(envelope, MalformedPage):
+        return [], [make_rejection("smartscout", source_file, None, envelope.reason, envelope.raw_text, fetched_at)]
+    if not isinstance(envelope, Mapping):
+        reason = f"page is not a JSON object ({type(envelope).__name__})"
+        return [], [_reject(source_file, None, reason, envelope, fetched_at)]
+    data = envelope.get("data")
+    if data is None:
+        return [], []
+    if not isinstance(data, list):
+        reason = f"page `data` is not a list ({type(data).__name__})"
+        return [], [_reject(source_file, None, reason, data, fetched_at)]
+
+    rows: list[Row] = []
+    rejected: list[Row] = []
+    for position, item in enumerate(data, start=1):
+        if not isinstance(item, Mapping):
+            reason = f"brand item is not a JSON object ({type(item).__name__})"
+            rejected.append(_reject(source_file, position, reason, item, fetched_at))
+            continue
+        row: Row = {column: stringify(item.get(name)) for name, column in API_FIELDS.items()}
+        extras = {key: value for key, value in item.items() if key not in API_FIELDS}
+        row.update(
+            record_hash=canonical_md5(marketplace, payload=item),
+            marketplace=marketplace,
+            extra_fields_json=compact_json(extras) if extras else None,
+            source_kind=SOURCE_KIND_API,
+            source_file=source_file,
+            source_row_number=position,
+            fetched_at=fetched_at,
+        )
+        rows.append(row)
+    return rows, rejected
+
+
+def _reject(source_file: str, position: int | None, reason: str, value: Any, at: datetime) -> Row:
+    return make_rejection("smartscout", source_file, position, reason, canonical_json(value), at)
+
+
+@dataclass(frozen=True)
+class MalformedPage:
+    """A page whose body could not be read as JSON: a fetcher returns it instead of raising,
+    so the pages before it are kept and the page itself lands in raw.rejected_records."""
+
+    reason: str
+    raw_text: str | None
+
+
+class PageFetcher(Protocol):
+    """Returns the `brands/search` envelope for a cursor (None = first page).
+
+    Implemented by `DirectoryPageFetcher` (recorded pages) and by the HTTP client, so the
+    same paging loop (`PageCursor`) serves both.
+    """
+
+    def fetch_page(self, page_id: str | None) -> Any: ...
+
+
+class DirectoryPageFetcher:
+    """Replays recorded pages: `first.json`, then `<nextPageId>.json`."""
+
+    FIRST_PAGE = "first"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        if not self.directory.is_dir():
+            raise FileNotFoundError(f"no page directory {self.directory}")
+
+    def fetch_page(self, page_id: str | None) -> Any:
+        stem = self.FIRST_PAGE if page_id is None else str(page_id)
+        if not stem or "/" in stem or "\\" in stem or stem.startswith("."):
+            raise ValueError(f"unusable page id {page_id!r}")
+        path = self.directory / f"{stem}.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"page {page_id!r} not recorded: {path} is missing")
+        with path.open(encoding="utf-8") as handle:
+            return json.load(handle)
+
+
+StopReason = Literal[
+    "no_more_records",
+    "empty_page",
+    "no_next_page_id",
+    "repeated_page_id",
+    "not_an_object",
+    "malformed_page",
+    "max_pages",
+]
+# Stops after which the cursor is unknown although the query is not finished.
+MALFORMED_STOPS: frozenset[str] = frozenset({"not_an_object", "malformed_page"})
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    number: int  # 1-based
+    page_id: str | None
+    envelope: Any
+
+
+@dataclass
+class PageCursor:
+    """Follows `paging.nextPageId` until `hasMoreRecords` is false, a page has no data,
+    or there is no next id. Every fetched page is yielded (also the last, empty one).
+
+    `start_page_id`/`start_number` resume a query part-way (page numbers continue from
+    `start_number`). While a page is being consumed, `stop_reason` is already set if it is the
+    last one, and `next_page_id` is the cursor the next page would be fetched with (None when
+    the query is over; kept after a `max_pages` stop, so that the query can be resumed).
+    """
+
+    fetcher: PageFetcher
+    max_pages: int = MAX_PAGES
+    pages_fetched: int = 0
+    stop_reason: StopReason | None = None
+    page_ids: list[str | None] = field(default_factory=list)
+    start_page_id: str | None = None
+    start_number: int = 0
+    next_page_id: str | None = None
+
+    def __iter__(self) -> Iterator[FetchedPage]:
+        page_id: str | None = self.start_page_id
+        seen: set[str] = set() if page_id is None else {page_id}
+        while True:
+            envelope = self.fetcher.fetch_page(page_id)
+            self.pages_fetched += 1
+            self.page_ids.append(page_id)
+            reason, next_id = _next_page(envelope)
+            if reason is None and next_id in seen:
+                reason, next_id = "repeated_page_id", None
+            if reason is None and self.pages_fetched >= self.max_pages:
+                reason = "max_pages"
+            self.stop_reason = reason
+            self.next_page_id = next_id
+            yield FetchedPage(self.start_number + self.pages_fetched, page_id, envelope)
+            if reason is not None:
+                return
+            assert next_id is not None
+            seen.add(next_id)
+            page_id = next_id
+
+
+def _next_page(envelope: Any) -> tuple[StopReason | None, str | None]:
+    if isinstance(envelope, MalformedPage):
+        return "malformed_page", None
+    if not isinstance(envelope, Mapping):
+        return "not_an_object", None
+    data = envelope.get("data")
+    if data is not None and not isinstance(data, list):
+        return "malformed_page", None
+    paging = envelope.get("paging")
+    paging = paging if isinstance(paging, Mapping) else {}
+    if "hasMoreRecords" in paging and not _truthy(paging["hasMoreRecords"]):
+        return "no_more_records", None
+    if not data:
+        return "empty_page", None
+    next_id = paging.get("nextPageId")
+    if next_id is None or str(next_id).strip() == "":
+        return "no_next_page_id", None
+    return None, str(next_id)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().casefold() in {"true", "1", "yes"}
+    return bool(value)
+
+
+# --------------------------------------------------------------------------- CSV exports
+
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def normalize_header(header: str) -> str:
+    """`Est. Monthly Revenue ($)` -> `estmonthlyrevenue`: case, accents, spaces, punctuation ignored."""
+    decomposed = unicodedata.normalize("NFKD", header)
+    ascii_only = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.sub(r"[^0-9a-z]", "", ascii_only.casefold())
+
+
+_HEADER_LOOKUP: dict[str, str] = {normalize_header(name): col for name, col in CSV_HEADERS.items()}
+
+
+def clean_csv_value(raw: str, column: str | None) -> str | None:
+    """Parse one export cell for `column` (None = unknown column kept in extra_fields_json).
+
+    `N/A`/`-`/empty -> None; booleans `Yes`/`No` -> `true`/`false`; for numeric columns
+    `$`, `,` and `%` are stripped when what remains is a number, otherwise the cell is kept
+    as written (CLEAN quarantines it).
+    """
+    value = raw.strip()
+    folded = value.casefold()
+    if folded in CSV_NULL_VALUES:
+        return None
+    if column in CSV_TEXT_COLUMNS:
+        return value
+    if column is None or column in CSV_BOOLEAN_COLUMNS:
+        if folded in CSV_TRUE_VALUES:
+            return "true"
+        if folded in CSV_FALSE_VALUES:
+            return "false"
+        if column is not None:
+            return value
+    candidate = value.replace("$", "").replace(",", "").replace("%", "").replace(" ", "")
+    if candidate.startswith("(") and candidate.endswith(")"):  # accounting negative
+        candidate = "-" + candidate[1:-1]
+    if _NUMBER.match(candidate):
+        return candidate
+    return value
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _csv_line(cells: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(cells)
+    return buffer.getvalue()
+
+
+def _header_columns(cells: Sequence[str]) -> list[str | None] | None:
+    """The RAW column for each header cell if `cells` is the header row, else None."""
+    mapped = [_HEADER_LOOKUP.get(normalize_header(cell)) for cell in cells]
+    if "brand_name" not in mapped or sum(column is not None for column in mapped) < 2:
+        return None
+    result: list[str | None] = []
+    for column in mapped:  # a second header mapping to the same column goes to extras
+        result.append(column if column is None or column not in result else None)
+    return result
+
+
+def parse_brands_export_csv(path: Path, marketplace: str, fetched_at: datetime) -> tuple[list[Row], list[Row]]:
+    """Parse a SmartScout UI brands export into (smartscout_brands rows, rejected_records rows).
+
+    Banner rows before the header are skipped; `source_row_number` is the line in the file.
+    """
+    path = Path(path)
+    source_file = path.name
+    reader = csv.reader(io.StringIO(_decode(path.read_bytes()), newline=""))
+    rows: list[Row] = []
+    rejected: list[Row] = []
+
+    headers: list[str] | None = None
+    columns: list[str | None] = []
+    first_line = ""
+    while True:
+        start_line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            rejected.append(
+                make_rejection("smartscout", source_file, start_line, f"unreadable CSV: {error}", None, fetched_at)
+            )
+            continue
+        if not any(cell.strip() for cell in cells):
+            continue  # blank line
+        if headers is None:
+            first_line = first_line or _csv_line(cells)
+            found = _header_columns(cells)
+            if found is not None:
+                headers, columns = [cell.strip() for cell in cells], found
+            elif start_line >= BANNER_SCAN_ROWS:
+                break
+            continue
+        if len(cells) != len(headers):
+            reason = f"expected {len(headers)} cells, got {len(cells)}"
+            rejected.append(make_rejection("smartscout", source_file, start_line, reason, _csv_line(cells), fetched_at))
+            continue
+        rows.append(_csv_row(headers, columns, cells, marketplace, source_file, start_line, fetched_at))
+
+    if headers is None:
+        reason = f"no header row with a brand column in the first {BANNER_SCAN_ROWS} lines"
+        rejected.append(make_rejection("smartscout", source_file, None, reason, first_line, fetched_at))
+    return rows, rejected
+
+
+def _csv_row(
+    headers: Sequence[str],
+    columns: Sequence[str | None],
+    cells: Sequence[str],
+    marketplace: str,
+    source_file: str,
+    line_number: int,
+    fetched_at: datetime,
+) -> Row:
+    item: dict[str, str] = {}
+    row: Row = dict.fromkeys(API_FIELDS.values())
+    extras: dict[str, str | None] = {}
+    for header, column, cell in zip(headers, columns, cells, strict=True):
+        key = header
+        suffix = 2
+        while key in item:
+            key = f"{header}#{suffix}"
+            suffix += 1
+        item[key] = cell
+        if column is None:
+            extras[key] = clean_csv_value(cell, None)
+        else:
+            row[column] = clean_csv_value(cell, column)
+    row.update(
+        record_hash=canonical_md5(marketplace, payload=item),
+        marketplace=marketplace,
+        extra_fields_json=compact_json(extras) if extras else None,
+        source_kind=SOURCE_KIND_CSV,
+        source_file=source_file,
+        source_row_number=line_number,
+        fetched_at=fetched_at,
+    )
+    return row

@@ -1,0 +1,94 @@
+-- Every person Apollo returned for a brand, with a normalized email and the reason it
+-- cannot be used as a contact (if any).
+with
+
+source as (
+
+    select * from {{ source('apollo', 'apollo_people') }}
+
+),
+
+normalized as (
+
+    select
+        -- ids
+        brand_id,
+        person_id,
+        lower(trim(email)) as email,
+
+        -- dimensions
+        nullif(trim(first_name), '') as first_name,
+        nullif(trim(last_name), '') as last_name,
+        nullif(trim(title), '') as title,
+        lower(nullif(trim(seniority), '')) as seniority,
+        lower(coalesce(nullif(trim(email_status), ''), 'unknown')) as email_status,
+        nullif(trim(linkedin_url), '') as linkedin_url,
+        nullif(trim(organization_name), '') as organization_name,
+        lower(nullif(trim(organization_domain), '')) as organization_domain,
+        nullif(trim(organization_website_url), '') as organization_website_url,
+        nullif(trim(country), '') as country,
+
+        -- lineage
+        email as email_as_sent,
+        lookup_id,
+        source_kind,
+        cast(matched_at as {{ dbt.type_timestamp() }}) as matched_at
+
+    from source
+
+),
+
+with_reason as (
+
+    select
+        *,
+        case
+            when nullif(trim(brand_id), '') is null then 'missing brand_id'
+            when nullif(email, '') is null then 'no email revealed'
+            -- Apollo's placeholder when the plan has not unlocked the address
+            when email like 'email_not_unlocked@%' then 'email locked by Apollo'
+            when not {{ regexp_full_match('email', '[a-z0-9._%+-]+@[a-z0-9-]+([.][a-z0-9-]+)*[.][a-z]{2,}') }}
+                then 'invalid email syntax'
+        end as rejection_reason
+    from normalized
+
+),
+
+final as (
+
+    select
+        -- ids
+        {{ dbt.hash(dbt.concat([
+            "coalesce(brand_id, '')", "'|'", "coalesce(person_id, '')"
+        ])) }} as contact_observation_id,
+        brand_id,
+        person_id,
+        email,
+        split_part(email, '@', 2) as email_domain,
+
+        -- dimensions
+        first_name,
+        last_name,
+        title,
+        seniority,
+        email_status,
+        email_status = 'verified' as is_email_verified,
+        linkedin_url,
+        organization_name,
+        organization_domain,
+        organization_website_url,
+        country,
+
+        -- quality and lineage
+        rejection_reason,
+        rejection_reason is null as is_valid,
+        email_as_sent,
+        lookup_id,
+        source_kind,
+        matched_at
+
+    from with_reason
+
+)
+
+select * from final

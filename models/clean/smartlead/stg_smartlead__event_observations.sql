@@ -1,0 +1,101 @@
+-- Every RAW campaign event with its canonical type, parsed time and natural event id,
+-- plus the reason it cannot be used (if any).
+with
+
+source as (
+
+    select * from {{ source('smartlead', 'smartlead_events') }}
+
+),
+
+event_types as (
+
+    select * from {{ ref('smartlead_event_types') }}
+
+),
+
+typed as (
+
+    select
+        source.event_key,
+        upper(trim(source.event_type)) as event_type_as_sent,
+        event_types.event_type,
+        coalesce(event_types.is_email_sent, false) as is_email_sent,
+        event_types.suppression_reason,
+        lower(trim(source.to_email)) as email,
+        {{ text_to_timestamp('source.event_timestamp') }} as event_at,
+        source.event_timestamp as event_timestamp_text,
+        {{ text_to_bigint('source.campaign_id') }} as campaign_id,
+        nullif(trim(source.campaign_name), '') as campaign_name,
+        {{ text_to_bigint('source.sequence_number') }} as sequence_number,
+        nullif(trim(source.stats_id), '') as stats_id,
+        nullif(trim(source.lead_category_old), '') as lead_category_old,
+        nullif(trim(source.lead_category_new), '') as lead_category_new,
+        source.source_kind,
+        source.source_file,
+        source.source_row_number,
+        cast(source.received_at as {{ dbt.type_timestamp() }}) as received_at
+    from source
+    left join event_types
+        on upper(trim(source.event_type)) = event_types.spelling
+
+),
+
+with_reason as (
+
+    select
+        *,
+        case
+            when event_type_as_sent is null or event_type_as_sent = '' then 'missing event type'
+            when event_type is null then 'unknown event type'
+            when nullif(email, '') is null then 'missing recipient email'
+            when event_at is null then 'unparseable event timestamp'
+        end as rejection_reason
+    from typed
+
+),
+
+final as (
+
+    select
+        -- ids: the same event delivered twice (or in both envelopes) gets the same id;
+        -- the time is rendered by a portable macro so the id is the same on every warehouse
+        {{ dbt.hash(dbt.concat([
+            "coalesce(stats_id, '')", "'|'",
+            "coalesce(event_type, '')", "'|'",
+            "coalesce(email, '')", "'|'",
+            "coalesce(" ~ timestamp_iso_text('event_at') ~ ", '')", "'|'",
+            "coalesce(lead_category_new, '')"
+        ])) }} as event_id,
+        event_key,
+        stats_id,
+        campaign_id,
+        email,
+
+        -- dimensions
+        event_type,
+        event_type_as_sent,
+        is_email_sent,
+        suppression_reason,
+        campaign_name,
+        sequence_number,
+        lead_category_old,
+        lead_category_new,
+
+        -- quality and lineage
+        rejection_reason,
+        rejection_reason is null as is_valid,
+        event_timestamp_text,
+        source_kind,
+        source_file,
+        source_row_number,
+
+        -- timestamps
+        event_at,
+        received_at
+
+    from with_reason
+
+)
+
+select * from final

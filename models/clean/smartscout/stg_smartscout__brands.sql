@@ -1,0 +1,106 @@
+-- One row per brand: the latest valid observation, whatever spelling or source it came from.
+with
+
+observations as (
+
+    select * from {{ ref('stg_smartscout__brand_observations') }}
+    where is_valid
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by brand_id
+            -- API data before a CSV export of the same moment; record_hash makes ties deterministic
+            order by
+                fetched_at desc,
+                case when source_kind = 'api' then 0 else 1 end,
+                record_hash asc
+        ) as recency_rank
+    from observations
+
+),
+
+latest_known_slug as (
+
+    select
+        brand_id,
+        store_slug,
+        row_number() over (
+            partition by brand_id order by fetched_at desc, store_slug asc
+        ) as slug_rank
+    from observations
+    where store_slug is not null
+
+),
+
+history as (
+
+    select
+        brand_id,
+        min(fetched_at) as first_seen_at,
+        count(*) as observation_count,
+        count(distinct brand_name) as spelling_count
+    from observations
+    group by brand_id
+
+),
+
+final as (
+
+    select
+        -- ids
+        ranked.brand_id,
+        ranked.marketplace,
+        coalesce(ranked.store_slug, latest_known_slug.store_slug) as store_slug,
+
+        -- dimensions
+        ranked.brand_name,
+        ranked.normalized_brand_name,
+        ranked.category_name,
+        ranked.subcategory_name,
+        ranked.storefront_url,
+        coalesce(ranked.has_storefront, ranked.storefront_url is not null) as has_storefront,
+        ranked.has_single_seller,
+
+        -- measures
+        ranked.monthly_revenue_usd,
+        ranked.trailing_12m_revenue_usd,
+        ranked.monthly_units_sold,
+        ranked.month_growth_pct,
+        ranked.year_growth_pct,
+        ranked.total_products,
+        ranked.total_reviews,
+        ranked.review_rating,
+        ranked.avg_price_usd,
+        ranked.avg_sellers,
+        ranked.avg_fba_sellers,
+        ranked.amazon_in_stock_rate,
+        ranked.smartscout_brand_score,
+        ranked.dominant_seller_share_pct,
+        history.observation_count,
+        history.spelling_count,
+
+        -- lineage
+        ranked.record_hash as latest_record_hash,
+        ranked.source_kind,
+
+        -- timestamps
+        history.first_seen_at,
+        ranked.fetched_at as last_seen_at
+
+    from ranked
+    inner join history
+        on ranked.brand_id = history.brand_id
+    left join latest_known_slug
+        on
+            ranked.brand_id = latest_known_slug.brand_id
+            and latest_known_slug.slug_rank = 1
+    where ranked.recency_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,114 @@
+-- Everything that must never be emailed, one row per (key_type, key, reason):
+-- the business list from the seed, plus email-level suppression learned from campaign events.
+-- Suppression never expires.
+with
+
+business_list as (
+
+    select * from {{ ref('suppression_list') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_smartlead__events') }}
+
+),
+
+lead_categories as (
+
+    select * from {{ ref('lead_categories') }}
+
+),
+
+from_business_list as (
+
+    select
+        key_type,
+        case key_type
+            when 'brand_name' then {{ normalize_name('key') }}
+            when 'domain' then {{ regexp_replace_all('lower(trim(key))', '^(@|www[.])', '') }}
+            else lower(trim(key))
+        end as suppression_key,
+        reason,
+        'suppression_list:' || coalesce(source, 'unknown') as source,
+        cast(added_on as {{ dbt.type_timestamp() }}) as first_seen_at
+    from business_list
+
+),
+
+from_event_types as (
+
+    select
+        'email' as key_type,
+        email as suppression_key,
+        suppression_reason as reason,
+        'smartlead_events' as source,
+        event_at as first_seen_at
+    from events
+    where suppression_reason is not null
+
+),
+
+from_lead_categories as (
+
+    select
+        'email' as key_type,
+        events.email as suppression_key,
+        lead_categories.suppression_reason as reason,
+        'smartlead_lead_category' as source,
+        events.event_at as first_seen_at
+    from events
+    inner join lead_categories
+        on events.lead_category_new = lead_categories.category_name
+    where lead_categories.suppression_reason is not null
+
+),
+
+from_sent_emails as (
+
+    -- any event for an address means an email went out to it
+    select
+        'email' as key_type,
+        email as suppression_key,
+        'previously_contacted' as reason,
+        'smartlead_events' as source,
+        event_at as first_seen_at
+    from events
+
+),
+
+unioned as (
+
+    select * from from_business_list
+    union all
+    select * from from_event_types
+    union all
+    select * from from_lead_categories
+    union all
+    select * from from_sent_emails
+
+),
+
+final as (
+
+    select
+        -- ids
+        {{ dbt.hash(dbt.concat(['key_type', "'|'", 'suppression_key', "'|'", 'reason'])) }} as suppression_id,
+        key_type,
+        suppression_key,
+
+        -- dimensions
+        reason,
+        min(source) as source,
+
+        -- timestamps
+        min(first_seen_at) as first_seen_at
+
+    from unioned
+    where suppression_key is not null and suppression_key != ''
+    group by key_type, suppression_key, reason
+
+)
+
+select * from final

@@ -1,0 +1,106 @@
+-- Why a brand must not be contacted, one row per matching suppression key. A brand matches by
+-- normalized name, by store slug, by the domain of any of its contacts, or because one of its
+-- contacts was emailed before. (Other email-level keys such as a bounce only block that
+-- address; they are applied when the contact is chosen.)
+with
+
+brands as (
+
+    select * from {{ ref('stg_smartscout__brands') }}
+
+),
+
+contacts as (
+
+    -- all valid observations, not the one-brand-per-email view: an address found for two
+    -- brands carries its history to both
+    select * from {{ ref('stg_apollo__contact_observations') }}
+    where is_valid
+
+),
+
+suppression_keys as (
+
+    select * from {{ ref('stg_suppression__keys') }}
+
+),
+
+brand_keys as (
+
+    -- every value of a brand that a suppression key can name
+    select
+        brand_id,
+        'brand_name' as key_type,
+        normalized_brand_name as key_value
+    from brands
+    union
+    select
+        brand_id,
+        'store_slug' as key_type,
+        store_slug as key_value
+    from brands
+    where store_slug is not null
+    union
+    select
+        brand_id,
+        'domain' as key_type,
+        email_domain as key_value
+    from contacts
+    union
+    select
+        brand_id,
+        'domain' as key_type,
+        organization_domain as key_value
+    from contacts
+    where organization_domain is not null
+    union
+    select
+        brand_id,
+        'email' as key_type,
+        email as key_value
+    from contacts
+
+),
+
+matches as (
+
+    select
+        brand_keys.brand_id,
+        suppression_keys.suppression_id,
+        suppression_keys.key_type,
+        suppression_keys.suppression_key,
+        suppression_keys.reason,
+        suppression_keys.source,
+        suppression_keys.first_seen_at
+    from brand_keys
+    inner join suppression_keys
+        on
+            brand_keys.key_type = suppression_keys.key_type
+            and brand_keys.key_value = suppression_keys.suppression_key
+    -- an email key suppresses the whole brand only when that address was emailed before
+    where suppression_keys.key_type != 'email' or suppression_keys.reason = 'previously_contacted'
+
+),
+
+final as (
+
+    select
+        -- ids
+        {{ dbt.hash(dbt.concat(['brand_id', "'|'", 'suppression_id'])) }} as brand_suppression_id,
+        brand_id,
+        suppression_id,
+
+        -- dimensions
+        key_type as matched_by,
+        suppression_key,
+        reason,
+        source,
+
+        -- timestamps
+        first_seen_at
+
+    from matches
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Command-line runner: sequences self-contained stages (ingest, build, enrich, sync)."""

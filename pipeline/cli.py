@@ -1,0 +1,95 @@
+"""`outreach` command: one subcommand per stage, plus run-all."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable
+
+from loaders.common.http import ApiError
+from loaders.smartlead import webhook_receiver
+from pipeline import stages
+from pipeline.dbt_runner import DbtFailedError
+from pipeline.settings import Settings
+from pipeline.warehouse import WarehouseError
+
+Stage = Callable[[Settings], list[str]]
+
+STAGES: dict[str, Stage] = {
+    "ingest": stages.ingest,
+    "build": stages.build,
+    "enrich": stages.enrich,
+    "sync": stages.sync,
+    "summary": stages.summary,
+}
+
+# The runner only sequences: every stage reads its inputs from the warehouse.
+RUN_ALL: list[tuple[str, Stage]] = [
+    ("ingest", stages.ingest),
+    ("build", stages.build),
+    ("enrich", stages.enrich),
+    ("build (with contacts)", stages.build),
+    ("sync", stages.sync),
+    ("summary", stages.summary),
+]
+
+EXPECTED_ERRORS = (
+    ApiError,
+    DbtFailedError,
+    FileNotFoundError,
+    WarehouseError,
+    stages.SyncFailedError,
+    stages.SyncRefusedError,
+    stages.SourceFailedError,
+)
+
+
+def run_stage(name: str, stage: Stage, settings: Settings) -> None:
+    started = time.monotonic()
+    print(f"[{name}] ...", flush=True)
+    for line in stage(settings):
+        print(f"[{name}] {line}" if "\n" not in line else line, flush=True)
+    print(f"[{name}] done in {time.monotonic() - started:.1f}s", flush=True)
+
+
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(
+        prog="outreach", description="Amazon brands to outreach leads: run pipeline stages."
+    )
+    parser.add_argument("--duckdb", help="warehouse file (default: $OUTREACH_DUCKDB_PATH or warehouse/outreach.duckdb)")
+    subcommands = parser.add_subparsers(dest="command", required=True)
+    for name, stage in STAGES.items():
+        first_doc_line = (stage.__doc__ or "").strip().splitlines()
+        subcommands.add_parser(name, help=first_doc_line[0] if first_doc_line else None)
+    subcommands.add_parser("run-all", help="ingest, build, enrich, build, sync (dry run), summary")
+    subcommands.add_parser(
+        "webhook-receiver",
+        help="serve the Smartlead webhook endpoint (options: see `outreach webhook-receiver --help`)",
+        add_help=False,
+    )
+    return parser.parse_known_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args, extra = parse_args(argv)
+    if args.command == "webhook-receiver":
+        return webhook_receiver.main(extra)
+    if extra:
+        print(f"error: unrecognized arguments: {' '.join(extra)}", file=sys.stderr)
+        return 2
+    settings = Settings.from_env(args.duckdb)
+    plan = RUN_ALL if args.command == "run-all" else [(args.command, STAGES[args.command])]
+    try:
+        for name, stage in plan:
+            run_stage(name, stage, settings)
+    except EXPECTED_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

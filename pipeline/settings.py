@@ -1,0 +1,59 @@
+"""Where things live. Everything can be overridden by environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_dir: Path
+    duckdb_path: Path
+    pipelines_dir: Path
+    sample_data_dir: Path
+    output_dir: Path
+    pipeline_mode: str
+    apollo_ttl_days: float
+    marketplace: str
+    source_mode: str
+    csv_exports_dir: Path | None
+    webhook_spool_dir: Path
+
+    @property
+    def is_production(self) -> bool:
+        return self.pipeline_mode == "production"
+
+    @classmethod
+    def from_env(cls, duckdb_path: str | None = None) -> Settings:
+        project_dir = Path(os.environ.get("OUTREACH_PROJECT_DIR", PROJECT_DIR))
+        warehouse = Path(
+            duckdb_path or os.environ.get("OUTREACH_DUCKDB_PATH", "") or project_dir / "warehouse" / "outreach.duckdb"
+        )
+        if not warehouse.is_absolute():
+            warehouse = project_dir / warehouse
+        return cls(
+            project_dir=project_dir,
+            duckdb_path=warehouse,
+            pipelines_dir=warehouse.parent / "dlt_pipelines",
+            sample_data_dir=Path(os.environ.get("OUTREACH_SAMPLE_DATA_DIR", project_dir / "sample_data")),
+            output_dir=warehouse.parent,
+            pipeline_mode=os.environ.get("PIPELINE_MODE", "dry_run"),
+            apollo_ttl_days=float(os.environ.get("SOURCES__APOLLO__TTL_DAYS", "30")),
+            marketplace=os.environ.get("SOURCES__SMARTSCOUT__MARKETPLACE", "US"),
+            source_mode=_source_mode(os.environ.get("OUTREACH_SOURCE_MODE", "sample")),
+            csv_exports_dir=Path(csv_dir) if (csv_dir := os.environ.get("OUTREACH_CSV_EXPORTS_DIR")) else None,
+            webhook_spool_dir=Path(
+                os.environ.get("OUTREACH_WEBHOOK_SPOOL_DIR", "") or warehouse.parent / "webhook_spool"
+            ),
+        )
+
+
+def _source_mode(value: str) -> str:
+    """`sample` (default): bundled sample files, no keys needed. `live`: the vendors' APIs."""
+    if value not in ("sample", "live"):
+        raise ValueError(f"OUTREACH_SOURCE_MODE must be `sample` or `live`, got {value!r}")
+    return value

@@ -1,0 +1,256 @@
+"""Self-contained stages. Each reads what it needs from the warehouse or its inputs, writes its
+results to the warehouse, and returns a one-line summary; the CLI only sequences them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import duckdb
+
+from loaders.apollo import (
+    ApolloApiClient,
+    ApolloConfig,
+    BrandToEnrich,
+    PeopleFinder,
+    SampleApolloClient,
+    create_empty_tables,
+    enrich_brands,
+    filter_recently_looked_up,
+)
+from loaders.common import LoadSummary
+from loaders.common.http import ApiError, resolve_secret
+from loaders.smartlead import SmartleadPollConfig, load_event_files, load_spool, poll_campaign_statistics
+from loaders.smartscout import DirectoryPageFetcher, load_brand_pages, load_brands_export
+from loaders.smartscout.client import load_smartscout_api
+from pipeline.dbt_runner import run_dbt
+from pipeline.settings import Settings
+from pipeline.summary import render_summary
+from pipeline.warehouse import (
+    connect,
+    fetch_dicts,
+    last_stage_run,
+    record_source_mode,
+    record_stage_run,
+    require_table,
+    source_modes,
+)
+from reverse_etl.destinations import destinations_from_env
+from reverse_etl.ledger import remote_id
+from reverse_etl.preview import count_actions, write_preview
+from reverse_etl.sync import collect_records, execute, plan_all
+
+
+class SyncRefusedError(RuntimeError):
+    """Production sending is not safe from this warehouse; nothing was sent."""
+
+
+class SyncFailedError(RuntimeError):
+    """Some rows could not be delivered; they are in the ledger and retried next run."""
+
+
+class SourceFailedError(RuntimeError):
+    """One or more sources failed; the others were loaded."""
+
+
+def ingest(settings: Settings) -> list[str]:
+    """Brands (SmartScout API or sample pages, CSV exports) and Smartlead events -> raw."""
+    loads: list[tuple[str, Callable[[], LoadSummary]]] = (
+        _live_loads(settings) if settings.source_mode == "live" else _sample_loads(settings)
+    )
+    lines: list[str] = [f"source mode: {settings.source_mode}"]
+    failures: list[str] = []
+    for name, load in loads:
+        try:
+            lines.append(str(load()))
+        except ApiError as error:  # a bad key or a dead API stops that source only
+            failures.append(name)
+            lines.append(f"{name}: FAILED: {error}")
+    # Apollo tables are filled by `enrich`, which needs a first build: create them empty now
+    create_empty_tables(settings.duckdb_path, settings.pipelines_dir)
+    with connect(settings.duckdb_path) as connection:
+        now = _utc_now()
+        record_source_mode(connection, settings.source_mode, now)
+        record_stage_run(connection, "load_raw", now)
+    if failures:
+        for line in lines:
+            print(f"[ingest] {line}", flush=True)
+        raise SourceFailedError(f"ingest: {', '.join(failures)} failed (the other sources were loaded)")
+    return lines
+
+
+def _sample_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]]]:
+    sample = settings.sample_data_dir
+    pages_dir = sample / "smartscout" / f"brands_search_{settings.marketplace}"
+    exports = sorted((sample / "smartscout").glob("*.csv"))
+    event_files = sorted((sample / "smartlead").glob("*.jsonl"))
+    if not (pages_dir.is_dir() or exports or event_files):
+        raise FileNotFoundError(f"no sample data found under {sample}")
+    loads: list[tuple[str, Callable[[], LoadSummary]]] = []
+    if pages_dir.is_dir():
+        loads.append(
+            (
+                "smartscout sample pages",
+                lambda: load_brand_pages(
+                    DirectoryPageFetcher(pages_dir),
+                    settings.marketplace,
+                    settings.duckdb_path,
+                    settings.pipelines_dir,
+                ),
+            )
+        )
+    loads += _csv_loads(settings, exports)
+    if event_files:
+        loads.append(
+            (
+                "smartlead sample events",
+                lambda: load_event_files(event_files, settings.duckdb_path, settings.pipelines_dir),
+            )
+        )
+    return loads
+
+
+def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]]]:
+    """Each source whose key is configured; CSV exports and the webhook spool when present."""
+    loads: list[tuple[str, Callable[[], LoadSummary]]] = []
+    if resolve_secret("SOURCES__SMARTSCOUT__API_KEY", "sources.smartscout.api_key"):
+        loads.append(("smartscout api", lambda: load_smartscout_api(settings.duckdb_path, settings.pipelines_dir)))
+    else:
+        print("[ingest] smartscout api: skipped (no SOURCES__SMARTSCOUT__API_KEY)", flush=True)
+    if settings.csv_exports_dir is not None:
+        loads += _csv_loads(settings, sorted(settings.csv_exports_dir.glob("*.csv")))
+    if resolve_secret("SOURCES__SMARTLEAD__API_KEY", "sources.smartlead.api_key"):
+        loads.append(
+            (
+                "smartlead poll",
+                lambda: poll_campaign_statistics(
+                    SmartleadPollConfig.from_env(), settings.duckdb_path, settings.pipelines_dir
+                ),
+            )
+        )
+    else:
+        print("[ingest] smartlead poll: skipped (no SOURCES__SMARTLEAD__API_KEY)", flush=True)
+    if settings.webhook_spool_dir.is_dir():
+        loads.append(
+            (
+                "smartlead webhooks",
+                lambda: load_spool(settings.webhook_spool_dir, settings.duckdb_path, settings.pipelines_dir),
+            )
+        )
+    return loads
+
+
+def _csv_loads(settings: Settings, exports: list[Path]) -> list[tuple[str, Callable[[], LoadSummary]]]:
+    return [
+        (
+            f"smartscout export {export.name}",
+            partial(load_brands_export, export, settings.marketplace, settings.duckdb_path, settings.pipelines_dir),
+        )
+        for export in exports
+    ]
+
+
+def build(settings: Settings) -> list[str]:
+    """dbt build: seeds, CLEAN, ENRICHED, SEGMENTED, snapshots and every test."""
+    summary = run_dbt(settings, "build")
+    with connect(settings.duckdb_path) as connection:
+        record_stage_run(connection, "build", _utc_now())
+    return [str(summary)]
+
+
+def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
+    """Apollo contacts for the brands on seg_apollo_worklist not looked up within the TTL."""
+    moment = now or datetime.now(UTC)
+    with connect(settings.duckdb_path, read_only=True) as connection:
+        require_table(connection, "segmented", "seg_apollo_worklist", "build")
+        rows = fetch_dicts(
+            connection,
+            "select brand_id, brand_name from segmented.seg_apollo_worklist order by score desc, brand_id",
+        )
+    worklist = [BrandToEnrich(brand_id=row["brand_id"], brand_name=row["brand_name"]) for row in rows]
+    finder: PeopleFinder
+    if settings.source_mode == "live":
+        config = ApolloConfig.from_env()  # a missing key is a clear error here
+        finder, origin, ttl_days = ApolloApiClient(config), "Apollo API", config.ttl_days
+        titles, seniorities = config.titles, config.seniorities
+    else:
+        finder = SampleApolloClient(settings.sample_data_dir / "apollo" / "organizations.json")
+        origin, ttl_days = "sample data", settings.apollo_ttl_days
+        titles, seniorities = ApolloConfig.titles, ApolloConfig.seniorities
+    due = filter_recently_looked_up(worklist, settings.duckdb_path, ttl_days, moment)
+    skipped = len(worklist) - len(due)
+    summary = enrich_brands(
+        due,
+        finder,
+        settings.duckdb_path,
+        settings.pipelines_dir,
+        titles=titles,
+        seniorities=seniorities,
+        now=moment,
+    )
+    with connect(settings.duckdb_path) as connection:
+        record_stage_run(connection, "load_raw", _utc_now())
+    return [f"{summary} from {origin} ({len(worklist)} on the work list, {skipped} skipped: looked up within TTL)"]
+
+
+def sync(settings: Settings) -> list[str]:
+    """Reverse ETL of the sync_* models: a dry-run preview, and sending only when
+    PIPELINE_MODE=production."""
+    with connect(settings.duckdb_path) as connection:
+        planned = plan_all(connection, collect_records(connection))
+        markdown = write_preview(connection, planned, settings.output_dir)
+        counts = count_actions(planned)
+        overview = "; ".join(
+            f"{destination}: " + ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
+            for destination, actions in sorted(counts.items())
+        )
+        if not settings.is_production:
+            return [
+                f"dry run (PIPELINE_MODE={settings.pipeline_mode}), nothing sent: {overview}; preview in {markdown}"
+            ]
+        refuse_unsafe_production(connection, settings)
+
+        summaries = execute(connection, planned, destinations_from_env(partial(remote_id, connection)))
+    lines = [f"PIPELINE_MODE=production: {overview}"] + [str(summary) for summary in summaries]
+    failed = sum(summary.failed for summary in summaries)
+    if failed:
+        for line in lines:
+            print(f"[sync] {line}", flush=True)
+        raise SyncFailedError(f"sync: {failed} rows failed (recorded in reverse_etl.sync_ledger; retried next run)")
+    return lines
+
+
+def refuse_unsafe_production(connection: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Production sends need a warehouse built from live data whose suppression knows what
+    Smartlead saw (unsubscribes, bounces, earlier contacts)."""
+    modes = source_modes(connection)
+    if modes != {"live"}:
+        found = ", ".join(sorted(modes)) or "none recorded"
+        raise SyncRefusedError(
+            f"PIPELINE_MODE=production refused, nothing was sent: this warehouse was ingested in mode(s) {found}; "
+            "sending needs a warehouse built only with OUTREACH_SOURCE_MODE=live (never the bundled sample data)"
+        )
+    loaded, built = last_stage_run(connection, "load_raw"), last_stage_run(connection, "build")
+    if loaded is not None and (built is None or built < loaded):
+        raise SyncRefusedError(
+            "PIPELINE_MODE=production refused, nothing was sent: RAW data changed after the last "
+            "`outreach build`, so suppression and queues may be stale; run `outreach build` first"
+        )
+    events_configured = resolve_secret("SOURCES__SMARTLEAD__API_KEY", "sources.smartlead.api_key")
+    if not events_configured and not settings.webhook_spool_dir.is_dir():
+        raise SyncRefusedError(
+            "PIPELINE_MODE=production refused, nothing was sent: Smartlead events are not ingested "
+            "(set SOURCES__SMARTLEAD__API_KEY or run the webhook receiver), so unsubscribes, bounces and "
+            "earlier contacts would be unknown"
+        )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def summary(settings: Settings) -> list[str]:
+    with connect(settings.duckdb_path, read_only=True) as connection:
+        return [render_summary(connection)]

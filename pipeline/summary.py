@@ -1,0 +1,118 @@
+"""The readable end-of-run summary, computed from the warehouse only."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipeline.warehouse import table_exists
+
+LAYER_TABLES: list[tuple[str, str, str]] = [
+    ("raw", "raw", "smartscout_brands"),
+    ("raw", "raw", "apollo_people"),
+    ("raw", "raw", "apollo_lookups"),
+    ("raw", "raw", "smartlead_events"),
+    ("raw", "raw", "rejected_records"),
+    ("clean", "clean", "stg_smartscout__brands"),
+    ("clean", "clean", "stg_smartscout__brands_quarantine"),
+    ("clean", "clean", "stg_apollo__contacts"),
+    ("clean", "clean", "stg_apollo__contacts_quarantine"),
+    ("clean", "clean", "stg_smartlead__events"),
+    ("clean", "clean", "stg_smartlead__events_quarantine"),
+    ("clean", "clean", "stg_suppression__keys"),
+    ("enriched", "enriched", "dim_brands"),
+    ("enriched", "enriched", "int_brand_suppressions"),
+    ("segmented", "segmented", "seg_brand_scores"),
+    ("segmented", "segmented", "seg_outreach_queue"),
+    ("segmented", "segmented", "seg_crm_handoff"),
+    ("segmented", "segmented", "seg_apollo_worklist"),
+    ("segmented", "segmented", "sync_smartlead__leads"),
+    ("segmented", "segmented", "sync_hubspot__contacts"),
+]
+
+
+def _rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
+    return connection.execute(sql).fetchall()
+
+
+def render_summary(connection: duckdb.DuckDBPyConnection) -> str:
+    lines: list[str] = ["", "=== Pipeline summary ===", "", "Rows per layer:"]
+    for layer, schema, table in LAYER_TABLES:
+        if table_exists(connection, schema, table):
+            count = _rows(connection, f"select count(*) from {schema}.{table}")[0][0]
+            lines.append(f"  {layer:<10} {schema + '.' + table:<46} {count:>7}")
+        else:
+            lines.append(f"  {layer:<10} {schema + '.' + table:<46} {'(missing)':>7}")
+
+    if table_exists(connection, "segmented", "seg_brand_scores"):
+        lines += ["", "Brands per segment (score range, outreach?):"]
+        for segment, brands, low, high, outreach in _rows(
+            connection,
+            """
+            select segment, count(*), min(score), max(score), bool_or(is_outreach_segment)
+            from segmented.seg_brand_scores group by segment order by segment
+            """,
+        ):
+            flag = "outreach" if outreach else "no outreach"
+            lines.append(f"  {segment}: {brands:>5} brands  score {low:6.2f}-{high:6.2f}  {flag}")
+
+    if table_exists(connection, "segmented", "seg_pipeline_funnel"):
+        lines += ["", "Funnel (reached / in status now / days in status avg, max / conversion):"]
+        for status, reached, in_status, avg_days, max_days, conversion in _rows(
+            connection,
+            """
+            select pipeline_status, brands_reached, brands_in_status, avg_days_in_status,
+                max_days_in_status, conversion_from_previous
+            from segmented.seg_pipeline_funnel order by status_order
+            """,
+        ):
+            days = f"{avg_days:5.1f} {max_days:4d}" if avg_days is not None else f"{'-':>5} {'-':>4}"
+            rate = f"{conversion:6.1%}" if conversion is not None else f"{'':>6}"
+            lines.append(f"  {status:<11} {reached:>5} {in_status:>5}   {days}   {rate}")
+
+    if table_exists(connection, "segmented", "seg_segment_performance"):
+        lines += ["", "Segment performance (contacted, reply rate, positive rate):"]
+        for segment, version, contacted, reply_rate, positive_rate in _rows(
+            connection,
+            """
+            select segment, weights_version, brands_contacted, reply_rate, positive_reply_rate
+            from segmented.seg_segment_performance order by segment, weights_version
+            """,
+        ):
+            replies = f"{reply_rate:6.1%}" if reply_rate is not None else f"{'-':>6}"
+            positives = f"{positive_rate:6.1%}" if positive_rate is not None else f"{'-':>6}"
+            lines.append(f"  {segment} ({version}) {contacted:>5} contacted  {replies}  {positives}")
+
+    if table_exists(connection, "enriched", "dim_brands"):
+        lines += ["", "Suppressed brands by primary reason:"]
+        reasons = _rows(
+            connection,
+            """
+            select primary_suppression_reason, count(*) from enriched.dim_brands
+            where is_suppressed group by 1 order by 2 desc, 1
+            """,
+        )
+        lines += [f"  {reason:<22} {count:>5}" for reason, count in reasons] or ["  (none)"]
+
+    if table_exists(connection, "segmented", "seg_outreach_queue"):
+        lines += ["", "Outreach queue per Smartlead campaign:"]
+        queue = _rows(
+            connection,
+            """
+            select campaign_id, campaign_name, count(*) from segmented.seg_outreach_queue
+            group by 1, 2 order by 1
+            """,
+        )
+        lines += [f"  {campaign_id} {name:<24} {count:>5} leads" for campaign_id, name, count in queue] or ["  (empty)"]
+
+    if table_exists(connection, "reverse_etl", "sync_preview"):
+        lines += ["", "Reverse ETL (dry run) would send:"]
+        for destination, target, action, count in _rows(
+            connection,
+            """
+            select destination, target, action, count(*) from reverse_etl.sync_preview
+            group by 1, 2, 3 order by 1, 2, 3
+            """,
+        ):
+            lines.append(f"  {destination:<21} {target:<16} {action:<11} {count:>5}")
+    lines.append("")
+    return "\n".join(lines)

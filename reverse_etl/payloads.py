@@ -1,0 +1,61 @@
+"""Turn rows of the sync_* models into the vendors' request bodies. No business logic here:
+the models already hold exactly what is sent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+SMARTLEAD_BATCH_SIZE = 100
+HUBSPOT_BATCH_SIZE = 100
+CUSTOM_FIELD_PREFIX = "custom_"
+
+# Explicit on purpose: never ignore Smartlead's global block list or unsubscribe list.
+SMARTLEAD_LEAD_SETTINGS: dict[str, bool] = {
+    "ignore_global_block_list": False,
+    "ignore_unsubscribe_list": False,
+    "ignore_community_bounce_list": False,
+    "ignore_duplicate_leads_in_other_campaign": False,
+}
+
+SMARTLEAD_LEAD_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "company_name",
+    "website",
+    "linkedin_profile",
+    "company_url",
+)
+
+
+def smartlead_lead(row: dict[str, Any]) -> dict[str, Any]:
+    """One `lead_list` item from a sync_smartlead__leads row."""
+    lead: dict[str, Any] = {field: row[field] for field in SMARTLEAD_LEAD_FIELDS}
+    lead["custom_fields"] = {
+        column.removeprefix(CUSTOM_FIELD_PREFIX): value
+        for column, value in sorted(row.items())
+        if column.startswith(CUSTOM_FIELD_PREFIX)
+    }
+    return lead
+
+
+def hubspot_contact_input(row: dict[str, Any]) -> dict[str, Any]:
+    """One batch/upsert input from a sync_hubspot__contacts row (every owned property)."""
+    properties = {column: value for column, value in sorted(row.items())}
+    return {"idProperty": "email", "id": row["email"], "properties": properties}
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    """Stable hash of what would be sent for one record: the diff key of the sync ledger."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.md5(canonical.encode("utf-8")).hexdigest()
+
+
+def batches(rows: Sequence[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    if size < 1:
+        raise ValueError(f"batch size must be at least 1, got {size}")
+    for start in range(0, len(rows), size):
+        yield list(rows[start : start + size])

@@ -1,0 +1,164 @@
+"""Dry run of the reverse ETL: per destination, what would be added, changed, left alone or
+refused (with the reason), written to the warehouse (reverse_etl.sync_preview) and to files."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from loaders.common.settings_env import integer
+from reverse_etl import hubspot_client, smartlead_client
+from reverse_etl.payloads import HUBSPOT_BATCH_SIZE, SMARTLEAD_BATCH_SIZE, SMARTLEAD_LEAD_SETTINGS, batches
+from reverse_etl.sync import (
+    HUBSPOT_ASSOCIATIONS,
+    HUBSPOT_CONTACTS,
+    SMARTLEAD_BLOCK_LIST,
+    SMARTLEAD_LEADS,
+    TO_SEND,
+    PlannedRecord,
+)
+
+PREVIEW_SCHEMA = "reverse_etl"
+PREVIEW_TABLE = "sync_preview"
+
+
+def _batch_size(env_name: str, default: int) -> int:
+    """The batch size a production run would use (the clients read the same variables)."""
+    return integer(env_name, os.environ.get(env_name), default)
+
+
+def _requests_for(destination: str, target: str, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The requests a production run makes for these payloads (same batching as the clients)."""
+    if destination == HUBSPOT_ASSOCIATIONS:
+        return [
+            {
+                "method": "PUT",
+                "path": "/crm/v4/objects/contacts/{contact id}/associations/default/companies/{company id}",
+                "body": payload,
+            }
+            for payload in payloads
+        ]
+    if destination == SMARTLEAD_LEADS:
+        return [
+            {
+                "method": "POST",
+                "path": f"/campaigns/{target}/leads",
+                "body": {"lead_list": batch, "settings": dict(SMARTLEAD_LEAD_SETTINGS)},
+            }
+            for batch in batches(payloads, _batch_size(smartlead_client.BATCH_SIZE_ENV, SMARTLEAD_BATCH_SIZE))
+        ]
+    if destination == SMARTLEAD_BLOCK_LIST:
+        return [
+            {
+                "method": "POST",
+                "path": "/leads/add-domain-block-list",
+                "body": {"domain_block_list": [payload["entry"] for payload in batch]},
+            }
+            for batch in batches(payloads, smartlead_client.BLOCK_LIST_BATCH_SIZE)
+        ]
+    objects = "contacts" if destination == HUBSPOT_CONTACTS else "companies"
+    return [
+        {"method": "POST", "path": f"/crm/v3/objects/{objects}/batch/upsert", "body": {"inputs": batch}}
+        for batch in batches(payloads, _batch_size(hubspot_client.BATCH_SIZE_ENV, HUBSPOT_BATCH_SIZE))
+    ]
+
+
+def request_bodies(planned: list[PlannedRecord]) -> dict[str, list[dict[str, Any]]]:
+    """The exact requests a production run would make for the planned records."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for item in planned:
+        if item.action in TO_SEND:
+            groups.setdefault((item.record.destination, item.record.target), []).append(item.record.payload)
+    requests: dict[str, list[dict[str, Any]]] = {}
+    for (destination, target), payloads in sorted(groups.items()):
+        requests.setdefault(destination, []).extend(_requests_for(destination, target, payloads))
+    return requests
+
+
+def write_preview(
+    connection: duckdb.DuckDBPyConnection,
+    planned: list[PlannedRecord],
+    output_dir: Path,
+    now: datetime | None = None,
+) -> Path:
+    """Replace the preview table and files with the current plan; returns the Markdown file."""
+    previewed_at = (now or datetime.now(UTC)).replace(tzinfo=None)
+    table = pa.table(
+        {
+            "destination": pa.array([p.record.destination for p in planned], pa.string()),
+            "target": pa.array([p.record.target for p in planned], pa.string()),
+            "record_key": pa.array([p.record.record_key for p in planned], pa.string()),
+            "action": pa.array([p.action for p in planned], pa.string()),
+            "refusal_reason": pa.array([p.reason for p in planned], pa.string()),
+            "payload_hash": pa.array([p.record.payload_hash for p in planned], pa.string()),
+            "payload_json": pa.array(
+                [json.dumps(p.record.payload, sort_keys=True, ensure_ascii=False) for p in planned], pa.string()
+            ),
+            "previewed_at": pa.array([previewed_at] * len(planned), pa.timestamp("us")),
+        }
+    )
+    connection.execute(f"create schema if not exists {PREVIEW_SCHEMA}")
+    connection.register("preview_rows", table)
+    connection.execute(f"create or replace table {PREVIEW_SCHEMA}.{PREVIEW_TABLE} as select * from preview_rows")
+    connection.unregister("preview_rows")
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "reverse_etl_preview.json").write_text(
+        json.dumps(request_bodies(planned), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
+    markdown = output_dir / "reverse_etl_preview.md"
+    markdown.write_text(render_markdown(planned, previewed_at))
+    return markdown
+
+
+def count_actions(planned: list[PlannedRecord]) -> dict[str, Counter[str]]:
+    counts: dict[str, Counter[str]] = {}
+    for item in planned:
+        counts.setdefault(item.record.destination, Counter())[item.action] += 1
+    return counts
+
+
+def render_markdown(planned: list[PlannedRecord], previewed_at: datetime) -> str:
+    lines = [
+        "# Reverse ETL dry run",
+        "",
+        f"Previewed at {previewed_at:%Y-%m-%d %H:%M:%S} UTC. Nothing was sent: set `PIPELINE_MODE=production` to send.",
+        "",
+    ]
+    requests = request_bodies(planned)
+    for destination, counts in sorted(count_actions(planned).items()):
+        lines += [f"## {destination}", ""]
+        lines += [f"- {action}: {count}" for action, count in sorted(counts.items())]
+        lines += [f"- requests: {len(requests.get(destination, []))}", ""]
+        lines += ["| target | record | action | detail |", "|---|---|---|---|"]
+        for item in planned:
+            if item.record.destination == destination and item.action != "unchanged":
+                cells = [item.record.target, item.record.record_key, item.action, item.reason or _describe(item)]
+                lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _describe(item: PlannedRecord) -> str:
+    payload = item.record.payload
+    if item.record.destination == SMARTLEAD_LEADS:
+        fields = payload.get("custom_fields", {})
+        return (
+            f"{payload.get('email')} at {payload.get('company_name')} "
+            f"(segment {fields.get('segment')}, score {fields.get('score')})"
+        )
+    if item.record.destination == SMARTLEAD_BLOCK_LIST:
+        return "global block list entry"
+    if item.record.destination == HUBSPOT_ASSOCIATIONS:
+        return f"{payload.get('contact')} -> company {payload.get('company')}"
+    properties = payload.get("properties", {})
+    if "outreach_lead_category" not in properties:
+        return f"company {properties.get('name')} ({properties.get('domain') or 'no domain'})"
+    return f"{payload.get('id')} at {properties.get('company')} ({properties.get('outreach_lead_category')})"

@@ -1,0 +1,288 @@
+"""Diff-based reverse ETL: plan what changed against the ledger, refuse anything suppressed,
+and (only with PIPELINE_MODE=production) send it in batches, recording every row's outcome."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import duckdb
+
+from loaders.common.http import ApiAuthError, ApiError
+from pipeline.warehouse import fetch_dicts, require_table
+from reverse_etl import ledger
+from reverse_etl.payloads import hubspot_contact_input, payload_hash, smartlead_lead
+from reverse_etl.suppression_guard import SuppressionIndex, load_suppression_index
+
+SMARTLEAD_LEADS = "smartlead_leads"
+SMARTLEAD_BLOCK_LIST = "smartlead_block_list"
+HUBSPOT_CONTACTS = "hubspot_contacts"
+HUBSPOT_COMPANIES = "hubspot_companies"
+HUBSPOT_ASSOCIATIONS = "hubspot_associations"  # contact -> company, after both are upserted
+
+# suppression reasons mirrored to Smartlead's global block list (an address emailed before is
+# not blocked: its running sequence must be able to finish)
+BLOCK_LIST_REASONS = (
+    "existing_client",
+    "fired_client",
+    "lost_client",
+    "do_not_contact",
+    "complained",
+    "unsubscribed",
+    "bounced_hard",
+)
+
+ADD, CHANGE, RETRY, UNCHANGED, REFUSE, SKIP_FAILED = "add", "change", "retry", "unchanged", "refuse", "skip_failed"
+TO_SEND = (ADD, CHANGE, RETRY)
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    destination: str
+    target: str  # campaign id, "contacts", "global"
+    record_key: str
+    payload: dict[str, Any]
+    refusal: str | None = None
+
+    @property
+    def payload_hash(self) -> str:
+        return payload_hash(self.payload)
+
+
+@dataclass(frozen=True)
+class PlannedRecord:
+    record: SyncRecord
+    action: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    record_key: str
+    status: str  # ledger.SENT | ledger.FAILED | ledger.REFUSED
+    error: str | None = None
+    permanent: bool = False
+    remote_id: str | None = None  # the destination's own id (HubSpot object id)
+
+
+class Destination(Protocol):
+    name: str
+    batch_size: int
+
+    @property
+    def calls(self) -> int:
+        """HTTP requests made so far (retries included)."""
+        ...
+
+    def send(self, target: str, records: Sequence[SyncRecord]) -> list[Outcome]: ...
+
+
+def plan(records: Sequence[SyncRecord], entries: dict[str, ledger.LedgerEntry]) -> list[PlannedRecord]:
+    planned = []
+    for record in records:
+        entry = entries.get(record.record_key)
+        if record.refusal is not None:
+            planned.append(PlannedRecord(record, REFUSE, record.refusal))
+        elif entry is None:
+            planned.append(PlannedRecord(record, ADD))
+        elif entry.payload_hash != record.payload_hash:
+            planned.append(PlannedRecord(record, CHANGE))
+        elif entry.status == ledger.SENT:
+            planned.append(PlannedRecord(record, UNCHANGED))
+        elif entry.status == ledger.FAILED and entry.is_permanent_error:
+            planned.append(PlannedRecord(record, SKIP_FAILED, "failed permanently; change the row to retry"))
+        elif entry.status == ledger.REFUSED:
+            planned.append(PlannedRecord(record, SKIP_FAILED, "refused before; change the row to retry"))
+        else:  # pending (a crash after the write-ahead) or a retryable failure
+            planned.append(PlannedRecord(record, RETRY))
+    return planned
+
+
+def collect_records(connection: duckdb.DuckDBPyConnection) -> list[SyncRecord]:
+    """Every record the sync_* models and the suppression model want at a destination, each
+    checked against suppression right now (defense in depth)."""
+    require_table(connection, "segmented", "sync_smartlead__leads", "build")
+    require_table(connection, "segmented", "sync_hubspot__contacts", "build")
+    require_table(connection, "segmented", "sync_hubspot__companies", "build")
+    outreach_guard = load_suppression_index(connection, crm_handoff=False)
+    crm_guard = load_suppression_index(connection, crm_handoff=True)
+    sent_leads = ledger.read_ledger(connection, SMARTLEAD_LEADS)
+    records = [
+        _smartlead_record(lead, outreach_guard, sent_leads)
+        for lead in fetch_dicts(
+            connection, "select * from segmented.sync_smartlead__leads order by campaign_id, brand_id"
+        )
+    ]
+    records += [
+        SyncRecord(
+            HUBSPOT_CONTACTS,
+            "contacts",
+            contact["email"],
+            hubspot_contact_input(contact),
+            crm_guard.refusal_reason(contact["email"], contact["outreach_brand_id"] or None),
+        )
+        for contact in fetch_dicts(connection, "select * from segmented.sync_hubspot__contacts order by email")
+    ]
+    for company in fetch_dicts(connection, "select * from segmented.sync_hubspot__companies order by 1"):
+        brand_id = company["outreach_brand_id"]
+        refusal = crm_guard.brands.get(brand_id)
+        records.append(
+            SyncRecord(
+                HUBSPOT_COMPANIES,
+                "companies",
+                brand_id,
+                {"idProperty": "outreach_brand_id", "id": brand_id, "properties": dict(sorted(company.items()))},
+                f"brand suppressed: {refusal}" if refusal else None,
+            )
+        )
+    company_versions = {r.record_key: r.payload_hash for r in records if r.destination == HUBSPOT_COMPANIES}
+    records += [
+        SyncRecord(
+            HUBSPOT_ASSOCIATIONS,
+            "contact_company",
+            f"{record.record_key}|{record.payload['properties']['outreach_brand_id']}",
+            # both sides' versions: a changed (e.g. fixed) contact or company gets its association retried
+            {
+                "contact": record.record_key,
+                "company": record.payload["properties"]["outreach_brand_id"],
+                "contact_version": record.payload_hash,
+                "company_version": company_versions.get(record.payload["properties"]["outreach_brand_id"]),
+            },
+            record.refusal,
+        )
+        for record in records
+        if record.destination == HUBSPOT_CONTACTS and record.payload["properties"].get("outreach_brand_id")
+    ]
+    reasons = ", ".join(f"'{reason}'" for reason in BLOCK_LIST_REASONS)
+    records += [
+        SyncRecord(SMARTLEAD_BLOCK_LIST, "global", row["suppression_key"], {"entry": row["suppression_key"]})
+        for row in fetch_dicts(
+            connection,
+            f"""
+            select distinct suppression_key from clean.stg_suppression__keys
+            where key_type in ('email', 'domain') and reason in ({reasons})
+            order by suppression_key
+            """,
+        )
+    ]
+    return records
+
+
+def _smartlead_record(lead: dict[str, Any], guard: SuppressionIndex, sent: dict[str, ledger.LedgerEntry]) -> SyncRecord:
+    payload = smartlead_lead(lead)
+    refusal = guard.refusal_reason(lead["email"], lead["brand_id"])
+    entry = sent.get(lead["brand_id"])
+    campaign = str(lead["campaign_id"])
+    if refusal is None and entry is not None and entry.may_have_been_sent:
+        # one brand, one person, one sequence: a new best contact or a new segment after a send
+        # would be a second cold email
+        previous_email = _sent_email(entry)
+        if previous_email is not None and previous_email != lead["email"]:
+            refusal = "brand already sent to Smartlead with another contact"
+        elif entry.target is not None and entry.target != campaign:
+            refusal = f"brand already sent to Smartlead campaign {entry.target}"
+    return SyncRecord(SMARTLEAD_LEADS, campaign, lead["brand_id"], payload, refusal)
+
+
+def _sent_email(entry: ledger.LedgerEntry) -> str | None:
+    email = entry.payload.get("email")
+    return str(email) if email else None
+
+
+@dataclass
+class SyncSummary:
+    destination: str
+    counts: dict[str, int] = field(default_factory=dict)
+    calls: int = 0
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0)
+
+    def __str__(self) -> str:
+        parts = ", ".join(f"{name} {count}" for name, count in sorted(self.counts.items()))
+        return f"{self.destination}: {parts or 'nothing to do'} ({self.calls} requests)"
+
+
+def execute(
+    connection: duckdb.DuckDBPyConnection,
+    planned: Sequence[PlannedRecord],
+    destinations: dict[str, Destination],
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC).replace(tzinfo=None),
+) -> list[SyncSummary]:
+    """Send the planned records. Per batch: write-ahead `pending`, send, record each outcome."""
+    summaries: dict[str, SyncSummary] = {}
+    by_batch: dict[tuple[str, str], list[SyncRecord]] = {}
+    for item in planned:
+        summary = summaries.setdefault(item.record.destination, SyncSummary(item.record.destination))
+        if item.action in TO_SEND:
+            by_batch.setdefault((item.record.destination, item.record.target), []).append(item.record)
+        elif item.action == REFUSE:
+            summary.counts["refused"] = summary.counts.get("refused", 0) + 1
+            record = item.record
+            ledger.mark_refused(
+                connection,
+                record.destination,
+                record.target,
+                record.record_key,
+                record.payload_hash,
+                item.reason,
+                now(),
+            )
+        else:
+            summary.counts["unchanged"] = summary.counts.get("unchanged", 0) + 1
+    for (destination_name, target), records in by_batch.items():
+        destination = destinations[destination_name]
+        summary = summaries[destination_name]
+        for start in range(0, len(records), destination.batch_size):
+            batch = records[start : start + destination.batch_size]
+            ledger.mark_pending(
+                connection,
+                destination_name,
+                target,
+                [(r.record_key, r.payload_hash, json.dumps(r.payload, sort_keys=True)) for r in batch],
+                now(),
+            )
+            calls_before = destination.calls
+            try:
+                sent = destination.send(target, batch)
+            except ApiAuthError:
+                raise  # a refused key stops the run; the batch stays pending and is retried
+            except ApiError as error:  # retries exhausted: those rows are retried next run
+                sent = [Outcome(record.record_key, ledger.FAILED, str(error)) for record in batch]
+            summary.calls += destination.calls - calls_before
+            outcomes = {outcome.record_key: outcome for outcome in sent}
+            for record in batch:
+                outcome = outcomes.get(record.record_key) or Outcome(
+                    record.record_key, ledger.FAILED, "no result for this row in the response"
+                )
+                ledger.mark_result(
+                    connection,
+                    destination_name,
+                    target,
+                    record.record_key,
+                    record.payload_hash,
+                    status=outcome.status,
+                    error=outcome.error,
+                    permanent=outcome.permanent,
+                    now=now(),
+                    remote_id=outcome.remote_id,
+                )
+                label = {ledger.SENT: "sent", ledger.FAILED: "failed", ledger.REFUSED: "refused"}[outcome.status]
+                summary.counts[label] = summary.counts.get(label, 0) + 1
+    return list(summaries.values())
+
+
+def plan_all(connection: duckdb.DuckDBPyConnection, records: Sequence[SyncRecord]) -> list[PlannedRecord]:
+    """Plan every destination against its own ledger rows."""
+    by_destination: dict[str, list[SyncRecord]] = {}
+    for record in records:
+        by_destination.setdefault(record.destination, []).append(record)
+    planned: list[PlannedRecord] = []
+    for destination, destination_records in by_destination.items():
+        planned += plan(destination_records, ledger.read_ledger(connection, destination))
+    return planned

@@ -1,0 +1,381 @@
+"""ApolloApiClient over real HTTP against the fake Apollo, loading a real DuckDB file.
+
+Time never really passes: the client's sleep and clock and the fake's minute windows share a
+`FakeClock`, so backoff and window waits are recorded instead of waited for.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import requests
+
+from loaders.apollo import (
+    ApolloApiClient,
+    ApolloConfig,
+    BrandToEnrich,
+    enrich_brands,
+    filter_recently_looked_up,
+)
+from loaders.common.http import ApiAuthError, ApiRequestError, MissingSecretError
+from tests.python.fakes.apollo import BULK_MATCH_PATH, SEARCH_PATH, FakeApollo, big_organization, org_key
+from tests.python.fakes.server import RunningServer, serve
+
+KEY = "test-master-key"
+NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+WORKLIST = [
+    BrandToEnrich("b-acme", "ACME KITCHEN"),
+    BrandToEnrich("b-beton", "Béton Brut"),
+    BrandToEnrich("b-cobalt", "Cobalt Outdoors"),
+    BrandToEnrich("b-none", "Nobody Sells This"),
+]
+MAX_PEOPLE = 25
+
+
+@dataclass
+class FakeClock:
+    now: float = 1_800_000_010.0  # 10 s into a minute window
+    sleeps: list[float] = field(default_factory=list)
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@dataclass
+class Harness:
+    fake: FakeApollo
+    server: RunningServer
+    clock: FakeClock
+    duckdb_path: Path
+    pipelines_dir: Path
+
+    def client(self, key: str = KEY, requests_per_second: float = 1000.0) -> ApolloApiClient:
+        config = ApolloConfig(api_key=key, base_url=self.server.base_url, requests_per_second=requests_per_second)
+        return ApolloApiClient(config, sleep=self.clock.sleep, clock=self.clock.time, rng=random.Random(7))
+
+    def enrich(self, worklist: list[BrandToEnrich], now: datetime, client: ApolloApiClient | None = None) -> Any:
+        return enrich_brands(
+            worklist,
+            client or self.client(),
+            self.duckdb_path,
+            self.pipelines_dir,
+            now=now,
+            max_people_per_brand=MAX_PEOPLE,
+        )
+
+    def due(self, now: datetime, ttl_days: float = 30) -> list[BrandToEnrich]:
+        return filter_recently_looked_up(WORKLIST, self.duckdb_path, ttl_days, now)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.duckdb_path)) as connection:
+            return connection.execute(sql).fetchall()
+
+    def ledger(self) -> dict[str, tuple[Any, ...]]:
+        """Latest ledger row per brand: (status, people_found, emails_revealed, credits, error)."""
+        rows = self.rows(
+            "select brand_id, status, people_found, emails_revealed, credits_consumed, error_message "
+            "from raw.apollo_lookups order by looked_up_at"
+        )
+        return {row[0]: row[1:] for row in rows}
+
+    def searched_names(self) -> list[str]:
+        return [request.json()["q_keywords"] for request in self.server.requests if request.path == SEARCH_PATH]
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Harness]:
+    clock = FakeClock()
+    fake = FakeApollo(clock=clock.time, non_master_keys=["plain-key"])
+    with serve(fake) as server:
+        yield Harness(fake, server, clock, tmp_path / "warehouse" / "outreach.duckdb", tmp_path / "pipelines")
+
+
+def test_enrich_over_http_loads_people_and_ledger(harness: Harness) -> None:
+    summary = harness.enrich(WORKLIST, NOW)
+
+    ledger = harness.ledger()
+    assert {brand: row[0] for brand, row in ledger.items()} == {
+        "b-acme": "ok",
+        "b-beton": "ok",
+        "b-cobalt": "ok",
+        "b-none": "no_match",
+    }
+    # Acme: 12 decision-makers + an unmatchable one found by search (null in bulk_match); intern filtered out
+    assert ledger["b-acme"][1:4] == (12, 11, 11)
+    assert ledger["b-beton"][1:4] == (2, 1, 1)
+    assert ledger["b-none"][1:4] == (0, 0, 0)
+    people = harness.rows("select brand_id, person_id, email, source_kind, organization_domain from raw.apollo_people")
+    assert len(people) == 12 + 2 + 3
+    assert {row[3] for row in people} == {"api"}
+    assert ("b-cobalt", "cobalt-1", "cara@cobaltoutdoors.com", "api", "cobaltoutdoors.com") in people
+    assert not any(row[1] in {"acme-ghost", "acme-intern"} for row in people)
+
+    # credits: what Apollo reported is what the ledger sums, and equals what the fake charged
+    assert sum(row[3] for row in ledger.values()) == harness.fake.credits_consumed == 15
+    assert summary.details["credits"] == 15
+
+    bulk = [request for request in harness.server.requests if request.path == BULK_MATCH_PATH]
+    assert [len(request.json()["details"]) for request in bulk] == [10, 3, 2, 3]
+    assert all(len(request.json()["details"]) <= 10 for request in bulk)
+    assert all(request.header("x-api-key") == KEY for request in harness.server.requests)
+    assert all(request.method == "POST" for request in harness.server.requests)
+
+    # every call is in the per-call ledger, with what it asked for and what it cost
+    calls = harness.rows(
+        "select endpoint, records_requested, credits_consumed from raw.apollo_calls order by brand_id, call_number"
+    )
+    assert len(calls) == len(harness.server.requests)
+    assert sorted(row[1] for row in calls if row[0] == "people/bulk_match") == sorted([10, 3, 2, 3])
+    assert sum(row[2] for row in calls) == harness.fake.credits_consumed
+
+    search = [request.json() for request in harness.server.requests if request.path == SEARCH_PATH]
+    assert search[0]["q_keywords"] == "ACME KITCHEN"
+    assert search[0]["per_page"] == MAX_PEOPLE
+    assert "director" in search[0]["person_seniorities"]
+    assert "intern" not in search[0]["person_seniorities"]
+
+
+def test_second_run_inside_ttl_calls_apollo_zero_times(harness: Harness) -> None:
+    harness.enrich(WORKLIST, NOW)
+    calls, credits = len(harness.server.requests), harness.fake.credits_consumed
+
+    for later in (NOW + timedelta(hours=1), NOW + timedelta(days=29)):
+        due = harness.due(later)
+        assert due == []
+        client = harness.client()
+        summary = harness.enrich(due, later, client)
+        assert client.calls == 0
+        assert summary.details["credits"] == 0
+    assert len(harness.server.requests) == calls
+    assert harness.fake.credits_consumed == credits
+    assert len(harness.rows("select * from raw.apollo_lookups")) == 4
+
+    # after the TTL, all four (no_match included) are due again and are looked up again
+    after_ttl = NOW + timedelta(days=30, hours=1)
+    assert harness.due(after_ttl) == WORKLIST
+    harness.enrich(harness.due(after_ttl), after_ttl)
+    assert len(harness.server.requests) > calls
+    assert harness.fake.credits_consumed == 2 * credits
+    assert len(harness.rows("select * from raw.apollo_lookups")) == 8
+    assert harness.rows("select count(*) from raw.apollo_people")[0][0] == 17  # merged on (brand_id, person_id)
+
+
+def test_a_500_on_one_brand_is_an_error_row_retried_next_run(harness: Harness) -> None:
+    harness.fake.fail_organizations.add(org_key("Cobalt Outdoors"))
+    summary = harness.enrich(WORKLIST, NOW)
+
+    ledger = harness.ledger()
+    assert ledger["b-cobalt"][0] == "error"
+    assert "500" in ledger["b-cobalt"][4] and "apollo" in ledger["b-cobalt"][4]
+    assert ledger["b-cobalt"][3] == 0
+    assert {ledger[brand][0] for brand in ("b-acme", "b-beton")} == {"ok"}
+    assert summary.details["error"] == 1
+    cobalt_searches = harness.searched_names().count("Cobalt Outdoors")
+    assert cobalt_searches == 6  # retried by the shared layer, then given up
+    assert len(harness.clock.sleeps) >= 5
+
+    harness.fake.fail_organizations.clear()
+    later = NOW + timedelta(hours=6)
+    due = harness.due(later)
+    assert due == [BrandToEnrich("b-cobalt", "Cobalt Outdoors")]
+    before = len(harness.searched_names())
+    harness.enrich(due, later)
+    assert harness.searched_names()[before:] == ["Cobalt Outdoors"]
+    assert harness.ledger()["b-cobalt"][0] == "ok"
+    assert harness.due(later + timedelta(minutes=1)) == []
+
+
+def test_error_after_credits_were_spent_keeps_those_credits_in_the_ledger(harness: Harness) -> None:
+    harness.fake.fail_person_ids.add("acme-12")  # the second bulk_match batch of Acme fails
+    harness.enrich(WORKLIST[:1], NOW)
+
+    status, found, emails, credits, error = harness.ledger()["b-acme"]
+    assert status == "error"
+    assert "bulk_match" in error
+    assert credits == harness.fake.credits_consumed == 9  # first batch: 10 people, one without email
+    assert (found, emails) == (10, 9)
+    assert harness.due(NOW + timedelta(hours=1)) == WORKLIST  # an error is retried next run
+
+
+def test_429_without_retry_after_backs_off_then_succeeds(harness: Harness) -> None:
+    harness.fake.minute_limit = 5
+    harness.fake.use_quota(SEARCH_PATH, 5)  # another client used up this minute's window
+    client = harness.client()
+
+    result = client.search_people(organization_name="Cobalt Outdoors", titles=[], seniorities=[])
+
+    assert result["total_entries"] == 3
+    statuses = harness.fake.statuses(SEARCH_PATH)
+    assert statuses[-1] == 200 and 429 in statuses
+    throttled = [answer for answer in harness.fake.answers if answer.status == 429]
+    assert all("Retry-After" not in answer.headers for answer in throttled)
+    assert all(answer.headers["x-minute-requests-left"] == "0" for answer in throttled)
+    assert sum(harness.clock.sleeps) >= 50  # backed off into the next minute window
+
+
+def test_minute_requests_left_zero_waits_for_next_window_without_a_429(harness: Harness) -> None:
+    harness.fake.minute_limit = 3
+    client = harness.client()
+    for _ in range(5):
+        client.search_people(organization_name="Béton Brut", titles=[], seniorities=[])
+    assert harness.fake.statuses() == [200] * 5
+    assert 50.0 <= max(harness.clock.sleeps) <= 51.5  # to the window's end (50 s away) + 1 s margin
+    assert sum(1 for seconds in harness.clock.sleeps if seconds > 10) == 1
+
+
+def test_requests_are_paced_by_requests_per_second(harness: Harness) -> None:
+    client = harness.client(requests_per_second=1.0)
+    for _ in range(3):
+        client.search_people(organization_name="Béton Brut", titles=[], seniorities=[])
+    assert sum(harness.clock.sleeps) >= 1.5
+
+
+def test_bad_key_raises_auth_error_naming_apollo_without_the_key(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "sk-live-very-secret-123"
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ApiAuthError) as raised:
+        harness.enrich(WORKLIST, NOW, harness.client(key=secret))
+
+    assert raised.value.source == "apollo"
+    assert raised.value.status == 401
+    assert "apollo" in str(raised.value)
+    assert secret not in str(raised.value) and secret not in repr(raised.value)
+    assert secret not in caplog.text
+    assert len(harness.server.requests) == 1  # never retried, and the other brands are not tried
+    # the attempt is in the ledger as an error (retried next run), with no credits
+    ledger = harness.ledger()
+    assert list(ledger) == ["b-acme"]
+    status, found, _emails, credits, error = ledger["b-acme"]
+    assert (status, found, credits) == ("error", 0, 0)
+    assert "ApiAuthError" in error and secret not in error
+
+
+def test_non_master_key_gets_403_on_search(harness: Harness) -> None:
+    with pytest.raises(ApiAuthError) as raised:
+        harness.client(key="plain-key").search_people(organization_name="Acme Kitchen", titles=[], seniorities=[])
+    assert raised.value.status == 403
+    assert "plain-key" not in str(raised.value)
+
+
+def test_bulk_match_refuses_more_than_ten_before_sending(harness: Harness) -> None:
+    client = harness.client()
+    with pytest.raises(ValueError, match="at most 10"):
+        client.bulk_match([{"id": f"acme-{index:02d}"} for index in range(1, 12)])
+    assert harness.server.requests == []
+    assert client.bulk_match([]) == {"status": "success", "credits_consumed": 0, "matches": []}
+    assert harness.server.requests == []
+
+    response = client.bulk_match([{"id": "cobalt-2"}, {"id": "nobody"}, {"id": "cobalt-1"}])
+    assert [match and match["id"] for match in response["matches"]] == ["cobalt-2", None, "cobalt-1"]
+    assert response["credits_consumed"] == 2
+
+
+def test_search_pages_through_results(tmp_path: Path) -> None:
+    clock = FakeClock()
+    fake = FakeApollo([big_organization("Giant Goods", "giant.example", 130)], clock=clock.time)
+    with serve(fake) as server:
+        config = ApolloConfig(api_key=KEY, base_url=server.base_url, requests_per_second=1000.0)
+        client = ApolloApiClient(config, sleep=clock.sleep, clock=clock.time)
+        summary = enrich_brands(
+            [BrandToEnrich("b-giant", "Giant Goods")],
+            client,
+            tmp_path / "db.duckdb",
+            tmp_path / "pipelines",
+            now=NOW,
+            max_people_per_brand=120,
+        )
+        pages = [request.json() for request in server.requests if request.path == SEARCH_PATH]
+        assert [(page["page"], page["per_page"]) for page in pages] == [(1, 100), (2, 100)]
+        assert summary.rows_loaded == 120
+        assert all(len(r.json()["details"]) <= 10 for r in server.requests if r.path == BULK_MATCH_PATH)
+
+        with pytest.raises(ValueError, match="500"):
+            client.search_people(organization_name="Giant Goods", titles=[], seniorities=[], page=501)
+
+
+def test_fake_caps_per_page_and_pages_and_rejects_big_bulk_match() -> None:
+    fake = FakeApollo([big_organization("Giant Goods", "giant.example", 130)])
+    with serve(fake) as server:
+        headers = {"x-api-key": KEY}
+        wide = requests.post(
+            f"{server.base_url}{SEARCH_PATH}",
+            json={"q_organization_domains_list": ["giant.example"], "per_page": 500},
+            headers=headers,
+            timeout=5,
+        ).json()
+        assert wide["total_entries"] == 130 and len(wide["people"]) == 100
+        assert "pagination" not in wide
+        assert not any("email" in person for person in wide["people"])
+        beyond = requests.post(
+            f"{server.base_url}{SEARCH_PATH}?page=501&q_keywords=Giant%20Goods", headers=headers, timeout=5
+        ).json()
+        assert beyond["people"] == []
+        too_many = requests.post(
+            f"{server.base_url}{BULK_MATCH_PATH}", json={"details": [{"id": "x"}] * 11}, headers=headers, timeout=5
+        )
+        assert too_many.status_code == 400
+        assert too_many.json()["error_code"] == "RECORD_LIMIT_EXCEEDED"
+        bad_key = requests.post(f"{server.base_url}{SEARCH_PATH}", json={}, headers={"x-api-key": "no"}, timeout=5)
+        assert (bad_key.status_code, bad_key.text) == (401, "Invalid access credentials.")
+    assert fake.credits_consumed == 0
+
+
+def test_config_from_env() -> None:
+    config = ApolloConfig.from_env(
+        {
+            "SOURCES__APOLLO__API_KEY": "k-123",
+            "SOURCES__APOLLO__BASE_URL": "http://127.0.0.1:9/api/v1/",
+            "SOURCES__APOLLO__TITLES": "CEO, founder ,,",
+            "SOURCES__APOLLO__SENIORITIES": "owner,c_suite",
+            "SOURCES__APOLLO__REQUESTS_PER_SECOND": "2.5",
+            "SOURCES__APOLLO__TTL_DAYS": "14",
+        }
+    )
+    assert config.base_url == "http://127.0.0.1:9/api/v1"
+    assert config.titles == ("CEO", "founder")
+    assert config.seniorities == ("owner", "c_suite")
+    assert (config.requests_per_second, config.ttl_days) == (2.5, 14.0)
+    assert "k-123" not in repr(config)
+
+    defaults = ApolloConfig.from_env({"SOURCES__APOLLO__API_KEY": "k"})
+    assert defaults.base_url == "https://api.apollo.io/api/v1"
+    assert (defaults.requests_per_second, defaults.ttl_days, defaults.titles) == (1.0, 30.0, ())
+    assert "director" in defaults.seniorities
+
+    with pytest.raises(MissingSecretError, match="SOURCES__APOLLO__API_KEY"):
+        ApolloConfig.from_env({})
+    with pytest.raises(ValueError, match="REQUESTS_PER_SECOND"):
+        ApolloConfig.from_env({"SOURCES__APOLLO__API_KEY": "k", "SOURCES__APOLLO__REQUESTS_PER_SECOND": "0"})
+
+
+def test_config_from_process_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCES__APOLLO__API_KEY", "env-key")
+    monkeypatch.setenv("SOURCES__APOLLO__TTL_DAYS", "7")
+    config = ApolloConfig.from_env()
+    assert (config.api_key, config.ttl_days) == ("env-key", 7.0)
+    client = ApolloApiClient.from_env()
+    assert client.source_kind == "api"
+    assert client.http.session.headers["x-api-key"] == "env-key"
+
+
+def test_non_json_body_is_a_request_error(tmp_path: Path) -> None:
+    from tests.python.fakes.server import Reply
+
+    with serve(lambda request: Reply(200, "<html>maintenance</html>", {"Content-Type": "text/html"})) as server:
+        client = ApolloApiClient(ApolloConfig(api_key=KEY, base_url=server.base_url, requests_per_second=1000.0))
+        with pytest.raises(ApiRequestError, match="not JSON"):
+            client.search_people(organization_name="x", titles=[], seniorities=[])

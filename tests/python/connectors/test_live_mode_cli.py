@@ -1,0 +1,126 @@
+"""`OUTREACH_SOURCE_MODE=live` through the real CLI: every stage talks HTTP to local fakes that
+speak the vendors' contracts, and lands in a real DuckDB file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach
+from tests.python.fakes.apollo import FakeApollo, load_organizations
+from tests.python.fakes.server import RunningServer, serve
+from tests.python.fakes.smartlead import FakeSmartlead, serve_smartlead
+from tests.python.fakes.smartscout import FAKE_API_KEY, SmartScoutFake
+
+SAMPLE = PROJECT_DIR / "sample_data"
+APOLLO_KEY = "test-master-key"
+SMARTLEAD_KEY = "sl-test-key"
+
+
+def sample_brand_items() -> list[dict[str, object]]:
+    """The bundled API pages' items, served by the fake SmartScout (so Apollo's sample orgs match)."""
+    items: list[dict[str, object]] = []
+    for page in sorted((SAMPLE / "smartscout" / "brands_search_US").glob("*.json")):
+        items += json.loads(page.read_text())["data"] or []
+    return [item for item in items if isinstance(item, dict)]
+
+
+@dataclass
+class LiveFakes:
+    smartscout: SmartScoutFake
+    smartlead: FakeSmartlead
+    apollo: FakeApollo
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[LiveFakes]:
+    smartscout = SmartScoutFake(items=sample_brand_items())
+    smartlead = FakeSmartlead(api_key=SMARTLEAD_KEY)
+    smartlead.add_campaign(1001, "Segment A - Premium")
+    smartlead.add_stats(
+        1001,
+        stats_id="st-1",
+        lead_email="someone@example.com",
+        sent_time="2026-11-01T10:00:00.000Z",
+        reply_time="2026-11-02T10:00:00.000Z",
+    )
+    apollo = FakeApollo(load_organizations(SAMPLE / "apollo" / "organizations.json"), api_keys=[APOLLO_KEY])
+    with ExitStack() as stack:
+        smartscout_server: RunningServer = stack.enter_context(serve(smartscout))
+        smartlead_server: RunningServer = stack.enter_context(serve_smartlead(smartlead))
+        apollo_server: RunningServer = stack.enter_context(serve(apollo))
+        env = {
+            "OUTREACH_SOURCE_MODE": "live",
+            "SOURCES__SMARTSCOUT__API_KEY": FAKE_API_KEY,
+            "SOURCES__SMARTSCOUT__BASE_URL": smartscout_server.base_url,
+            "SOURCES__SMARTSCOUT__PAGE_SIZE": "100",
+            "SOURCES__SMARTSCOUT__REQUESTS_PER_SECOND": "1000",
+            "SOURCES__SMARTLEAD__API_KEY": SMARTLEAD_KEY,
+            "SOURCES__SMARTLEAD__BASE_URL": smartlead_server.base_url,
+            "SOURCES__SMARTLEAD__REQUESTS_PER_SECOND": "1000",
+            "SOURCES__APOLLO__API_KEY": APOLLO_KEY,
+            "SOURCES__APOLLO__BASE_URL": apollo_server.base_url,
+            "SOURCES__APOLLO__REQUESTS_PER_SECOND": "1000",
+        }
+        yield LiveFakes(smartscout, smartlead, apollo, env)
+
+
+@pytest.fixture(scope="module")
+def live_warehouse(fakes: LiveFakes, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    warehouse = tmp_path_factory.mktemp("live") / "outreach.duckdb"
+    for stage in ["ingest", "build", "enrich"]:
+        run = run_outreach(warehouse, stage, env=fakes.env)
+        assert run.returncode == 0, f"{stage} failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    return warehouse
+
+
+def scalar(warehouse: Path, sql: str) -> object:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        row = connection.execute(sql).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def test_ingest_loads_every_source_over_http(fakes: LiveFakes, live_warehouse: Path) -> None:
+    distinct_items = {json.dumps(item, sort_keys=True) for item in sample_brand_items()}
+    api_rows = scalar(live_warehouse, "select count(*) from raw.smartscout_brands where source_kind = 'api'")
+    assert api_rows == len(distinct_items)
+    assert fakes.smartscout.pages_served == 4  # 319 items at 100 a page
+    events = scalar(live_warehouse, "select count(*) from raw.smartlead_events where source_kind = 'api_poll'")
+    assert events == 2  # the sent email and its reply
+    assert scalar(live_warehouse, "select count(*) from raw.smartscout_brands where source_kind = 'csv_export'") == 0
+
+
+def test_enrich_pays_apollo_once_per_brand_within_the_ttl(fakes: LiveFakes, live_warehouse: Path) -> None:
+    looked_up = scalar(live_warehouse, "select count(*) from raw.apollo_lookups")
+    credits = scalar(live_warehouse, "select sum(credits_consumed) from raw.apollo_lookups")
+    assert isinstance(looked_up, int) and looked_up > 50
+    assert credits == fakes.apollo.credits_consumed > 0
+    assert scalar(live_warehouse, "select count(*) from raw.apollo_people where source_kind = 'api'") > 0
+
+    calls_before = sum(fakes.apollo.calls.values())
+    run = run_outreach(live_warehouse, "enrich", env=fakes.env)
+    assert run.returncode == 0, run.stderr
+    assert sum(fakes.apollo.calls.values()) == calls_before
+    assert fakes.apollo.credits_consumed == credits
+    assert f"{looked_up} skipped: looked up within TTL" in run.stdout
+
+
+def test_a_refused_key_stops_that_source_only(fakes: LiveFakes, tmp_path: Path) -> None:
+    calls_before = fakes.smartlead.calls
+    run: PipelineRun = run_outreach(
+        tmp_path / "outreach.duckdb", "ingest", env={**fakes.env, "SOURCES__SMARTSCOUT__API_KEY": "wrong"}
+    )
+    assert run.returncode == 1
+    assert "smartscout api: FAILED" in run.stdout
+    assert "check the API key/token for smartscout" in run.stdout
+    assert "wrong" not in run.stdout + run.stderr
+    assert fakes.smartlead.calls > calls_before  # the other source still ran
+    assert scalar(tmp_path / "outreach.duckdb", "select count(*) from raw.smartlead_events") == 2

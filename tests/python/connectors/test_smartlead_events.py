@@ -1,0 +1,299 @@
+"""Smartlead statistics poller against the fake API over real HTTP, into a real DuckDB file."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from loaders.common.http import ApiAuthError, ApiClient, ApiRequestError, MissingSecretError, RateLimiter, RetryPolicy
+from loaders.smartlead import SmartleadPollConfig, poll_campaign_statistics
+from loaders.smartlead.poller import make_client, statistics_row_events
+from tests.python.fakes.smartlead import FakeClock, FakeSmartlead, parse_api_time, serve_smartlead
+
+KEY = "sl-SECRET-key-0123456789"
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+class Db:
+    def __init__(self, tmp_path: Path) -> None:
+        self.duckdb_path = tmp_path / "warehouse" / "outreach.duckdb"
+        self.pipelines_dir = tmp_path / "dlt_pipelines"
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.duckdb_path), read_only=True) as connection:
+            return connection.execute(sql, params or []).fetchall()
+
+    def count(self, where: str = "true") -> int:
+        return int(self.rows(f"select count(*) from raw.smartlead_events where {where}")[0][0])
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Db:
+    return Db(tmp_path)
+
+
+def _fake() -> FakeSmartlead:
+    fake = FakeSmartlead(api_key=KEY)
+    fake.add_campaign(101, "Q4 brands")
+    fake.add_campaign(202, "Kitchen")
+    fake.add_stats(
+        101,
+        stats_id="s1",
+        lead_email="ana@acme.example",
+        lead_name="Ana Ruiz",
+        sent_time="2026-11-10T09:00:00.000Z",
+        open_time="2026-11-10T10:00:00.000Z",
+        click_time="2026-11-10T10:05:00.000Z",
+        reply_time="2026-11-11T08:00:00.000Z",
+        open_count=3,
+        click_count=1,
+        lead_category="Interested",
+    )
+    fake.add_stats(101, stats_id="s2", lead_email="bo@beta.example", sent_time="2026-11-10T09:01:00.000Z")
+    fake.add_stats(
+        101,
+        stats_id="s3",
+        lead_email="cy@gamma.example",
+        sent_time="2026-11-12T09:00:00.000Z",
+        is_bounced=True,
+    )
+    fake.add_stats(
+        202,
+        stats_id="s4",
+        lead_email="di@delta.example",
+        sent_time="2026-11-13T09:00:00.000Z",
+        open_time="2026-11-13T11:00:00.000Z",
+        is_unsubscribed="true",
+    )
+    fake.add_stats(202, stats_id="s5", lead_email="ed@eps.example", sent_time="2026-11-14T09:00:00.000Z")
+    return fake
+
+
+def _config(base_url: str, **overrides: Any) -> SmartleadPollConfig:
+    values: dict[str, Any] = {"api_key": KEY, "base_url": base_url, "page_limit": 2, "lookback_days": 14}
+    values.update(overrides)
+    return SmartleadPollConfig(**values)
+
+
+def _client(
+    config: SmartleadPollConfig, sleeps: list[float], clock: FakeClock | None = None, attempts: int = 5
+) -> ApiClient:
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if clock is not None:
+            clock.advance(seconds)
+
+    return make_client(
+        config,
+        sleep=sleep,
+        rate_limiter=RateLimiter(10_000, burst=10_000),
+        retry=RetryPolicy(max_attempts=attempts, timeout_seconds=5, backoff_base_seconds=0.5),
+    )
+
+
+def _poll(db: Db, config: SmartleadPollConfig, sleeps: list[float] | None = None, **kwargs: Any) -> Any:
+    client = _client(config, sleeps if sleeps is not None else [], kwargs.pop("clock", None))
+    return poll_campaign_statistics(config, db.duckdb_path, db.pipelines_dir, now=kwargs.pop("now", NOW), client=client)
+
+
+def test_loads_every_campaign_as_one_event_per_fact(db: Db) -> None:
+    fake = _fake()
+    with serve_smartlead(fake) as server:
+        summary = _poll(db, _config(server.base_url))
+    by_type = dict(db.rows("select event_type, count(*) from raw.smartlead_events group by 1"))
+    assert by_type == {
+        "EMAIL_SENT": 5,
+        "EMAIL_OPEN": 2,
+        "EMAIL_LINK_CLICK": 1,
+        "EMAIL_REPLY": 1,
+        "EMAIL_BOUNCE": 1,
+        "LEAD_UNSUBSCRIBED": 1,
+        "LEAD_CATEGORY_UPDATED": 1,
+    }
+    assert summary.rows_loaded == 12
+    assert summary.details["campaigns"] == 2
+    reply = db.rows(
+        "select stats_id, to_email, to_name, campaign_id, campaign_name, event_timestamp, source_kind, subject "
+        "from raw.smartlead_events where event_type = 'EMAIL_REPLY'"
+    )
+    assert reply == [
+        ("s1", "ana@acme.example", "Ana Ruiz", "101", "Q4 brands", "2026-11-11T08:00:00.000Z", "api_poll", "Hello")
+    ]
+    category = db.rows(
+        "select lead_category_new, event_timestamp from raw.smartlead_events where event_type = 'LEAD_CATEGORY_UPDATED'"
+    )
+    assert category == [("Interested", "2026-11-10T09:00:00.000Z")]  # sent_time stands in
+    assert db.rows("select count(*) from raw.smartlead_events where event_timestamp is null") == [(0,)]
+    progress = dict(db.rows("select campaign_id, window_end from raw.smartlead_poll_progress"))
+    assert set(progress) == {"101", "202"}
+    # the campaign list is a bare array, statistics are paged by offset with string totals
+    stats_calls = [r for r in server.requests if r.path.endswith("/statistics")]
+    assert [(r.path, r.param("offset")) for r in stats_calls] == [
+        ("/api/v1/campaigns/101/statistics", "0"),
+        ("/api/v1/campaigns/101/statistics", "2"),
+        ("/api/v1/campaigns/202/statistics", "0"),
+    ]
+    assert all(int(r.param("limit") or 0) <= 1000 for r in stats_calls)
+    assert all(r.param("sent_time_start_date") is None for r in stats_calls)  # first poll: whole history
+
+
+def test_api_key_on_every_call_and_never_logged(db: Db, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake = _fake()
+    fake.fail_next(1)  # a 500 is retried (recorded backoff), then the poll succeeds
+    sleeps: list[float] = []
+    with serve_smartlead(fake) as server:
+        _poll(db, _config(server.base_url), sleeps)
+        assert len(sleeps) == 1 and db.count() == 12
+        assert server.requests and all(r.param("api_key") == KEY for r in server.requests)
+        fake.fail_next(10)
+        with pytest.raises(ApiRequestError) as failed:
+            _poll(db, _config(server.base_url, campaign_ids=("101",)))
+    assert "statistics" in str(failed.value) and KEY not in str(failed.value)
+    assert "api_key=[REDACTED]" in caplog.text  # urllib3's DEBUG request lines, redacted
+    assert KEY not in caplog.text
+
+
+def test_repoll_adds_nothing_and_a_late_reply_adds_one_event(db: Db) -> None:
+    fake = _fake()
+    with serve_smartlead(fake) as server:
+        _poll(db, _config(server.base_url))
+        keys_before = {row[0] for row in db.rows("select event_key from raw.smartlead_events")}
+        _poll(db, _config(server.base_url), now=NOW + timedelta(hours=1))
+        assert {row[0] for row in db.rows("select event_key from raw.smartlead_events")} == keys_before
+
+        fake.update_stats("s2", reply_time="2026-11-20T12:30:00.000Z", open_time="2026-11-20T12:10:00.000Z")
+        fake.update_stats("s1", open_count=9)  # a counter moving is not a new event
+        later = NOW + timedelta(hours=2)
+        _poll(db, _config(server.base_url), now=later)
+    new = db.rows(
+        "select event_type, stats_id from raw.smartlead_events where event_key not in "
+        f"({', '.join(repr(k) for k in keys_before)}) order by 1"
+    )
+    assert new == [("EMAIL_OPEN", "s2"), ("EMAIL_REPLY", "s2")]
+    # the incremental window: re-reads `lookback_days` before the previous window end
+    last_calls = [r for r in server.requests if r.path.endswith("/101/statistics")][-2:]
+    start = parse_api_time(last_calls[0].param("sent_time_start_date") or "")
+    end = parse_api_time(last_calls[0].param("sent_time_end_date") or "")
+    assert start == NOW + timedelta(hours=1) - timedelta(days=14)
+    assert end == later
+
+
+def test_lookback_excludes_old_rows_and_is_configurable(db: Db) -> None:
+    fake = _fake()
+    with serve_smartlead(fake) as server:
+        _poll(db, _config(server.base_url))
+        fake.update_stats("s2", reply_time="2026-12-30T00:00:00.000Z")  # sent 11-10: outside a 1-day lookback
+        summary = _poll(db, _config(server.base_url, lookback_days=1), now=NOW + timedelta(days=40))
+    assert db.count("event_type = 'EMAIL_REPLY' and stats_id = 's2'") == 0
+    assert summary.details["statistics_rows"] == 0
+
+
+def test_total_stats_is_a_string_and_large_pages_use_limit_1000(db: Db) -> None:
+    fake = FakeSmartlead(api_key=KEY)
+    fake.add_campaign(7, "Big")
+    for index in range(1_203):
+        fake.add_stats(7, stats_id=f"b{index}", lead_email=f"l{index}@x.example", sent_time="2026-11-01T00:00:00Z")
+    with serve_smartlead(fake) as server:
+        summary = _poll(db, _config(server.base_url, page_limit=1000))
+    calls = [r for r in server.requests if r.path.endswith("/statistics")]
+    assert [(r.param("offset"), r.param("limit")) for r in calls] == [("0", "1000"), ("1000", "1000")]
+    assert summary.rows_loaded == 1_203 and db.count() == 1_203
+
+
+def test_429_retry_after_is_honoured(db: Db) -> None:
+    clock = FakeClock()
+    fake = _fake()
+    fake.clock = clock
+    fake.rate_limit = 2
+    fake.rate_window_seconds = 30
+    sleeps: list[float] = []
+    with serve_smartlead(fake) as server:
+        _poll(db, _config(server.base_url), sleeps, clock=clock)
+    assert fake.rate_limited >= 1
+    assert len(sleeps) == fake.rate_limited
+    assert 30.0 in sleeps  # Retry-After: 30 from the sliding window, slept (recorded) as given
+    assert db.count() == 12
+
+
+def test_401_raises_auth_error_naming_smartlead(db: Db) -> None:
+    fake = _fake()
+    with serve_smartlead(fake) as server:
+        config = SmartleadPollConfig(api_key="wrong-key-SECRET", base_url=server.base_url)
+        with pytest.raises(ApiAuthError) as refused:
+            _poll(db, config)
+    assert "smartlead" in str(refused.value)
+    assert "wrong-key-SECRET" not in str(refused.value)
+    assert len(server.requests) == 1  # never retried
+    assert not db.duckdb_path.exists() or db.rows(
+        "select count(*) from information_schema.tables where table_name = 'smartlead_events'"
+    ) == [(0,)]
+
+
+def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {
+        "SOURCES__SMARTLEAD__API_KEY": KEY,
+        "SOURCES__SMARTLEAD__BASE_URL": "http://127.0.0.1:9/api/v1/",
+        "SOURCES__SMARTLEAD__CAMPAIGN_IDS": " 101, 202 ,",
+        "SOURCES__SMARTLEAD__REQUESTS_PER_SECOND": "0.5",
+        "SOURCES__SMARTLEAD__LOOKBACK_DAYS": "3",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    config = SmartleadPollConfig.from_env()
+    assert config.campaign_ids == ("101", "202")
+    assert config.base_url == "http://127.0.0.1:9/api/v1"
+    assert config.requests_per_second == 0.5 and config.lookback_days == 3
+    assert KEY not in repr(config)
+    monkeypatch.delenv("SOURCES__SMARTLEAD__API_KEY")
+    monkeypatch.delenv("SOURCES__SMARTLEAD__CAMPAIGN_IDS")
+    monkeypatch.setenv("SOURCES__SMARTLEAD__API_KEY", "")
+    with pytest.raises(MissingSecretError, match="SOURCES__SMARTLEAD__API_KEY"):
+        SmartleadPollConfig.from_env()
+    defaults = SmartleadPollConfig.from_env({"SOURCES__SMARTLEAD__API_KEY": "k"})
+    assert (defaults.base_url, defaults.campaign_ids, defaults.requests_per_second, defaults.lookback_days) == (
+        "https://server.smartlead.ai/api/v1",
+        (),
+        1.0,
+        14,
+    )
+
+
+def test_requests_are_paced_by_the_configured_rate() -> None:
+    waits: list[float] = []
+    config = SmartleadPollConfig(api_key=KEY, requests_per_second=0.5)
+    ticks: Callable[[], float] = lambda: 0.0  # noqa: E731 - a frozen clock: every call must wait
+    client = make_client(config, rate_limiter=RateLimiter(config.requests_per_second, clock=ticks, sleep=waits.append))
+    assert client.rate_limiter is not None
+    client.rate_limiter.acquire()
+    client.rate_limiter.acquire()
+    assert waits == [2.0]
+
+
+def test_event_keys_ignore_counters_and_campaign_name() -> None:
+    stats = {"stats_id": "x", "lead_email": "a@b.example", "sent_time": "2026-11-01T00:00:00Z", "open_count": 1}
+    first = statistics_row_events("5", stats, campaign_name=None, received_at=NOW)
+    second = statistics_row_events("5", {**stats, "open_count": 7}, campaign_name="Named", received_at=NOW)
+    assert [row["event_key"] for row in first] == [row["event_key"] for row in second]
+
+
+def test_connection_errors_do_not_leak_the_key_through_the_traceback(db: Db) -> None:
+    import socket
+    import traceback
+
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = _config(f"http://127.0.0.1:{port}/api/v1")
+    sleeps: list[float] = []
+    with pytest.raises(ApiRequestError) as failed:
+        _poll(db, config, sleeps)
+    text = "".join(traceback.format_exception(failed.value))
+    assert "connection failed" in text and KEY not in text
+    assert len(sleeps) == 4  # retried with (recorded) backoff before giving up

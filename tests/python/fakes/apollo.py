@@ -1,0 +1,377 @@
+"""A fake Apollo.io API (people search + bulk_match) on the real local HTTP server of `server.py`.
+
+Faithful to what the loader relies on (see /work/shared/api-specs CONTRACTS.md section 2):
+
+- auth by `x-api-key`: 401 plain text `Invalid access credentials.` for a missing or unknown
+  key; 403 `{error, error_code: API_INACCESSIBLE}` when a non-master key calls the search;
+- `POST /mixed_people/api_search`: params from the JSON body or the query string
+  (`person_titles[]`...), `per_page` capped at 100, pages beyond 500 are empty; the answer is
+  `{total_entries, people: [{id, first_name, last_name_obfuscated, title, has_email,
+  organization: {name}}]}` - never an email, no `pagination` object;
+- `POST /people/bulk_match`: more than 10 details -> 400 `{status: failed, error_code:
+  RECORD_LIMIT_EXCEEDED}`; matches in input order, `null` for an unknown id; one credit per
+  revealed email, reported as `credits_consumed` and added to `FakeApollo.credits_consumed`;
+- fixed one-minute windows per endpoint (on an injectable clock, so a test's fake sleep moves
+  time): headers `x-rate-limit-minute` / `x-minute-requests-left`, and once the window is used
+  up, 429 `{"message": "The maximum number of api calls allowed for ..."}` with NO Retry-After;
+- configurable 500s: for an organization's searches, for bulk_match of given person ids, or for
+  the next N requests.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.python.fakes.server import Reply, Request
+
+SEARCH_PATH = "/mixed_people/api_search"
+BULK_MATCH_PATH = "/people/bulk_match"
+MAX_PER_PAGE = 100
+MAX_PAGES = 500
+MAX_BULK_MATCH = 10
+UNMATCHABLE = "_unmatchable"  # dataset flag: found by search, but bulk_match returns null
+
+
+def org_key(name: str) -> str:
+    """Loose organization-name key: accents, case, punctuation and spaces ignored."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    return re.sub(r"[\W_]+", "", plain.replace("&", "and"))
+
+
+def _person(
+    person_id: str,
+    first: str,
+    last: str,
+    title: str,
+    seniority: str,
+    email: str | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "id": person_id,
+        "first_name": first,
+        "last_name": last,
+        "name": f"{first} {last}",
+        "title": title,
+        "headline": f"{title}",
+        "seniority": seniority,
+        "departments": ["c_suite"] if seniority in {"c_suite", "founder", "owner"} else ["master_operations"],
+        "email": email,
+        "email_status": "verified" if email else None,
+        "linkedin_url": f"http://www.linkedin.com/in/{first.casefold()}-{last.casefold()}",
+        "city": "Austin",
+        "state": "Texas",
+        "country": "United States",
+        **extra,
+    }
+
+
+def _organization(org_id: str, name: str, domain: str) -> dict[str, Any]:
+    return {
+        "id": org_id,
+        "name": name,
+        "primary_domain": domain,
+        "website_url": f"http://www.{domain}",
+        "linkedin_url": f"http://www.linkedin.com/company/{domain.split('.')[0]}",
+        "industry": "consumer goods",
+        "estimated_num_employees": 40,
+        "founded_year": 2015,
+    }
+
+
+def default_organizations() -> list[dict[str, Any]]:
+    """A small deterministic dataset: `Acme Kitchen` has 12 decision-makers (two bulk_match
+    batches), one person search finds but bulk_match cannot (null), and one intern."""
+    seniorities = ["founder", "c_suite", "vp", "director", "head", "manager"]
+    acme_people = [
+        _person(
+            f"acme-{index:02d}",
+            f"Ann{index:02d}",
+            f"Smith{index:02d}",
+            f"Director of Ops {index:02d}",
+            seniorities[index % len(seniorities)],
+            f"ann{index:02d}@acmekitchen.com" if index != 5 else None,  # one has no email
+        )
+        for index in range(1, 13)
+    ]
+    acme_people.append(_person("acme-intern", "Ian", "Young", "Marketing Intern", "intern", "ian@acmekitchen.com"))
+    acme_people.append(
+        _person("acme-ghost", "Gus", "Host", "VP Sales", "vp", "gus@acmekitchen.com", **{UNMATCHABLE: True})
+    )
+    return [
+        {"organization": _organization("org-acme", "Acme Kitchen", "acmekitchen.com"), "people": acme_people},
+        {
+            "organization": _organization("org-beton", "Béton Brut", "betonbrut.de"),
+            "people": [
+                _person("beton-1", "Lena", "Krause", "Geschäftsführerin", "owner", "lena@betonbrut.de"),
+                _person("beton-2", "Max", "Vogel", "Head of E-Commerce", "head", None),
+            ],
+        },
+        {
+            "organization": _organization("org-cobalt", "Cobalt Outdoors", "cobaltoutdoors.com"),
+            "people": [
+                _person("cobalt-1", "Cara", "Blue", "CEO", "c_suite", "cara@cobaltoutdoors.com"),
+                _person("cobalt-2", "Dan", "Reed", "VP Amazon", "vp", "dan@cobaltoutdoors.com"),
+                _person("cobalt-3", "Eve", "Stone", "Director of Marketing", "director", "eve@cobaltoutdoors.com"),
+            ],
+        },
+    ]
+
+
+def big_organization(name: str, domain: str, people: int) -> dict[str, Any]:
+    """One organization with `people` decision-makers (for paging and per_page caps)."""
+    return {
+        "organization": _organization(f"org-{org_key(name)}", name, domain),
+        "people": [
+            _person(f"{org_key(name)}-{index:04d}", f"P{index:04d}", f"Q{index:04d}", "Director", "director", None)
+            for index in range(1, people + 1)
+        ],
+    }
+
+
+def load_organizations(path: Path) -> list[dict[str, Any]]:
+    """`sample_data/apollo/organizations.json`: a list of `{organization, people}`."""
+    with Path(path).open(encoding="utf-8") as handle:
+        data = json.load(handle)
+    assert isinstance(data, list)
+    return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One reply the fake sent (for assertions on statuses and headers)."""
+
+    path: str
+    status: int
+    headers: dict[str, str]
+
+
+def _obfuscate(last_name: Any) -> str | None:
+    if not isinstance(last_name, str) or not last_name:
+        return None
+    return f"{last_name[0]}***{last_name[-1]}"
+
+
+class FakeApollo:
+    """The handler for `serve(...)`. Counters are thread-safe; read them after the calls."""
+
+    def __init__(
+        self,
+        organizations: Iterable[Mapping[str, Any]] | None = None,
+        *,
+        api_keys: Iterable[str] = ("test-master-key",),
+        non_master_keys: Iterable[str] = (),
+        minute_limit: int | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.api_keys = set(api_keys)
+        self.non_master_keys = set(non_master_keys)
+        self.minute_limit = minute_limit
+        self.clock = clock
+        self.credits_consumed = 0
+        self.answers: list[Answer] = []
+        self.calls: Counter[str] = Counter()
+        self.fail_organizations: set[str] = set()  # org_key(...) of names whose search answers 500
+        self.fail_person_ids: set[str] = set()  # bulk_match asking for one of these answers 500
+        self.fail_next = 0  # the next N requests answer 500
+        self._window_counts: Counter[tuple[str, int]] = Counter()
+        self._lock = threading.Lock()
+        self._by_org: dict[str, list[dict[str, Any]]] = {}
+        self._by_domain: dict[str, list[dict[str, Any]]] = {}
+        self._by_id: dict[str, dict[str, Any]] = {}
+        for entry in organizations if organizations is not None else default_organizations():
+            organization = dict(entry["organization"])
+            people = []
+            for raw in entry.get("people") or []:
+                person = dict(raw)
+                person.setdefault("organization", organization)
+                person.setdefault("organization_id", organization.get("id"))
+                people.append(person)
+                self._by_id.setdefault(str(person["id"]), person)
+            self._by_org.setdefault(org_key(str(organization.get("name") or "")), []).extend(people)
+            domain = str(organization.get("primary_domain") or "").casefold()
+            if domain:
+                self._by_domain.setdefault(domain, []).extend(people)
+
+    # -- test controls -------------------------------------------------------------------------
+
+    def use_quota(self, path: str, count: int) -> None:
+        """Spend `count` calls of the current minute window of `path` (another client did)."""
+        with self._lock:
+            self._window_counts[(path, self._window())] += count
+
+    def statuses(self, path: str | None = None) -> list[int]:
+        return [answer.status for answer in self.answers if path is None or answer.path == path]
+
+    # -- the handler ---------------------------------------------------------------------------
+
+    def __call__(self, request: Request) -> Reply:
+        reply = self._handle(request)
+        with self._lock:
+            self.answers.append(Answer(request.path, reply.status, dict(reply.headers)))
+        return reply
+
+    def _window(self) -> int:
+        return int(self.clock() // 60)
+
+    def _handle(self, request: Request) -> Reply:
+        if request.method != "POST" or request.path not in {SEARCH_PATH, BULK_MATCH_PATH}:
+            return Reply(404, {"error": "Not found"})
+        key = request.header("x-api-key")
+        if not key or key not in self.api_keys | self.non_master_keys:
+            return Reply(401, "Invalid access credentials.", {"Content-Type": "text/plain"})
+        if request.path == SEARCH_PATH and key in self.non_master_keys:
+            return Reply(
+                403,
+                {
+                    "error": "api/v1/mixed_people/api_search is not accessible with this api_key",
+                    "error_code": "API_INACCESSIBLE",
+                },
+            )
+        with self._lock:
+            self.calls[request.path] += 1
+            rate_headers: dict[str, str] = {}
+            if self.minute_limit is not None:
+                window = (request.path, self._window())
+                if self._window_counts[window] >= self.minute_limit:
+                    endpoint = "api/v1" + request.path
+                    return Reply(
+                        429,
+                        {
+                            "message": f"The maximum number of api calls allowed for {endpoint} is "
+                            f"{self.minute_limit} times per minute. Please upgrade your plan from "
+                            "https://app.apollo.io/#/settings/plans/upgrade."
+                        },
+                        {"x-rate-limit-minute": str(self.minute_limit), "x-minute-requests-left": "0"},
+                    )
+                self._window_counts[window] += 1
+                left = self.minute_limit - self._window_counts[window]
+                rate_headers = {"x-rate-limit-minute": str(self.minute_limit), "x-minute-requests-left": str(left)}
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return Reply(500, {"error": "Internal server error"}, rate_headers)
+        try:
+            params = self._params(request)
+        except ValueError:
+            return Reply(422, {"error": "Invalid parameters"}, rate_headers)
+        reply = self._search(params) if request.path == SEARCH_PATH else self._bulk_match(params)
+        reply.headers.update(rate_headers)
+        return reply
+
+    @staticmethod
+    def _params(request: Request) -> dict[str, Any]:
+        """Query-string params (`name[]` -> list) overlaid by the JSON body."""
+        params: dict[str, Any] = {}
+        for name, values in request.query.items():
+            if name.endswith("[]"):
+                params[name[:-2]] = values
+            else:
+                params[name] = values[0]
+        if request.body:
+            body = json.loads(request.body)
+            if not isinstance(body, dict):
+                raise ValueError("body is not an object")
+            params.update({name.removesuffix("[]"): value for name, value in body.items()})
+        return params
+
+    def _search(self, params: Mapping[str, Any]) -> Reply:
+        try:
+            page = max(1, int(params.get("page") or 1))
+            per_page = max(1, min(MAX_PER_PAGE, int(params.get("per_page") or 25)))
+        except (TypeError, ValueError):
+            return Reply(422, {"error": "Invalid parameters"})
+        name = params.get("organization_name") or params.get("q_keywords") or ""
+        domains = params.get("q_organization_domains_list") or []
+        if org_key(str(name)) in self.fail_organizations:
+            return Reply(500, {"error": "Internal server error"})
+        people: list[dict[str, Any]] = []
+        if domains:
+            for domain in domains:
+                people.extend(self._by_domain.get(str(domain).casefold(), []))
+        elif name:
+            people = list(self._by_org.get(org_key(str(name)), []))
+        titles = [str(title).casefold() for title in params.get("person_titles") or []]
+        seniorities = {str(value).casefold() for value in params.get("person_seniorities") or []}
+        found = [
+            person
+            for person in people
+            if (not titles or any(title in str(person.get("title") or "").casefold() for title in titles))
+            and (not seniorities or str(person.get("seniority") or "").casefold() in seniorities)
+        ]
+        window = [] if page > MAX_PAGES else found[(page - 1) * per_page : page * per_page]
+        return Reply(
+            200,
+            {
+                "total_entries": len(found),
+                "people": [
+                    {
+                        "id": person["id"],
+                        "first_name": person.get("first_name"),
+                        "last_name_obfuscated": _obfuscate(person.get("last_name")),
+                        "title": person.get("title"),
+                        "last_refreshed_at": "2026-10-01T00:00:00.000+00:00",
+                        "has_email": bool(person.get("email")),
+                        "has_direct_phone": "Maybe: please request direct dial via people/bulk_match",
+                        "organization": {"name": (person.get("organization") or {}).get("name")},
+                    }
+                    for person in window
+                ],
+            },
+        )
+
+    def _bulk_match(self, params: Mapping[str, Any]) -> Reply:
+        details = params.get("details")
+        if not isinstance(details, list) or not details:
+            return Reply(
+                400,
+                {"status": "failed", "error_code": "INVALID_REQUEST", "error_message": "details must be a list"},
+            )
+        if len(details) > MAX_BULK_MATCH:
+            return Reply(
+                400,
+                {
+                    "status": "failed",
+                    "error_code": "RECORD_LIMIT_EXCEEDED",
+                    "error_message": f"Maximum of {MAX_BULK_MATCH} records allowed per request",
+                },
+            )
+        ids = [str(detail.get("id")) for detail in details if isinstance(detail, dict)]
+        if self.fail_person_ids.intersection(ids):
+            return Reply(500, {"error": "Internal server error"})
+        matches: list[dict[str, Any] | None] = []
+        for detail in details:
+            person = self._by_id.get(str(detail.get("id"))) if isinstance(detail, dict) else None
+            if person is None or person.get(UNMATCHABLE):
+                matches.append(None)
+                continue
+            revealed = {key: copy.deepcopy(value) for key, value in person.items() if key != UNMATCHABLE}
+            matches.append(revealed)
+        credits = sum(1 for match in matches if match is not None and match.get("email"))
+        with self._lock:
+            self.credits_consumed += credits
+        found = [match for match in matches if match is not None]
+        return Reply(
+            200,
+            {
+                "status": "success",
+                "error_code": None,
+                "error_message": None,
+                "total_requested_enrichments": len(details),
+                "unique_enriched_records": len({match["id"] for match in found}),
+                "missing_records": len(details) - len(found),
+                "credits_consumed": credits,
+                "matches": matches,
+                "request_id": 1,
+            },
+        )

@@ -1,0 +1,278 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from loader_test_support import Warehouse
+
+from loaders.smartscout import (
+    DirectoryPageFetcher,
+    PageCursor,
+    clean_csv_value,
+    load_brand_pages,
+    load_brands_export,
+    parse_brand_page,
+    parse_brands_export_csv,
+)
+
+AT = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+BRAND_COLUMNS = [
+    "record_hash", "marketplace", "brand_name", "category_name", "subcategory_name", "subcategory_id",
+    "monthly_revenue", "monthly_units_sold", "month_growth", "month_growth12", "trailing12_months",
+    "total_products", "total_reviews", "review_rating", "avg_price", "avg_volume", "avg_sellers",
+    "avg_fba_sellers", "amazon_isr", "brand_score", "has_storefront", "has_single_seller",
+    "dominant_seller_profile_id", "dominant_seller_brand_coverage", "storefront_url", "extra_fields_json",
+    "source_kind", "source_file", "source_row_number", "fetched_at",
+]  # fmt: skip
+
+
+class MemoryFetcher:
+    """Pages keyed by page id (None = first); records what was asked for."""
+
+    def __init__(self, pages: dict[str | None, Any]) -> None:
+        self.pages = pages
+        self.requested: list[str | None] = []
+
+    def fetch_page(self, page_id: str | None) -> Any:
+        self.requested.append(page_id)
+        return self.pages[page_id]
+
+
+def envelope(data: Any, next_page_id: str | None, has_more: bool) -> dict[str, Any]:
+    return {"dataCount": 99, "paging": {"nextPageId": next_page_id, "hasMoreRecords": has_more}, "data": data}
+
+
+BRAND = [{"brandName": "A"}]
+
+
+def test_parse_brand_page_maps_fields_keeps_extras_and_rejects_non_objects(fixtures_dir: Path) -> None:
+    page = json.loads((fixtures_dir / "smartscout/brands_search_US/first.json").read_text())
+    rows, rejected = parse_brand_page(page, "US", "page-1", AT)
+
+    assert [row["brand_name"] for row in rows] == ["Acme Kitchen", "Béton Brut"]
+    acme = rows[0]
+    assert acme["subcategory_id"] == "3743561"
+    assert acme["monthly_revenue"] == "1234.5"
+    assert acme["monthly_units_sold"] == "120"
+    assert acme["month_growth"] == "-3.25"
+    assert acme["month_growth12"] == "41.0"
+    assert acme["has_storefront"] == "true"
+    assert acme["has_single_seller"] == "false"
+    assert acme["storefront_url"] is None
+    assert json.loads(acme["extra_fields_json"]) == {"sellerNote": {"tier": "gold", "tags": ["a", "b"]}}
+    assert (acme["source_kind"], acme["source_file"], acme["source_row_number"]) == ("api", "page-1", 1)
+    assert rows[1]["monthly_revenue"] == "n/a"  # garbage kept as text for CLEAN to quarantine
+    assert rows[1]["source_row_number"] == 3
+
+    assert len(rejected) == 1
+    assert rejected[0]["source_row_number"] == 2
+    assert rejected[0]["raw_text"] == '"not a brand"'
+    assert rejected[0]["reason"] == "brand item is not a JSON object (str)"
+
+
+def test_record_hash_depends_on_content_and_marketplace_only() -> None:
+    item = {"brandName": "A", "monthlyRevenue": 1.5}
+    (us1,), _ = parse_brand_page(envelope([item], None, False), "US", "page-1", AT)
+    (us2,), _ = parse_brand_page(envelope([dict(reversed(item.items()))], None, False), "US", "page-7", AT)
+    (uk,), _ = parse_brand_page(envelope([item], None, False), "UK", "page-1", AT)
+    (changed,), _ = parse_brand_page(envelope([{**item, "monthlyRevenue": 2}], None, False), "US", "page-1", AT)
+    assert us1["record_hash"] == us2["record_hash"]
+    assert len({us1["record_hash"], uk["record_hash"], changed["record_hash"]}) == 3
+
+
+@pytest.mark.parametrize(
+    ("pages", "expected_requests", "expected_reason"),
+    [
+        (
+            {
+                None: envelope(BRAND, "p2", True),
+                "p2": envelope(BRAND, "p3", False),
+                "p3": envelope(BRAND, None, False),
+            },
+            [None, "p2"],
+            "no_more_records",
+        ),
+        (
+            {
+                None: envelope(BRAND, "p2", True),
+                "p2": envelope(None, "p3", True),
+                "p3": envelope(BRAND, None, False),
+            },
+            [None, "p2"],
+            "empty_page",
+        ),
+        (
+            {
+                None: envelope(BRAND, "p2", True),
+                "p2": envelope([], "p3", True),
+                "p3": envelope(BRAND, None, False),
+            },
+            [None, "p2"],
+            "empty_page",
+        ),
+        (
+            {
+                None: envelope(BRAND, "p2", True),
+                "p2": envelope(BRAND, None, True),
+                "p3": envelope(BRAND, None, False),
+            },
+            [None, "p2"],
+            "no_next_page_id",
+        ),
+    ],
+    ids=["has_more_false", "data_null", "data_empty", "next_id_missing"],
+)
+def test_page_cursor_stop_conditions(
+    pages: dict[str | None, Any], expected_requests: list[str | None], expected_reason: str
+) -> None:
+    fetcher = MemoryFetcher(pages)
+    cursor = PageCursor(fetcher)
+    numbers = [page.number for page in cursor]
+    assert fetcher.requested == expected_requests
+    assert numbers == [1, 2]
+    assert cursor.stop_reason == expected_reason
+
+
+def test_page_cursor_stops_on_a_repeated_cursor() -> None:
+    fetcher = MemoryFetcher({None: envelope(BRAND, "p2", True), "p2": envelope(BRAND, "p2", True)})
+    cursor = PageCursor(fetcher)
+    assert len(list(cursor)) == 2
+    assert cursor.stop_reason == "repeated_page_id"
+
+
+def test_directory_fetcher_follows_next_page_ids(fixtures_dir: Path) -> None:
+    fetcher = DirectoryPageFetcher(fixtures_dir / "smartscout/brands_search_US")
+    cursor = PageCursor(fetcher)
+    assert [page.page_id for page in cursor] == [None, "c2Vjb25k", "dGhpcmQ"]
+    assert cursor.stop_reason == "no_more_records"
+    with pytest.raises(FileNotFoundError):
+        fetcher.fetch_page("does-not-exist")
+
+
+def test_load_brand_pages_twice_adds_no_rows(fixtures_dir: Path, warehouse: Warehouse) -> None:
+    fetcher = DirectoryPageFetcher(fixtures_dir / "smartscout/brands_search_US")
+    first = load_brand_pages(fetcher, "us", warehouse.duckdb_path, warehouse.pipelines_dir, fetched_at=AT)
+    assert (first.rows_loaded, first.rows_rejected, first.files_or_pages) == (4, 1, 3)
+
+    assert list(warehouse.column_types("smartscout_brands"))[: len(BRAND_COLUMNS)] == BRAND_COLUMNS
+    types = warehouse.column_types("smartscout_brands")
+    assert types["storefront_url"] == "VARCHAR"  # null in every item, still created as text
+    assert types["source_row_number"] == "BIGINT"
+    assert types["fetched_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert {"_dlt_load_id", "_dlt_id"} <= set(types)
+    assert warehouse.rows(
+        "select brand_name, marketplace, source_file, source_row_number, monthly_revenue "
+        "from raw.smartscout_brands order by source_file, source_row_number"
+    ) == [
+        ("Acme Kitchen", "US", "page-1", 1, "1234.5"),
+        ("Béton Brut", "US", "page-1", 3, "n/a"),
+        ("Cobalt Outdoors", "US", "page-2", 1, "99000"),
+        (None, "US", "page-2", 2, None),
+    ]
+    assert warehouse.count("rejected_records") == 1
+
+    load_brand_pages(fetcher, "US", warehouse.duckdb_path, warehouse.pipelines_dir, fetched_at=AT)
+    assert warehouse.count("smartscout_brands") == 4
+    assert warehouse.count("rejected_records") == 1
+    assert warehouse.scalar("select count(distinct load_id) from raw._dlt_loads") == 2
+
+
+def test_clean_csv_value_rules() -> None:
+    assert clean_csv_value("$12,345.67", "monthly_revenue") == "12345.67"
+    assert clean_csv_value("12.5%", "month_growth") == "12.5"
+    assert clean_csv_value("-4.0%", "month_growth") == "-4.0"
+    assert clean_csv_value("$ 2,500.00", "monthly_revenue") == "2500.00"
+    assert clean_csv_value("N/A", "monthly_revenue") is None
+    assert clean_csv_value("-", "amazon_isr") is None
+    assert clean_csv_value("  ", "avg_price") is None
+    assert clean_csv_value("$abc", "monthly_revenue") == "$abc"
+    assert clean_csv_value("Yes", "has_storefront") == "true"
+    assert clean_csv_value("NO", "has_storefront") == "false"
+    assert clean_csv_value("Acme, Inc.", "brand_name") == "Acme, Inc."
+    assert clean_csv_value("Acme, Inc.", None) == "Acme, Inc."
+    assert clean_csv_value("1,000", None) == "1000"
+
+
+def test_parse_brands_export_skips_banner_maps_headers_and_rejects_short_rows(fixtures_dir: Path) -> None:
+    rows, rejected = parse_brands_export_csv(fixtures_dir / "smartscout/brands_export.csv", "US", AT)
+
+    by_name = {row["brand_name"]: row for row in rows}
+    assert list(by_name) == ["Acme Kitchen", "Béton Brut", "Delta Pets"]
+    acme = by_name["Acme Kitchen"]
+    assert acme["category_name"] == "Home & Kitchen"
+    assert acme["monthly_revenue"] == "12345.67"
+    assert acme["month_growth"] == "12.5"
+    assert acme["review_rating"] == "4.6"
+    assert acme["has_storefront"] == "true"
+    assert acme["amazon_isr"] == "97"
+    assert acme["total_products"] == "14"
+    assert json.loads(acme["extra_fields_json"]) == {"Dominant Seller": "Acme, Inc."}
+    assert (acme["source_kind"], acme["source_file"], acme["source_row_number"]) == (
+        "csv_export",
+        "brands_export.csv",
+        3,
+    )
+    beton = by_name["Béton Brut"]
+    assert [beton[c] for c in ("category_name", "monthly_revenue", "month_growth", "review_rating")] == [None] * 4
+    assert beton["has_storefront"] == "false"
+    assert json.loads(beton["extra_fields_json"]) == {"Dominant Seller": None}
+    assert by_name["Delta Pets"]["source_row_number"] == 7  # blank line 6 counted, not loaded
+
+    assert len(rejected) == 1
+    assert rejected[0]["source"] == "smartscout"
+    assert rejected[0]["source_file"] == "brands_export.csv"
+    assert rejected[0]["source_row_number"] == 5
+    assert rejected[0]["reason"] == "expected 9 cells, got 8"
+    assert rejected[0]["raw_text"].startswith("Cobalt Outdoors,Sports,$abc")
+
+
+def test_parse_brands_export_variant_headers(fixtures_dir: Path) -> None:
+    rows, rejected = parse_brands_export_csv(fixtures_dir / "smartscout/brands_export_variant_headers.csv", "US", AT)
+    assert rejected == []
+    assert [
+        (r["brand_name"], r["category_name"], r["monthly_revenue"], r["avg_sellers"], r["has_storefront"]) for r in rows
+    ] == [
+        ("Acme Kitchen", "Home & Kitchen", "12345.67", "1.5", "true"),
+        ("Echo Audio", "Electronics", "2500.00", None, "false"),
+    ]
+    assert [r["total_products"] for r in rows] == ["14", "2"]
+    assert [json.loads(r["extra_fields_json"]) for r in rows] == [
+        {"Dominant Seller Name": "Acme, Inc."},
+        {"Dominant Seller Name": None},
+    ]
+    assert [r["source_row_number"] for r in rows] == [3, 4]
+
+
+def test_a_file_without_header_is_rejected_whole(tmp_path: Path) -> None:
+    path = tmp_path / "not_an_export.csv"
+    path.write_text("DATABASE / SMARTSCOUT\nfoo,bar\n1,2\n")
+    rows, rejected = parse_brands_export_csv(path, "US", AT)
+    assert rows == []
+    assert [r["reason"] for r in rejected] == ["no header row with a brand column in the first 20 lines"]
+
+
+def test_load_brands_export_twice_adds_no_rows(fixtures_dir: Path, warehouse: Warehouse) -> None:
+    paths = [
+        fixtures_dir / "smartscout/brands_export.csv",
+        fixtures_dir / "smartscout/brands_export_variant_headers.csv",
+    ]
+    summary = load_brands_export(paths, "US", warehouse.duckdb_path, warehouse.pipelines_dir, fetched_at=AT)
+    assert (summary.rows_loaded, summary.rows_rejected, summary.files_or_pages) == (5, 1, 2)
+    assert warehouse.count("smartscout_brands") == 5
+    assert warehouse.rows("select source_file, source_row_number, reason from raw.rejected_records") == [
+        ("brands_export.csv", 5, "expected 9 cells, got 8")
+    ]
+
+    load_brands_export(paths, "US", warehouse.duckdb_path, warehouse.pipelines_dir, fetched_at=AT)
+    assert warehouse.count("smartscout_brands") == 5
+    assert warehouse.count("rejected_records") == 1
+    assert (
+        warehouse.scalar(
+            "select count(*) from raw.smartscout_brands where source_kind = 'csv_export' and fetched_at = ?",
+            [AT],
+        )
+        == 5
+    )

@@ -1,0 +1,230 @@
+"""The whole pipeline on the bundled sample data, through the real CLI, dlt, dbt and DuckDB."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.python.cli_runner import PipelineRun, run_outreach
+
+pytestmark = pytest.mark.pipeline
+
+SEGMENTED_TABLES = [
+    "segmented.seg_brand_scores",
+    "segmented.seg_brand_signal_contributions",
+    "segmented.seg_outreach_queue",
+    "segmented.seg_crm_handoff",
+    "segmented.sync_smartlead__leads",
+    "segmented.sync_hubspot__contacts",
+]
+RAW_TABLES = [
+    "raw.smartscout_brands",
+    "raw.apollo_people",
+    "raw.apollo_lookups",
+    "raw.smartlead_events",
+    "raw.rejected_records",
+]
+
+
+def count(connection: duckdb.DuckDBPyConnection, table: str, where: str = "true") -> int:
+    row = connection.execute(f"select count(*) from {table} where {where}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def table_rows(connection: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]:
+    return sorted(connection.execute(f"select * from {table}").fetchall(), key=repr)
+
+
+def test_run_all_ends_with_a_readable_summary(demo_run: PipelineRun) -> None:
+    for heading in [
+        "Rows per layer:",
+        "Brands per segment",
+        "Funnel (reached",
+        "Segment performance",
+        "Suppressed brands by primary reason:",
+        "Outreach queue per Smartlead campaign:",
+        "Reverse ETL (dry run) would send:",
+    ]:
+        assert heading in demo_run.stdout
+    assert "(missing)" not in demo_run.stdout
+
+
+def test_every_layer_is_populated(demo_db: duckdb.DuckDBPyConnection) -> None:
+    brands = count(demo_db, "clean.stg_smartscout__brands")
+    assert brands >= 250
+    assert count(demo_db, "enriched.dim_brands") == brands
+    assert count(demo_db, "segmented.seg_brand_scores") == brands
+    assert count(demo_db, "clean.stg_apollo__contacts") > 0
+    assert count(demo_db, "clean.stg_smartlead__events") > 0
+    assert count(demo_db, "segmented.seg_outreach_queue") > 0
+    assert count(demo_db, "segmented.seg_crm_handoff") > 0
+    segments = {row[0] for row in demo_db.execute("select segment from segmented.seg_brand_scores").fetchall()}
+    assert segments == {"A", "B", "C", "D", "E"}
+
+
+def test_spelling_variants_share_one_brand_id(demo_db: duckdb.DuckDBPyConnection) -> None:
+    merged = count(demo_db, "clean.stg_smartscout__brands", "spelling_count > 1")
+    assert merged >= 5
+    raw_names = count(demo_db, "clean.stg_smartscout__brand_observations", "is_valid")
+    assert raw_names > count(demo_db, "clean.stg_smartscout__brands")
+
+
+def test_bad_rows_are_quarantined_with_a_reason(demo_db: duckdb.DuckDBPyConnection) -> None:
+    brand_reasons = {
+        row[0]
+        for row in demo_db.execute("select rejection_reason from clean.stg_smartscout__brands_quarantine").fetchall()
+    }
+    assert {
+        "missing brand name",
+        "monthly_revenue is not a number",
+        "monthly_revenue is negative",
+    } <= brand_reasons
+    contact_reasons = {
+        row[0]
+        for row in demo_db.execute("select rejection_reason from clean.stg_apollo__contacts_quarantine").fetchall()
+    }
+    assert "invalid email syntax" in contact_reasons
+    event_reasons = {
+        row[0]
+        for row in demo_db.execute("select rejection_reason from clean.stg_smartlead__events_quarantine").fetchall()
+    }
+    assert {"unknown event type", "missing recipient email", "unparseable event timestamp"} <= event_reasons
+    # a line that is not JSON at all never reaches a table but is not lost either
+    assert count(demo_db, "raw.rejected_records", "source = 'smartlead'") >= 1
+
+
+def test_duplicate_webhook_deliveries_collapse(demo_db: duckdb.DuckDBPyConnection) -> None:
+    sample = Path(__file__).resolve().parents[3] / "sample_data" / "smartlead" / "webhook_events.jsonl"
+    lines = [line for line in sample.read_text().splitlines() if line.strip()]
+    # identical deliveries merge onto one RAW row; the unparseable line is in rejected_records
+    raw_events = count(demo_db, "raw.smartlead_events")
+    rejected = count(demo_db, "raw.rejected_records", "source = 'smartlead'")
+    assert raw_events + rejected < len(lines)
+    assert raw_events + rejected == len(set(lines))
+    valid_event_ids = count(
+        demo_db, "(select distinct event_id from clean.stg_smartlead__event_observations where is_valid)"
+    )
+    assert count(demo_db, "clean.stg_smartlead__events") == valid_event_ids
+
+
+def test_suppressed_brands_are_matched_by_name_and_slug_and_never_queued(
+    demo_db: duckdb.DuckDBPyConnection,
+) -> None:
+    matched_by = {
+        row[0] for row in demo_db.execute("select matched_by from enriched.int_brand_suppressions").fetchall()
+    }
+    assert {"brand_name", "store_slug", "email"} <= matched_by
+    assert count(demo_db, "enriched.dim_brands", "is_suppressed") > 0
+    leaked = count(
+        demo_db,
+        "segmented.seg_outreach_queue",
+        "brand_id in (select brand_id from enriched.int_brand_suppressions)",
+    )
+    assert leaked == 0
+
+
+def test_queue_holds_only_verified_never_contacted_outreach_brands(
+    demo_db: duckdb.DuckDBPyConnection,
+) -> None:
+    bad = count(
+        demo_db,
+        "segmented.seg_outreach_queue as queue inner join enriched.dim_brands as brands using (brand_id)",
+        "brands.contact_email_status != 'verified' or brands.was_contacted or queue.segment not in ('A', 'B', 'C')",
+    )
+    assert bad == 0
+
+
+def test_enrich_spends_apollo_credits_only_on_outreach_brands(demo_db: duckdb.DuckDBPyConnection) -> None:
+    looked_up = count(demo_db, "raw.apollo_lookups")
+    assert looked_up > 0
+    outside = count(
+        demo_db,
+        "raw.apollo_lookups as lookups inner join segmented.seg_brand_scores as scores using (brand_id)",
+        "not scores.is_outreach_segment",
+    )
+    assert outside == 0
+
+
+def test_dry_run_preview_matches_the_sync_models(demo_run: PipelineRun, demo_db: duckdb.DuckDBPyConnection) -> None:
+    leads = count(demo_db, "segmented.sync_smartlead__leads")
+    assert count(demo_db, "reverse_etl.sync_preview", "destination = 'smartlead_leads' and action = 'add'") == leads
+    contacts = count(demo_db, "segmented.sync_hubspot__contacts")
+    assert count(demo_db, "reverse_etl.sync_preview", "destination = 'hubspot_contacts' and action = 'add'") == contacts
+
+    requests = json.loads((demo_run.duckdb_path.parent / "reverse_etl_preview.json").read_text())
+    smartlead_requests = requests["smartlead_leads"]
+    assert sum(len(request["body"]["lead_list"]) for request in smartlead_requests) == leads
+    for request in smartlead_requests:
+        assert len(request["body"]["lead_list"]) <= 100
+        assert not any(request["body"]["settings"].values())
+        assert request["path"].startswith("/campaigns/")
+    assert sum(len(request["body"]["inputs"]) for request in requests["hubspot_contacts"]) == contacts
+    assert (demo_run.duckdb_path.parent / "reverse_etl_preview.md").read_text().startswith("# Reverse ETL dry run")
+
+
+def copy_warehouse(demo_run: PipelineRun, tmp_path: Path) -> Path:
+    copy = tmp_path / "outreach.duckdb"
+    shutil.copyfile(demo_run.duckdb_path, copy)
+    return copy
+
+
+def test_suppressed_row_injected_into_a_sync_model_is_refused(demo_run: PipelineRun, tmp_path: Path) -> None:
+    warehouse = copy_warehouse(demo_run, tmp_path)
+    with duckdb.connect(str(warehouse)) as connection:
+        row = connection.execute(
+            """
+            select keys.suppression_key from clean.stg_suppression__keys as keys
+            where keys.key_type = 'email' and keys.reason = 'unsubscribed' limit 1
+            """
+        ).fetchone()
+        assert row is not None, "sample data must contain an unsubscribed email"
+        connection.execute(
+            """
+            insert into segmented.sync_smartlead__leads (campaign_id, brand_id, email, custom_brand_id)
+            values (1001, 'injected-brand', ?, 'injected-brand')
+            """,
+            [row[0]],
+        )
+    run = run_outreach(warehouse, "sync")
+    assert run.returncode == 0, run.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        refused = connection.execute(
+            "select refusal_reason from reverse_etl.sync_preview where record_key = 'injected-brand'"
+        ).fetchall()
+    assert refused == [("email suppressed: unsubscribed",)]
+    requests = json.loads((tmp_path / "reverse_etl_preview.json").read_text())
+    sent_emails = {lead["email"] for request in requests["smartlead_leads"] for lead in request["body"]["lead_list"]}
+    assert row[0] not in sent_emails
+
+
+def test_production_from_the_sample_warehouse_is_refused_and_sends_nothing(
+    demo_run: PipelineRun, tmp_path: Path
+) -> None:
+    warehouse = copy_warehouse(demo_run, tmp_path)
+    run = run_outreach(warehouse, "sync", env={"PIPELINE_MODE": "production"})
+    assert run.returncode == 1
+    assert "nothing was sent" in run.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert count(connection, "reverse_etl.sync_ledger") == 0
+
+
+def test_second_run_changes_nothing(demo_run: PipelineRun, tmp_path: Path) -> None:
+    warehouse = copy_warehouse(demo_run, tmp_path)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        before_segmented = {table: table_rows(connection, table) for table in SEGMENTED_TABLES}
+        before_raw = {table: count(connection, table) for table in RAW_TABLES}
+    run = run_outreach(warehouse, "run-all")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "skipped: looked up within TTL" in run.stdout
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        for table in SEGMENTED_TABLES:
+            assert table_rows(connection, table) == before_segmented[table], table
+        for table in RAW_TABLES:
+            assert count(connection, table) == before_raw[table], table
+        # the snapshot of segment membership took no new version either
+        assert count(connection, "history.snap_brand_segments", "dbt_valid_to is not null") == 0

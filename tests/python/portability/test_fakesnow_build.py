@@ -1,0 +1,351 @@
+"""The same dbt project builds on Snowflake (emulated by `fakesnow -s`) and gives the same leads as DuckDB.
+
+RAW is copied from a DuckDB file into a fresh fakesnow server, `dbt seed` + `dbt build` run on
+both warehouses from the same project, and the SEGMENTED results (brand ids, scores, segments,
+queue membership, suppression reasons, sync payloads) are compared row for row.
+
+fakesnow limits (see tests/python/portability/README.md): unit tests are excluded on it (they use
+temporary tables), snapshots only work on the first build of a server, and NULL timestamps come
+back as 1970-01-01 over the wire, so no timestamp column is compared directly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+pytest.importorskip("fakesnow", reason="fakesnow[server] is a dev dependency")
+pytest.importorskip("snowflake.connector", reason="snowflake-connector-python comes with dbt-snowflake")
+
+from .copy_raw import connect, copy_duckdb_file, copy_raw_schema
+from .fakesnow_server import fakesnow_server, fresh_database_name
+from .snowflake_dialect import non_portable_files, unknown_functions
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+DBT_TIMEOUT_SECONDS = 600
+OUTPUT_TAIL_LINES = 60
+DIFF_ROWS_SHOWN = 10
+NUMBER_DECIMALS = 6
+
+# What must be identical on both warehouses: (schema, model, columns). `None` = every column
+# (the sync models are all text, so this also covers the number/timestamp-to-text macros).
+# Timestamp columns are left out: fakesnow returns NULL timestamps as 1970-01-01.
+COMPARED_MODELS: list[tuple[str, str, Sequence[str] | None]] = [
+    (
+        "segmented",
+        "seg_brand_scores",
+        [
+            "brand_id",
+            "brand_name",
+            "segment",
+            "weights_version",
+            "score",
+            "missing_signal_count",
+            "monthly_revenue_usd",
+            "is_outreach_segment",
+            "is_suppressed",
+            "primary_suppression_reason",
+            "has_usable_contact",
+            "was_contacted",
+        ],
+    ),
+    (
+        "segmented",
+        "seg_brand_signal_contributions",
+        [
+            "brand_signal_contribution_id",
+            "brand_id",
+            "signal",
+            "is_missing",
+            "raw_value",
+            "scaled_value",
+            "contribution",
+        ],
+    ),
+    ("segmented", "seg_outreach_queue", ["brand_id", "campaign_id", "contact_id", "segment", "score", "email"]),
+    ("segmented", "seg_apollo_worklist", ["brand_id", "normalized_brand_name", "store_slug", "segment", "score"]),
+    ("segmented", "seg_crm_handoff", ["email", "brand_id", "contact_id", "lead_category", "segment", "score"]),
+    ("segmented", "sync_smartlead__leads", None),
+    ("segmented", "sync_hubspot__contacts", None),
+    (
+        "enriched",
+        "int_brand_suppressions",
+        ["brand_suppression_id", "brand_id", "suppression_id", "matched_by", "suppression_key", "reason", "source"],
+    ),
+    (
+        "enriched",
+        "dim_brands",
+        [
+            "brand_id",
+            "store_slug",
+            "normalized_brand_name",
+            "best_contact_id",
+            "contact_email",
+            "has_usable_contact",
+            "is_suppressed",
+            "primary_suppression_reason",
+            "suppression_reasons",
+            "was_contacted",
+            "emails_sent",
+            "replies",
+            "positive_replies",
+            "latest_lead_category",
+        ],
+    ),
+    # CLEAN quarantines: the same RAW rows must be rejected, for the same reason.
+    ("clean", "stg_smartscout__brands_quarantine", ["record_hash", "rejection_reason"]),
+    ("clean", "stg_apollo__contacts_quarantine", ["brand_id", "person_id", "rejection_reason"]),
+    ("clean", "stg_smartlead__events_quarantine", ["event_key", "event_type_as_sent", "rejection_reason"]),
+]
+
+
+@dataclass
+class DbtRun:
+    args: list[str]
+    returncode: int
+    output: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def describe(self) -> str:
+        tail = "\n".join(self.output.splitlines()[-OUTPUT_TAIL_LINES:])
+        return f"`dbt {' '.join(self.args)}` exited with {self.returncode}; last lines:\n{tail}"
+
+
+@dataclass
+class WarehouseBuild:
+    name: str
+    runs: list[DbtRun] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.runs) and all(run.ok for run in self.runs)
+
+    def failure(self) -> str:
+        failed = next((run for run in self.runs if not run.ok), None)
+        return failed.describe() if failed else f"no dbt run on {self.name}"
+
+
+def run_dbt(args: list[str], env_overrides: dict[str, str]) -> DbtRun:
+    env = {**os.environ, **env_overrides}
+    started = time.monotonic()
+    try:
+        completed = subprocess.run(
+            [str(DBT_EXECUTABLE), *args],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=DBT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        output = exc.output if isinstance(exc.output, str) else (exc.output or b"").decode(errors="replace")
+        return DbtRun(args, -1, f"{output}\n<timed out after {DBT_TIMEOUT_SECONDS}s>", time.monotonic() - started)
+    return DbtRun(args, completed.returncode, completed.stdout, time.monotonic() - started)
+
+
+def seed_and_build(name: str, target: str, work_dir: Path, env_overrides: dict[str, str]) -> WarehouseBuild:
+    """`dbt seed` then `dbt build` (unit tests excluded) with a private profiles dir, target and log path."""
+    profiles_dir = work_dir / "profiles"
+    profiles_dir.mkdir(parents=True, exist_ok=True)
+    # profiles.yml.example is itself a template dbt renders (env_var(...)): copying it is rendering it.
+    shutil.copyfile(PROJECT_DIR / "profiles.yml.example", profiles_dir / "profiles.yml")
+    common = [
+        "--target",
+        target,
+        "--profiles-dir",
+        str(profiles_dir),
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+        "--no-use-colors",
+    ]
+    env = {"DBT_TARGET": target, **env_overrides}
+    build = WarehouseBuild(name)
+    for command in (["seed"], ["build", "--exclude", "resource_type:unit_test"]):
+        run = run_dbt([*command, *common], env)
+        build.runs.append(run)
+        if not run.ok:
+            break
+    return build
+
+
+@dataclass
+class Builds:
+    work_dir: Path
+    raw_rows: dict[str, int]
+    fakesnow: WarehouseBuild
+    duckdb: WarehouseBuild
+    duckdb_path: Path
+    snowflake_cursor: Any
+    timings: dict[str, float]
+
+
+@pytest.fixture(scope="module")
+def builds(raw_duckdb_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
+    """Build on fakesnow and (concurrently) on a DuckDB copy; the server lives until the module ends."""
+    work = tmp_path_factory.mktemp("portability")
+    duckdb_path = copy_duckdb_file(raw_duckdb_path, work / "duckdb_build.duckdb")
+    timings: dict[str, float] = {}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        duckdb_future = pool.submit(
+            seed_and_build, "duckdb", "duckdb", work / "duckdb", {"OUTREACH_DUCKDB_PATH": str(duckdb_path)}
+        )
+        with fakesnow_server(log_path=work / "fakesnow.log") as port:
+            database = fresh_database_name()
+            started = time.monotonic()
+            raw_rows = copy_raw_schema(raw_duckdb_path, port, database)
+            timings["copy_raw"] = time.monotonic() - started
+            fakesnow_build = seed_and_build(
+                "fakesnow",
+                "fakesnow",
+                work / "fakesnow",
+                {"FAKESNOW_PORT": str(port), "FAKESNOW_DATABASE": database},
+            )
+            duckdb_build = duckdb_future.result()
+            for build in (fakesnow_build, duckdb_build):
+                for run in build.runs:
+                    timings[f"{build.name} dbt {run.args[0]}"] = run.seconds
+            with connect(port, database) as snowflake_connection:
+                yield Builds(
+                    work_dir=work,
+                    raw_rows=raw_rows,
+                    fakesnow=fakesnow_build,
+                    duckdb=duckdb_build,
+                    duckdb_path=duckdb_path,
+                    snowflake_cursor=snowflake_connection.cursor(),
+                    timings=timings,
+                )
+
+
+def _normalize(value: Any) -> Any:
+    """Compare values, not driver types: Snowflake NUMBER comes back as Decimal or float, DuckDB as int."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        return f"{float(value):.{NUMBER_DECIMALS}f}"
+    return str(value)
+
+
+def _sorted_rows(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    normalized = [tuple(_normalize(value) for value in row) for row in rows]
+    return sorted(normalized, key=lambda row: tuple((value is None, str(value)) for value in row))
+
+
+def _column_list(builds: Builds, schema: str, model: str, columns: Sequence[str] | None) -> list[str]:
+    if columns is not None:
+        return list(columns)
+    with duckdb.connect(str(builds.duckdb_path), read_only=True) as connection:
+        return [
+            name
+            for (name,) in connection.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, model],
+            ).fetchall()
+        ]
+
+
+def _require_builds(builds: Builds) -> None:
+    if not builds.duckdb.ok:
+        pytest.fail(f"dbt failed on DuckDB, nothing to compare against:\n{builds.duckdb.failure()}", pytrace=False)
+    if not builds.fakesnow.ok:
+        pytest.fail("dbt failed on fakesnow (see test_dbt_builds_on_fakesnow)", pytrace=False)
+
+
+def _diff_message(model: str, columns: list[str], fakesnow_rows: list[tuple], duckdb_rows: list[tuple]) -> str:
+    only_fakesnow = list((Counter(fakesnow_rows) - Counter(duckdb_rows)).elements())
+    only_duckdb = list((Counter(duckdb_rows) - Counter(fakesnow_rows)).elements())
+    lines = [
+        f"{model}: {len(fakesnow_rows)} rows on fakesnow, {len(duckdb_rows)} on DuckDB;"
+        f" {len(only_fakesnow)} only on fakesnow, {len(only_duckdb)} only on DuckDB.",
+        f"columns: {columns}",
+    ]
+    for label, rows in (("only on fakesnow", only_fakesnow), ("only on DuckDB", only_duckdb)):
+        for row in rows[:DIFF_ROWS_SHOWN]:
+            lines.append(f"  {label}: {row}")
+    return "\n".join(lines)
+
+
+@pytest.mark.snowflake
+def test_dbt_builds_on_fakesnow(builds: Builds) -> None:
+    assert builds.raw_rows, "no RAW table was copied"
+    if not builds.fakesnow.ok:
+        pytest.fail(f"{builds.fakesnow.failure()}\n(dbt logs and fakesnow.log under {builds.work_dir})", pytrace=False)
+    print(f"RAW rows copied: {builds.raw_rows}")
+    print("seconds: " + ", ".join(f"{step} {seconds:.1f}" for step, seconds in builds.timings.items()))
+
+
+@pytest.mark.snowflake
+def test_builds_are_not_empty(builds: Builds) -> None:
+    """Guard against a vacuous comparison: the RAW data must produce scored brands."""
+    _require_builds(builds)
+    builds.snowflake_cursor.execute("select count(*) from segmented.seg_brand_scores")
+    (scored,) = builds.snowflake_cursor.fetchone()
+    assert int(scored) > 0, f"no brand was scored on fakesnow (RAW rows copied: {builds.raw_rows})"
+
+
+@pytest.mark.snowflake
+@pytest.mark.parametrize(
+    ("schema", "model", "columns"),
+    COMPARED_MODELS,
+    ids=[model for _, model, _ in COMPARED_MODELS],
+)
+def test_results_match_duckdb(builds: Builds, schema: str, model: str, columns: Sequence[str] | None) -> None:
+    _require_builds(builds)
+    column_list = _column_list(builds, schema, model, columns)
+    query = f"select {', '.join(column_list)} from {schema}.{model}"
+
+    builds.snowflake_cursor.execute(query)
+    fakesnow_rows = _sorted_rows(builds.snowflake_cursor.fetchall())
+    with duckdb.connect(str(builds.duckdb_path), read_only=True) as connection:
+        duckdb_rows = _sorted_rows(connection.execute(query).fetchall())
+
+    if fakesnow_rows != duckdb_rows:
+        pytest.fail(_diff_message(model, column_list, fakesnow_rows, duckdb_rows), pytrace=False)
+
+
+def _compiled_for_snowflake(builds: Builds) -> Path:
+    compiled = builds.work_dir / "fakesnow" / "target" / "compiled"
+    assert compiled.is_dir(), f"no compiled SQL at {compiled}"
+    return compiled
+
+
+@pytest.mark.snowflake
+def test_sql_compiled_for_snowflake_calls_only_snowflake_functions(builds: Builds) -> None:
+    _require_builds(builds)
+    compiled = _compiled_for_snowflake(builds)
+    assert len(list(compiled.rglob("*.sql"))) > 50  # models and tests were really compiled
+    assert non_portable_files(compiled) == {}
+
+
+@pytest.mark.snowflake
+def test_a_duckdb_only_function_in_a_model_is_caught(builds: Builds) -> None:
+    model = next(_compiled_for_snowflake(builds).rglob("stg_smartscout__brand_observations.sql"))
+    sql = model.read_text()
+    assert unknown_functions(sql) == set()
+    broken = sql.replace("upper(", "strip_accents(", 1)
+    assert broken != sql
+    assert unknown_functions(broken) == {"strip_accents"}
