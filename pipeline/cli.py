@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -59,6 +60,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
         prog="outreach", description="Amazon brands to outreach leads: run pipeline stages."
     )
     parser.add_argument("--duckdb", help="warehouse file (default: $OUTREACH_DUCKDB_PATH or warehouse/outreach.duckdb)")
+    parser.add_argument(
+        "--target", help="dbt target in profiles.yml for every stage (default: $DBT_TARGET, else the profile's default)"
+    )
     subcommands = parser.add_subparsers(dest="command", required=True)
     for name, stage in STAGES.items():
         first_doc_line = (stage.__doc__ or "").strip().splitlines()
@@ -80,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     if extra:
         print(f"error: unrecognized arguments: {' '.join(extra)}", file=sys.stderr)
         return 2
+    if args.target:
+        os.environ["DBT_TARGET"] = args.target  # dbt (a subprocess) and the Python stages use the same target
     settings = Settings.from_env(args.duckdb)
     plan = RUN_ALL if args.command == "run-all" else [(args.command, STAGES[args.command])]
     try:

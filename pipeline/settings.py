@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+
+from pipeline.warehouse import WarehouseTarget, resolve_target
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,6 +29,12 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.pipeline_mode == "production"
+
+    @cached_property
+    def warehouse(self) -> WarehouseTarget:
+        """The active dbt target (DBT_TARGET, else the profile's default): RAW lands there, the
+        models build there, and enrichment and the reverse ETL read and write there."""
+        return resolve_target(self.project_dir, self.duckdb_path)
 
     @classmethod
     def from_env(cls, duckdb_path: str | None = None) -> Settings:

@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-import duckdb
-
 from loaders.apollo import (
     ApolloApiClient,
     ApolloConfig,
@@ -29,12 +27,11 @@ from pipeline.dbt_runner import run_dbt
 from pipeline.settings import Settings
 from pipeline.summary import render_summary
 from pipeline.warehouse import (
+    Warehouse,
     connect,
-    fetch_dicts,
     last_stage_run,
     record_source_mode,
     record_stage_run,
-    require_table,
     source_modes,
 )
 from reverse_etl.destinations import destinations_from_env
@@ -69,11 +66,11 @@ def ingest(settings: Settings) -> list[str]:
             failures.append(name)
             lines.append(f"{name}: FAILED: {error}")
     # Apollo tables are filled by `enrich`, which needs a first build: create them empty now
-    create_empty_tables(settings.duckdb_path, settings.pipelines_dir)
-    with connect(settings.duckdb_path) as connection:
+    create_empty_tables(settings.warehouse, settings.pipelines_dir)
+    with connect(settings.warehouse) as warehouse:
         now = _utc_now()
-        record_source_mode(connection, settings.source_mode, now)
-        record_stage_run(connection, "load_raw", now)
+        record_source_mode(warehouse, settings.source_mode, now)
+        record_stage_run(warehouse, "load_raw", now)
     if failures:
         for line in lines:
             print(f"[ingest] {line}", flush=True)
@@ -96,7 +93,7 @@ def _sample_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummar
                 lambda: load_brand_pages(
                     DirectoryPageFetcher(pages_dir),
                     settings.marketplace,
-                    settings.duckdb_path,
+                    settings.warehouse,
                     settings.pipelines_dir,
                 ),
             )
@@ -106,7 +103,7 @@ def _sample_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummar
         loads.append(
             (
                 "smartlead sample events",
-                lambda: load_event_files(event_files, settings.duckdb_path, settings.pipelines_dir),
+                lambda: load_event_files(event_files, settings.warehouse, settings.pipelines_dir),
             )
         )
     return loads
@@ -116,7 +113,7 @@ def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]
     """Each source whose key is configured; CSV exports and the webhook spool when present."""
     loads: list[tuple[str, Callable[[], LoadSummary]]] = []
     if resolve_secret("SOURCES__SMARTSCOUT__API_KEY", "sources.smartscout.api_key"):
-        loads.append(("smartscout api", lambda: load_smartscout_api(settings.duckdb_path, settings.pipelines_dir)))
+        loads.append(("smartscout api", lambda: load_smartscout_api(settings.warehouse, settings.pipelines_dir)))
     else:
         print("[ingest] smartscout api: skipped (no SOURCES__SMARTSCOUT__API_KEY)", flush=True)
     if settings.csv_exports_dir is not None:
@@ -126,7 +123,7 @@ def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]
             (
                 "smartlead poll",
                 lambda: poll_campaign_statistics(
-                    SmartleadPollConfig.from_env(), settings.duckdb_path, settings.pipelines_dir
+                    SmartleadPollConfig.from_env(), settings.warehouse, settings.pipelines_dir
                 ),
             )
         )
@@ -136,7 +133,7 @@ def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]
         loads.append(
             (
                 "smartlead webhooks",
-                lambda: load_spool(settings.webhook_spool_dir, settings.duckdb_path, settings.pipelines_dir),
+                lambda: load_spool(settings.webhook_spool_dir, settings.warehouse, settings.pipelines_dir),
             )
         )
     return loads
@@ -146,7 +143,7 @@ def _csv_loads(settings: Settings, exports: list[Path]) -> list[tuple[str, Calla
     return [
         (
             f"smartscout export {export.name}",
-            partial(load_brands_export, export, settings.marketplace, settings.duckdb_path, settings.pipelines_dir),
+            partial(load_brands_export, export, settings.marketplace, settings.warehouse, settings.pipelines_dir),
         )
         for export in exports
     ]
@@ -155,19 +152,18 @@ def _csv_loads(settings: Settings, exports: list[Path]) -> list[tuple[str, Calla
 def build(settings: Settings) -> list[str]:
     """dbt build: seeds, CLEAN, ENRICHED, SEGMENTED, snapshots and every test."""
     summary = run_dbt(settings, "build")
-    with connect(settings.duckdb_path) as connection:
-        record_stage_run(connection, "build", _utc_now())
+    with connect(settings.warehouse) as warehouse:
+        record_stage_run(warehouse, "build", _utc_now())
     return [str(summary)]
 
 
 def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
     """Apollo contacts for the brands on seg_apollo_worklist not looked up within the TTL."""
     moment = now or datetime.now(UTC)
-    with connect(settings.duckdb_path, read_only=True) as connection:
-        require_table(connection, "segmented", "seg_apollo_worklist", "build")
-        rows = fetch_dicts(
-            connection,
-            "select brand_id, brand_name from segmented.seg_apollo_worklist order by score desc, brand_id",
+    with connect(settings.warehouse, read_only=True) as warehouse:
+        warehouse.require_table("segmented", "seg_apollo_worklist", "build")
+        rows = warehouse.fetch_dicts(
+            "select brand_id, brand_name from segmented.seg_apollo_worklist order by score desc, brand_id"
         )
     worklist = [BrandToEnrich(brand_id=row["brand_id"], brand_name=row["brand_name"]) for row in rows]
     finder: PeopleFinder
@@ -179,28 +175,28 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
         finder = SampleApolloClient(settings.sample_data_dir / "apollo" / "organizations.json")
         origin, ttl_days = "sample data", settings.apollo_ttl_days
         titles, seniorities = ApolloConfig.titles, ApolloConfig.seniorities
-    due = filter_recently_looked_up(worklist, settings.duckdb_path, ttl_days, moment)
+    due = filter_recently_looked_up(worklist, settings.warehouse, ttl_days, moment)
     skipped = len(worklist) - len(due)
     summary = enrich_brands(
         due,
         finder,
-        settings.duckdb_path,
+        settings.warehouse,
         settings.pipelines_dir,
         titles=titles,
         seniorities=seniorities,
         now=moment,
     )
-    with connect(settings.duckdb_path) as connection:
-        record_stage_run(connection, "load_raw", _utc_now())
+    with connect(settings.warehouse) as warehouse:
+        record_stage_run(warehouse, "load_raw", _utc_now())
     return [f"{summary} from {origin} ({len(worklist)} on the work list, {skipped} skipped: looked up within TTL)"]
 
 
 def sync(settings: Settings) -> list[str]:
     """Reverse ETL of the sync_* models: a dry-run preview, and sending only when
     PIPELINE_MODE=production."""
-    with connect(settings.duckdb_path) as connection:
-        planned = plan_all(connection, collect_records(connection))
-        markdown = write_preview(connection, planned, settings.output_dir)
+    with connect(settings.warehouse) as warehouse:
+        planned = plan_all(warehouse, collect_records(warehouse))
+        markdown = write_preview(warehouse, planned, settings.output_dir)
         counts = count_actions(planned)
         overview = "; ".join(
             f"{destination}: " + ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
@@ -210,9 +206,9 @@ def sync(settings: Settings) -> list[str]:
             return [
                 f"dry run (PIPELINE_MODE={settings.pipeline_mode}), nothing sent: {overview}; preview in {markdown}"
             ]
-        refuse_unsafe_production(connection, settings)
+        refuse_unsafe_production(warehouse, settings)
 
-        summaries = execute(connection, planned, destinations_from_env(partial(remote_id, connection)))
+        summaries = execute(warehouse, planned, destinations_from_env(partial(remote_id, warehouse)))
     lines = [f"PIPELINE_MODE=production: {overview}"] + [str(summary) for summary in summaries]
     failed = sum(summary.failed for summary in summaries)
     if failed:
@@ -222,17 +218,17 @@ def sync(settings: Settings) -> list[str]:
     return lines
 
 
-def refuse_unsafe_production(connection: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def refuse_unsafe_production(warehouse: Warehouse, settings: Settings) -> None:
     """Production sends need a warehouse built from live data whose suppression knows what
     Smartlead saw (unsubscribes, bounces, earlier contacts)."""
-    modes = source_modes(connection)
+    modes = source_modes(warehouse)
     if modes != {"live"}:
         found = ", ".join(sorted(modes)) or "none recorded"
         raise SyncRefusedError(
             f"PIPELINE_MODE=production refused, nothing was sent: this warehouse was ingested in mode(s) {found}; "
             "sending needs a warehouse built only with OUTREACH_SOURCE_MODE=live (never the bundled sample data)"
         )
-    loaded, built = last_stage_run(connection, "load_raw"), last_stage_run(connection, "build")
+    loaded, built = last_stage_run(warehouse, "load_raw"), last_stage_run(warehouse, "build")
     if loaded is not None and (built is None or built < loaded):
         raise SyncRefusedError(
             "PIPELINE_MODE=production refused, nothing was sent: RAW data changed after the last "
@@ -252,5 +248,5 @@ def _utc_now() -> datetime:
 
 
 def summary(settings: Settings) -> list[str]:
-    with connect(settings.duckdb_path, read_only=True) as connection:
-        return [render_summary(connection)]
+    with connect(settings.warehouse, read_only=True) as warehouse:
+        return [render_summary(warehouse)]

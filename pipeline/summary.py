@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import duckdb
+from typing import Any
 
-from pipeline.warehouse import table_exists
+from pipeline.warehouse import Warehouse
 
 LAYER_TABLES: list[tuple[str, str, str]] = [
     ("raw", "raw", "smartscout_brands"),
@@ -30,35 +30,35 @@ LAYER_TABLES: list[tuple[str, str, str]] = [
 ]
 
 
-def _rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
-    return connection.execute(sql).fetchall()
+def _rows(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
+    return warehouse.execute(sql)
 
 
-def render_summary(connection: duckdb.DuckDBPyConnection) -> str:
+def render_summary(warehouse: Warehouse) -> str:
     lines: list[str] = ["", "=== Pipeline summary ===", "", "Rows per layer:"]
     for layer, schema, table in LAYER_TABLES:
-        if table_exists(connection, schema, table):
-            count = _rows(connection, f"select count(*) from {schema}.{table}")[0][0]
+        if warehouse.table_exists(schema, table):
+            count = _rows(warehouse, f"select count(*) from {schema}.{table}")[0][0]
             lines.append(f"  {layer:<10} {schema + '.' + table:<46} {count:>7}")
         else:
             lines.append(f"  {layer:<10} {schema + '.' + table:<46} {'(missing)':>7}")
 
-    if table_exists(connection, "segmented", "seg_brand_scores"):
+    if warehouse.table_exists("segmented", "seg_brand_scores"):
         lines += ["", "Brands per segment (score range, outreach?):"]
         for segment, brands, low, high, outreach in _rows(
-            connection,
+            warehouse,
             """
-            select segment, count(*), min(score), max(score), bool_or(is_outreach_segment)
+            select segment, count(*), min(score), max(score), max(case when is_outreach_segment then 1 else 0 end)
             from segmented.seg_brand_scores group by segment order by segment
             """,
         ):
             flag = "outreach" if outreach else "no outreach"
             lines.append(f"  {segment}: {brands:>5} brands  score {low:6.2f}-{high:6.2f}  {flag}")
 
-    if table_exists(connection, "segmented", "seg_pipeline_funnel"):
+    if warehouse.table_exists("segmented", "seg_pipeline_funnel"):
         lines += ["", "Funnel (reached / in status now / days in status avg, max / conversion):"]
         for status, reached, in_status, avg_days, max_days, conversion in _rows(
-            connection,
+            warehouse,
             """
             select pipeline_status, brands_reached, brands_in_status, avg_days_in_status,
                 max_days_in_status, conversion_from_previous
@@ -69,10 +69,10 @@ def render_summary(connection: duckdb.DuckDBPyConnection) -> str:
             rate = f"{conversion:6.1%}" if conversion is not None else f"{'':>6}"
             lines.append(f"  {status:<11} {reached:>5} {in_status:>5}   {days}   {rate}")
 
-    if table_exists(connection, "segmented", "seg_segment_performance"):
+    if warehouse.table_exists("segmented", "seg_segment_performance"):
         lines += ["", "Segment performance (contacted, reply rate, positive rate):"]
         for segment, version, contacted, reply_rate, positive_rate in _rows(
-            connection,
+            warehouse,
             """
             select segment, weights_version, brands_contacted, reply_rate, positive_reply_rate
             from segmented.seg_segment_performance order by segment, weights_version
@@ -82,10 +82,10 @@ def render_summary(connection: duckdb.DuckDBPyConnection) -> str:
             positives = f"{positive_rate:6.1%}" if positive_rate is not None else f"{'-':>6}"
             lines.append(f"  {segment} ({version}) {contacted:>5} contacted  {replies}  {positives}")
 
-    if table_exists(connection, "enriched", "dim_brands"):
+    if warehouse.table_exists("enriched", "dim_brands"):
         lines += ["", "Suppressed brands by primary reason:"]
         reasons = _rows(
-            connection,
+            warehouse,
             """
             select primary_suppression_reason, count(*) from enriched.dim_brands
             where is_suppressed group by 1 order by 2 desc, 1
@@ -93,10 +93,10 @@ def render_summary(connection: duckdb.DuckDBPyConnection) -> str:
         )
         lines += [f"  {reason:<22} {count:>5}" for reason, count in reasons] or ["  (none)"]
 
-    if table_exists(connection, "segmented", "seg_outreach_queue"):
+    if warehouse.table_exists("segmented", "seg_outreach_queue"):
         lines += ["", "Outreach queue per Smartlead campaign:"]
         queue = _rows(
-            connection,
+            warehouse,
             """
             select campaign_id, campaign_name, count(*) from segmented.seg_outreach_queue
             group by 1, 2 order by 1
@@ -104,10 +104,10 @@ def render_summary(connection: duckdb.DuckDBPyConnection) -> str:
         )
         lines += [f"  {campaign_id} {name:<24} {count:>5} leads" for campaign_id, name, count in queue] or ["  (empty)"]
 
-    if table_exists(connection, "reverse_etl", "sync_preview"):
+    if warehouse.table_exists("reverse_etl", "sync_preview"):
         lines += ["", "Reverse ETL (dry run) would send:"]
         for destination, target, action, count in _rows(
-            connection,
+            warehouse,
             """
             select destination, target, action, count(*) from reverse_etl.sync_preview
             group by 1, 2, 3 order by 1, 2, 3

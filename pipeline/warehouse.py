@@ -1,102 +1,375 @@
-"""The one place Python code talks to the warehouse (DuckDB file by default)."""
+"""The one place Python code talks to the warehouse: the DuckDB file (default) or Snowflake,
+whichever the active dbt target in profiles.yml points to.
+
+Stages, loaders and the reverse ETL use a `Warehouse` (plain `select`/`insert`/`delete` with `?`
+parameters, identifiers unquoted and lowercase) so the same code runs on both: Snowflake folds
+unquoted names to upper case, so result columns are lower-cased here and information_schema is
+searched case-insensitively.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+
+DUCKDB = "duckdb"
+SNOWFLAKE = "snowflake"
+SUPPORTED_KINDS = (DUCKDB, SNOWFLAKE)
+
+# rows per multi-row `insert ... values` statement on Snowflake (bind variables per statement stay modest)
+SNOWFLAKE_INSERT_CHUNK = 500
 
 
 class WarehouseError(RuntimeError):
     """The warehouse is missing something a stage needs (run the earlier stage first)."""
 
 
-@contextmanager
-def connect(duckdb_path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    if read_only and not duckdb_path.exists():
-        raise WarehouseError(f"warehouse file {duckdb_path} does not exist: run `outreach ingest` first")
-    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect(str(duckdb_path), read_only=read_only)
+class WarehouseConfigError(WarehouseError):
+    """The dbt target cannot be used: unknown target, unsupported type or missing credentials."""
+
+
+@dataclass(frozen=True)
+class WarehouseTarget:
+    """Where RAW lands and the models live. `snowflake_connect_args` holds secrets: never printed."""
+
+    name: str
+    kind: str
+    duckdb_path: Path | None = None
+    database: str | None = None
+    snowflake_connect_args: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def duckdb_file(cls, path: Path | str, name: str = DUCKDB) -> WarehouseTarget:
+        return cls(name=name, kind=DUCKDB, duckdb_path=Path(path))
+
+    @property
+    def description(self) -> str:
+        if self.kind == DUCKDB:
+            return f"dbt target {self.name} (DuckDB file {self.duckdb_path})"
+        account = self.snowflake_connect_args.get("account")
+        return f"dbt target {self.name} (Snowflake account {account}, database {self.database})"
+
+
+WarehouseLike = WarehouseTarget | Path | str
+"""What a stage or loader accepts: a resolved target, or a DuckDB file path (the default warehouse)."""
+
+
+def as_target(destination: WarehouseLike) -> WarehouseTarget:
+    if isinstance(destination, WarehouseTarget):
+        return destination
+    return WarehouseTarget.duckdb_file(destination)
+
+
+def resolve_target(project_dir: Path, duckdb_path: Path, target_name: str | None = None) -> WarehouseTarget:
+    """The target `dbt` would use from `project_dir/profiles.yml` (DBT_TARGET or the profile's
+    default), rendered with the same environment. `duckdb_path` is what OUTREACH_DUCKDB_PATH
+    means for the DuckDB target (the CLI's --duckdb)."""
+    profiles = project_dir / "profiles.yml"
+    if not profiles.exists():
+        return WarehouseTarget.duckdb_file(duckdb_path)
+    credentials, resolved_name = _render_profile(project_dir, duckdb_path, target_name)
+    kind = str(credentials.type)
+    if kind == DUCKDB:
+        path = Path(credentials.path)
+        return WarehouseTarget.duckdb_file(path if path.is_absolute() else project_dir / path, resolved_name)
+    if kind == SNOWFLAKE:
+        return WarehouseTarget(
+            name=resolved_name,
+            kind=SNOWFLAKE,
+            database=str(credentials.database),
+            snowflake_connect_args=_snowflake_connect_args(credentials),
+        )
+    raise WarehouseConfigError(f"dbt target {resolved_name} has type {kind}; supported: {', '.join(SUPPORTED_KINDS)}")
+
+
+def _render_profile(project_dir: Path, duckdb_path: Path, target_name: str | None) -> tuple[Any, str]:
+    # dbt's own profile rendering (env_var(), defaults, adapter credential classes), imported late: slow
+    from argparse import Namespace
+
+    from dbt.config.profile import Profile, read_profile
+    from dbt.config.renderer import ProfileRenderer
+    from dbt.flags import set_from_args
+    from dbt_common.context import set_invocation_context
+    from dbt_common.exceptions import DbtRuntimeError
+
+    environment = dict(os.environ)
+    environment["OUTREACH_DUCKDB_PATH"] = str(duckdb_path)
+    set_from_args(Namespace(), None)
+    set_invocation_context(environment)
+    project_profile = _project_profile_name(project_dir)
     try:
-        yield connection
+        profile = Profile.from_raw_profiles(
+            read_profile(str(project_dir)), project_profile, ProfileRenderer({}), target_override=target_name
+        )
+    except DbtRuntimeError as error:
+        message = " ".join(str(error).split())
+        raise WarehouseConfigError(
+            f"cannot use the dbt target from {project_dir / 'profiles.yml'}: {message}"
+        ) from error
+    return profile.credentials, profile.target_name
+
+
+def _project_profile_name(project_dir: Path) -> str:
+    import yaml  # type: ignore[import-untyped]
+
+    project = yaml.safe_load((project_dir / "dbt_project.yml").read_text())
+    return str(project["profile"])
+
+
+def _snowflake_connect_args(credentials: Any) -> dict[str, Any]:
+    """The arguments dbt-snowflake itself connects with (key pair, password, OAuth, host/port)."""
+    missing = [name for name in ("account", "database", "warehouse") if not getattr(credentials, name, None)]
+    if missing:
+        raise WarehouseConfigError(f"the Snowflake target is missing {', '.join(missing)}")
+    arguments: dict[str, Any] = {
+        "account": credentials.account,
+        "database": credentials.database,
+        "schema": credentials.schema,
+        "warehouse": credentials.warehouse,
+        "role": credentials.role,
+        "autocommit": True,
+        "application": "brand_outreach",
+        "session_parameters": {"TIMEZONE": "UTC"},
+    }
+    arguments.update(credentials.auth_args())
+    return arguments
+
+
+class Warehouse(ABC):
+    """A connection with the few operations the Python stages need, identical on every warehouse."""
+
+    kind: str
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run one statement; returns its rows (empty for statements without a result)."""
+
+    @abstractmethod
+    def _columns(self) -> list[str]:
+        """Column names of the last result, lower case."""
+
+    @abstractmethod
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Bulk insert."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def fetch_dicts(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        rows = self.execute(sql, params)
+        columns = self._columns()
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def fetch_one(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
+        rows = self.execute(sql, params)
+        return rows[0] if rows else None
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        row = self.fetch_one(
+            "select count(*) from information_schema.tables "
+            "where upper(table_schema) = upper(?) and upper(table_name) = upper(?)",
+            [schema, table],
+        )
+        return bool(row and row[0])
+
+    def require_table(self, schema: str, table: str, stage: str) -> None:
+        if not self.table_exists(schema, table):
+            raise WarehouseError(f"{schema}.{table} does not exist: run `outreach {stage}` first")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.execute("begin")
+        try:
+            yield
+        except BaseException:
+            self.execute("rollback")
+            raise
+        self.execute("commit")
+
+    def replace_rows(
+        self, table: str, key_columns: Sequence[str], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Upsert without dialect-specific syntax: delete the rows with these keys, insert the new
+        versions, in one transaction."""
+        if not rows:
+            return
+        positions = [list(columns).index(key) for key in key_columns]
+        keys = list(dict.fromkeys(tuple(row[position] for position in positions) for row in rows))
+        match_one = "(" + " and ".join(f"{key} = ?" for key in key_columns) + ")"
+        with self.transaction():
+            for start in range(0, len(keys), SNOWFLAKE_INSERT_CHUNK):
+                chunk = keys[start : start + SNOWFLAKE_INSERT_CHUNK]
+                self.execute(
+                    f"delete from {table} where " + " or ".join([match_one] * len(chunk)),
+                    [value for key in chunk for value in key],
+                )
+            self.insert_rows(table, columns, rows)
+
+
+class DuckDBWarehouse(Warehouse):
+    kind = DUCKDB
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+        self._description: list[Any] = []
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        cursor = self.connection.execute(sql, list(params or []))
+        self._description = list(cursor.description or [])
+        return cursor.fetchall() if cursor.description else []
+
+    def _columns(self) -> list[str]:
+        return [str(description[0]).lower() for description in self._description]
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        # arrow: one vectorized insert instead of a statement per row
+        arrow = pa.table({column: [row[index] for row in rows] for index, column in enumerate(columns)})
+        view = "_outreach_rows_to_insert"
+        self.connection.register(view, arrow)
+        try:
+            names = ", ".join(columns)
+            self.connection.execute(f"insert into {table} ({names}) select {names} from {view}")
+        finally:
+            self.connection.unregister(view)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class SnowflakeWarehouse(Warehouse):
+    kind = SNOWFLAKE
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.cursor = connection.cursor()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        self.cursor.execute(sql, list(params) if params else None)
+        # DDL and DML answer with a status or row-count result: not data
+        if not _returns_rows(sql):
+            return []
+        return list(self.cursor.fetchall())
+
+    def _columns(self) -> list[str]:
+        return [str(description[0]).lower() for description in self.cursor.description or []]
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        names = ", ".join(columns)
+        placeholders = "(" + ", ".join("?" for _ in columns) + ")"
+        for start in range(0, len(rows), SNOWFLAKE_INSERT_CHUNK):
+            chunk = rows[start : start + SNOWFLAKE_INSERT_CHUNK]
+            self.execute(
+                f"insert into {table} ({names}) values " + ", ".join([placeholders] * len(chunk)),
+                [value for row in chunk for value in row],
+            )
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _returns_rows(sql: str) -> bool:
+    words = sql.split(maxsplit=1)
+    return bool(words) and words[0].lower() in ("select", "with", "show", "describe")
+
+
+def _open_snowflake(target: WarehouseTarget) -> SnowflakeWarehouse:
+    try:
+        import snowflake.connector
+    except ImportError as error:
+        raise WarehouseConfigError(
+            f"{target.description} needs the Snowflake extra: pip install -e '.[snowflake]'"
+        ) from error
+    # `?` placeholders everywhere, as with DuckDB (server-side binding)
+    snowflake.connector.paramstyle = "qmark"
+    connection = snowflake.connector.connect(**target.snowflake_connect_args)
+    warehouse = SnowflakeWarehouse(connection)
+    if _is_local(target) and target.database:
+        warehouse.execute(f"create database if not exists {target.database}")
+        warehouse.execute(f"use database {target.database}")
+    return warehouse
+
+
+def _is_local(target: WarehouseTarget) -> bool:
+    """The local Snowflake-compatible test server starts without databases."""
+    return str(target.snowflake_connect_args.get("host", "")) in ("localhost", "127.0.0.1")
+
+
+@contextmanager
+def connect(destination: WarehouseLike, *, read_only: bool = False) -> Iterator[Warehouse]:
+    target = as_target(destination)
+    warehouse: Warehouse
+    if target.kind == DUCKDB:
+        assert target.duckdb_path is not None
+        if read_only and not target.duckdb_path.exists():
+            raise WarehouseError(f"warehouse file {target.duckdb_path} does not exist: run `outreach ingest` first")
+        target.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        warehouse = DuckDBWarehouse(duckdb.connect(str(target.duckdb_path), read_only=read_only))
+    else:
+        warehouse = _open_snowflake(target)
+    try:
+        yield warehouse
     finally:
-        connection.close()
+        warehouse.close()
 
 
-def table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = connection.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def fetch_dicts(
-    connection: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None
-) -> list[dict[str, Any]]:
-    cursor = connection.execute(sql, list(params or []))
-    columns = [description[0] for description in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
-def require_table(connection: duckdb.DuckDBPyConnection, schema: str, table: str, stage: str) -> None:
-    if not table_exists(connection, schema, table):
-        raise WarehouseError(f"{schema}.{table} does not exist: run `outreach {stage}` first")
+def warehouse_exists(destination: WarehouseLike) -> bool:
+    """False only for a DuckDB file not created yet (a remote warehouse always exists)."""
+    target = as_target(destination)
+    return target.kind != DUCKDB or (target.duckdb_path is not None and target.duckdb_path.exists())
 
 
 OPS_SCHEMA = "pipeline_ops"
 SOURCE_MODES_TABLE = f"{OPS_SCHEMA}.source_modes"
+STAGE_RUNS_TABLE = f"{OPS_SCHEMA}.stage_runs"
 
 
-def record_source_mode(connection: duckdb.DuckDBPyConnection, mode: str, now: Any) -> None:
+def record_source_mode(warehouse: Warehouse, mode: str, now: Any) -> None:
     """Remember which kind of data this warehouse holds: a warehouse that ever ingested the
     bundled sample data must never send to the real vendors."""
-    connection.execute(f"create schema if not exists {OPS_SCHEMA}")
-    connection.execute(
+    warehouse.execute(f"create schema if not exists {OPS_SCHEMA}")
+    warehouse.execute(
         f"""
         create table if not exists {SOURCE_MODES_TABLE} (
             source_mode varchar primary key, first_ingested_at timestamp, last_ingested_at timestamp
         )
         """
     )
-    connection.execute(
-        f"""
-        insert into {SOURCE_MODES_TABLE} values (?, ?, ?)
-        on conflict (source_mode) do update set last_ingested_at = excluded.last_ingested_at
-        """,
-        [mode, now, now],
+    first = warehouse.fetch_one(f"select first_ingested_at from {SOURCE_MODES_TABLE} where source_mode = ?", [mode])
+    warehouse.replace_rows(
+        SOURCE_MODES_TABLE,
+        ["source_mode"],
+        ["source_mode", "first_ingested_at", "last_ingested_at"],
+        [(mode, first[0] if first else now, now)],
     )
 
 
-def source_modes(connection: duckdb.DuckDBPyConnection) -> set[str]:
-    if not table_exists(connection, OPS_SCHEMA, "source_modes"):
+def source_modes(warehouse: Warehouse) -> set[str]:
+    if not warehouse.table_exists(OPS_SCHEMA, "source_modes"):
         return set()
-    return {row[0] for row in connection.execute(f"select source_mode from {SOURCE_MODES_TABLE}").fetchall()}
+    return {row[0] for row in warehouse.execute(f"select source_mode from {SOURCE_MODES_TABLE}")}
 
 
-STAGE_RUNS_TABLE = f"{OPS_SCHEMA}.stage_runs"
-
-
-def record_stage_run(connection: duckdb.DuckDBPyConnection, stage: str, now: Any) -> None:
+def record_stage_run(warehouse: Warehouse, stage: str, now: Any) -> None:
     """When a stage that changes data last finished (RAW loads, dbt builds)."""
-    connection.execute(f"create schema if not exists {OPS_SCHEMA}")
-    connection.execute(
+    warehouse.execute(f"create schema if not exists {OPS_SCHEMA}")
+    warehouse.execute(
         f"create table if not exists {STAGE_RUNS_TABLE} (stage varchar primary key, last_finished_at timestamp)"
     )
-    connection.execute(
-        f"""
-        insert into {STAGE_RUNS_TABLE} values (?, ?)
-        on conflict (stage) do update set last_finished_at = excluded.last_finished_at
-        """,
-        [stage, now],
-    )
+    warehouse.replace_rows(STAGE_RUNS_TABLE, ["stage"], ["stage", "last_finished_at"], [(stage, now)])
 
 
-def last_stage_run(connection: duckdb.DuckDBPyConnection, stage: str) -> Any:
-    if not table_exists(connection, OPS_SCHEMA, "stage_runs"):
+def last_stage_run(warehouse: Warehouse, stage: str) -> Any:
+    if not warehouse.table_exists(OPS_SCHEMA, "stage_runs"):
         return None
-    row = connection.execute(f"select last_finished_at from {STAGE_RUNS_TABLE} where stage = ?", [stage]).fetchone()
+    row = warehouse.fetch_one(f"select last_finished_at from {STAGE_RUNS_TABLE} where stage = ?", [stage])
     return row[0] if row else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import duckdb
+from pipeline.warehouse import Warehouse
 
 LEDGER_SCHEMA = "reverse_etl"
 LEDGER_TABLE = f"{LEDGER_SCHEMA}.sync_ledger"
@@ -46,9 +46,29 @@ class LedgerEntry:
         return self.status in (SENT, PENDING) or (self.status == FAILED and not self.is_permanent_error)
 
 
-def ensure_ledger(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute(f"create schema if not exists {LEDGER_SCHEMA}")
-    connection.execute(
+COLUMNS = (
+    "destination",
+    "target",
+    "record_key",
+    "payload_hash",
+    "payload_json",
+    "remote_id",
+    "status",
+    "attempts",
+    "last_error",
+    "is_permanent_error",
+    "first_sent_at",
+    "last_sent_at",
+    "updated_at",
+)
+KEY_COLUMNS = ("destination", "record_key")
+# rows per `record_key in (...)` lookup
+LOOKUP_CHUNK = 500
+
+
+def ensure_ledger(warehouse: Warehouse) -> None:
+    warehouse.execute(f"create schema if not exists {LEDGER_SCHEMA}")
+    warehouse.execute(
         f"""
         create table if not exists {LEDGER_TABLE} (
             destination varchar not null,
@@ -70,125 +90,183 @@ def ensure_ledger(connection: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def read_ledger(connection: duckdb.DuckDBPyConnection, destination: str) -> dict[str, LedgerEntry]:
-    ensure_ledger(connection)
-    rows = connection.execute(
+def read_ledger(warehouse: Warehouse, destination: str) -> dict[str, LedgerEntry]:
+    ensure_ledger(warehouse)
+    rows = warehouse.execute(
         f"""
         select record_key, payload_hash, status, attempts, is_permanent_error, payload_json, remote_id, target
         from {LEDGER_TABLE} where destination = ?
         """,
         [destination],
-    ).fetchall()
-    return {row[0]: LedgerEntry(destination, *row) for row in rows}
+    )
+    return {
+        row[0]: LedgerEntry(destination, row[0], row[1], row[2], int(row[3]), bool(row[4]), *row[5:]) for row in rows
+    }
 
 
-def remote_id(connection: duckdb.DuckDBPyConnection, destination: str, record_key: str) -> str | None:
+def remote_id(warehouse: Warehouse, destination: str, record_key: str) -> str | None:
     """The destination's own id for a record (e.g. a HubSpot object id), once it was sent."""
-    ensure_ledger(connection)
-    row = connection.execute(
+    ensure_ledger(warehouse)
+    row = warehouse.fetch_one(
         f"select remote_id from {LEDGER_TABLE} where destination = ? and record_key = ?", [destination, record_key]
-    ).fetchone()
+    )
     return row[0] if row else None
 
 
+@dataclass(frozen=True)
+class RowResult:
+    """What happened to one row: the ledger is updated from a batch of these at once."""
+
+    record_key: str
+    payload_hash: str
+    status: str
+    error: str | None = None
+    permanent: bool = False
+    remote_id: str | None = None
+
+
 def mark_pending(
-    connection: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     destination: str,
     target: str,
     records: list[tuple[str, str, str]],
     now: datetime,
 ) -> None:
     """Write-ahead: (record_key, payload_hash, payload_json) are about to be sent; committed
-    before the request."""
-    _upsert(
-        connection,
+    before the request. Each counts as an attempt."""
+    existing = _existing_rows(warehouse, destination, [key for key, _, _ in records])
+    _write(
+        warehouse,
         [
-            (destination, target, key, payload_hash, PENDING, 1, None, False, None, now, payload_json, None)
+            _merged(
+                existing.get(key),
+                destination=destination,
+                target=target,
+                record_key=key,
+                payload_hash=payload_hash,
+                payload_json=payload_json,
+                status=PENDING,
+                attempts_added=1,
+                error=None,
+                permanent=False,
+                sent_at=None,
+                now=now,
+            )
             for key, payload_hash, payload_json in records
         ],
     )
 
 
-def mark_result(
-    connection: duckdb.DuckDBPyConnection,
-    destination: str,
-    target: str,
-    record_key: str,
-    payload_hash: str,
-    *,
-    status: str,
-    error: str | None,
-    permanent: bool,
-    now: datetime,
-    remote_id: str | None = None,
-) -> None:
-    sent_at = now if status == SENT else None
-    _upsert(
-        connection,
-        [(destination, target, record_key, payload_hash, status, 0, error, permanent, sent_at, now, None, remote_id)],
+def mark_results(warehouse: Warehouse, destination: str, target: str, results: list[RowResult], now: datetime) -> None:
+    """The answer for a batch: sent (with the destination's id) or failed (with the error)."""
+    existing = _existing_rows(warehouse, destination, [result.record_key for result in results])
+    _write(
+        warehouse,
+        [
+            _merged(
+                existing.get(result.record_key),
+                destination=destination,
+                target=target,
+                record_key=result.record_key,
+                payload_hash=result.payload_hash,
+                payload_json=None,
+                status=result.status,
+                attempts_added=0,
+                error=result.error,
+                permanent=result.permanent,
+                sent_at=now if result.status == SENT else None,
+                now=now,
+                remote_id=result.remote_id,
+            )
+            for result in results
+        ],
     )
 
 
-def mark_refused(
-    connection: duckdb.DuckDBPyConnection,
-    destination: str,
-    target: str,
-    record_key: str,
-    payload_hash: str,
-    reason: str | None,
-    now: datetime,
-) -> None:
-    """Record a refusal without erasing history: a row that may already have reached the
+@dataclass(frozen=True)
+class Refusal:
+    target: str
+    record_key: str
+    payload_hash: str
+    reason: str | None
+
+
+def mark_refused(warehouse: Warehouse, destination: str, refusals: list[Refusal], now: datetime) -> None:
+    """Record refusals without erasing history: a row that may already have reached the
     destination keeps its status, hash and payload (only the reason is noted), so the next run
     still knows what was sent."""
-    ensure_ledger(connection)
-    connection.execute(
-        f"""
-        insert into {LEDGER_TABLE} (
-            destination, target, record_key, payload_hash, status, attempts, last_error,
-            is_permanent_error, updated_at
+    existing = _existing_rows(warehouse, destination, [refusal.record_key for refusal in refusals])
+    rows = []
+    for refusal in refusals:
+        old = existing.get(refusal.record_key)
+        if old is None:
+            row = dict.fromkeys(COLUMNS)
+            row.update(destination=destination, target=refusal.target, record_key=refusal.record_key, attempts=0)
+        else:
+            row = dict(old)
+        row.update(last_error=refusal.reason, updated_at=now)
+        if old is None or not _may_have_been_sent(old):
+            row.update(status=REFUSED, payload_hash=refusal.payload_hash, is_permanent_error=True)
+        rows.append(row)
+    _write(warehouse, rows)
+
+
+def _may_have_been_sent(row: dict[str, Any]) -> bool:
+    return row["status"] in (SENT, PENDING) or (row["status"] == FAILED and not row["is_permanent_error"])
+
+
+def _merged(
+    old: dict[str, Any] | None,
+    *,
+    destination: str,
+    target: str,
+    record_key: str,
+    payload_hash: str,
+    payload_json: str | None,
+    status: str,
+    attempts_added: int,
+    error: str | None,
+    permanent: bool,
+    sent_at: datetime | None,
+    now: datetime,
+    remote_id: str | None = None,
+) -> dict[str, Any]:
+    """The new version of a ledger row: first_sent_at is kept once set, payload_json and
+    remote_id when not given, attempts add up."""
+    old = old or {}
+    return {
+        "destination": destination,
+        "target": target,
+        "record_key": record_key,
+        "payload_hash": payload_hash,
+        "payload_json": payload_json if payload_json is not None else old.get("payload_json"),
+        "remote_id": remote_id if remote_id is not None else old.get("remote_id"),
+        "status": status,
+        "attempts": int(old.get("attempts") or 0) + attempts_added,
+        "last_error": error,
+        "is_permanent_error": permanent,
+        "first_sent_at": old.get("first_sent_at") or sent_at,
+        "last_sent_at": sent_at or old.get("last_sent_at"),
+        "updated_at": now,
+    }
+
+
+def _existing_rows(warehouse: Warehouse, destination: str, record_keys: list[str]) -> dict[str, dict[str, Any]]:
+    ensure_ledger(warehouse)
+    keys = list(dict.fromkeys(record_keys))
+    rows: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        chunk = keys[start : start + LOOKUP_CHUNK]
+        found = warehouse.fetch_dicts(
+            f"select {', '.join(COLUMNS)} from {LEDGER_TABLE} "
+            f"where destination = ? and record_key in ({', '.join('?' for _ in chunk)})",
+            [destination, *chunk],
         )
-        values (?, ?, ?, ?, '{REFUSED}', 0, ?, true, ?)
-        on conflict (destination, record_key) do update set
-            last_error = excluded.last_error,
-            updated_at = excluded.updated_at,
-            status = case when {_MAY_HAVE_BEEN_SENT} then status else excluded.status end,
-            payload_hash = case when {_MAY_HAVE_BEEN_SENT} then payload_hash else excluded.payload_hash end,
-            is_permanent_error = case when {_MAY_HAVE_BEEN_SENT} then is_permanent_error else true end
-        """,
-        [destination, target, record_key, payload_hash, reason, now],
-    )
+        rows.update({row["record_key"]: row for row in found})
+    return rows
 
 
-_MAY_HAVE_BEEN_SENT = f"(status in ('{SENT}', '{PENDING}') or (status = '{FAILED}' and not is_permanent_error))"
-
-
-def _upsert(connection: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
-    """Rows are (destination, target, key, hash, status, attempts to add, error, permanent,
-    sent_at, now, payload_json, remote_id); first_sent_at is kept once set, payload_json and
-    remote_id when not given."""
-    if not rows:
-        return
-    ensure_ledger(connection)
-    connection.executemany(
-        f"""
-        insert into {LEDGER_TABLE} (
-            destination, target, record_key, payload_hash, status, attempts, last_error,
-            is_permanent_error, first_sent_at, last_sent_at, updated_at, payload_json, remote_id
-        )
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        on conflict (destination, record_key) do update set
-            target = excluded.target,
-            payload_hash = excluded.payload_hash,
-            status = excluded.status,
-            attempts = attempts + excluded.attempts,
-            last_error = excluded.last_error,
-            is_permanent_error = excluded.is_permanent_error,
-            first_sent_at = coalesce(first_sent_at, excluded.first_sent_at),
-            last_sent_at = coalesce(excluded.last_sent_at, last_sent_at),
-            updated_at = excluded.updated_at,
-            payload_json = coalesce(excluded.payload_json, payload_json),
-            remote_id = coalesce(excluded.remote_id, remote_id)
-        """,
-        [(*row[:9], row[8], row[9], row[10], row[11]) for row in rows],
+def _write(warehouse: Warehouse, rows: list[dict[str, Any]]) -> None:
+    warehouse.replace_rows(
+        LEDGER_TABLE, KEY_COLUMNS, COLUMNS, [tuple(row[column] for column in COLUMNS) for row in rows]
     )

@@ -10,10 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import pyarrow as pa
-
 from loaders.common.settings_env import integer
+from pipeline.warehouse import Warehouse
 from reverse_etl import hubspot_client, smartlead_client
 from reverse_etl.payloads import HUBSPOT_BATCH_SIZE, SMARTLEAD_BATCH_SIZE, SMARTLEAD_LEAD_SETTINGS, batches
 from reverse_etl.sync import (
@@ -27,6 +25,16 @@ from reverse_etl.sync import (
 
 PREVIEW_SCHEMA = "reverse_etl"
 PREVIEW_TABLE = "sync_preview"
+PREVIEW_COLUMNS = (
+    "destination",
+    "target",
+    "record_key",
+    "action",
+    "refusal_reason",
+    "payload_hash",
+    "payload_json",
+    "previewed_at",
+)
 
 
 def _batch_size(env_name: str, default: int) -> int:
@@ -83,31 +91,38 @@ def request_bodies(planned: list[PlannedRecord]) -> dict[str, list[dict[str, Any
 
 
 def write_preview(
-    connection: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     planned: list[PlannedRecord],
     output_dir: Path,
     now: datetime | None = None,
 ) -> Path:
     """Replace the preview table and files with the current plan; returns the Markdown file."""
     previewed_at = (now or datetime.now(UTC)).replace(tzinfo=None)
-    table = pa.table(
-        {
-            "destination": pa.array([p.record.destination for p in planned], pa.string()),
-            "target": pa.array([p.record.target for p in planned], pa.string()),
-            "record_key": pa.array([p.record.record_key for p in planned], pa.string()),
-            "action": pa.array([p.action for p in planned], pa.string()),
-            "refusal_reason": pa.array([p.reason for p in planned], pa.string()),
-            "payload_hash": pa.array([p.record.payload_hash for p in planned], pa.string()),
-            "payload_json": pa.array(
-                [json.dumps(p.record.payload, sort_keys=True, ensure_ascii=False) for p in planned], pa.string()
-            ),
-            "previewed_at": pa.array([previewed_at] * len(planned), pa.timestamp("us")),
-        }
+    rows = [
+        (
+            p.record.destination,
+            p.record.target,
+            p.record.record_key,
+            p.action,
+            p.reason,
+            p.record.payload_hash,
+            json.dumps(p.record.payload, sort_keys=True, ensure_ascii=False),
+            previewed_at,
+        )
+        for p in planned
+    ]
+    warehouse.execute(f"create schema if not exists {PREVIEW_SCHEMA}")
+    warehouse.execute(
+        f"""
+        create table if not exists {PREVIEW_SCHEMA}.{PREVIEW_TABLE} (
+            destination varchar, target varchar, record_key varchar, action varchar, refusal_reason varchar,
+            payload_hash varchar, payload_json varchar, previewed_at timestamp
+        )
+        """
     )
-    connection.execute(f"create schema if not exists {PREVIEW_SCHEMA}")
-    connection.register("preview_rows", table)
-    connection.execute(f"create or replace table {PREVIEW_SCHEMA}.{PREVIEW_TABLE} as select * from preview_rows")
-    connection.unregister("preview_rows")
+    with warehouse.transaction():  # the previous plan is replaced whole or not at all
+        warehouse.execute(f"delete from {PREVIEW_SCHEMA}.{PREVIEW_TABLE}")
+        warehouse.insert_rows(f"{PREVIEW_SCHEMA}.{PREVIEW_TABLE}", PREVIEW_COLUMNS, rows)
 
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "reverse_etl_preview.json").write_text(

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
-
-from pipeline.warehouse import fetch_dicts
+from pipeline.warehouse import Warehouse
 
 
 @dataclass(frozen=True)
@@ -30,12 +28,11 @@ class SuppressionIndex:
         return None
 
 
-def load_suppression_index(connection: duckdb.DuckDBPyConnection, *, crm_handoff: bool) -> SuppressionIndex:
+def load_suppression_index(warehouse: Warehouse, *, crm_handoff: bool) -> SuppressionIndex:
     """Every reason blocks outreach; only hand-off-blocking reasons keep a contact out of the CRM."""
     reason_filter = "where reasons.blocks_crm_handoff" if crm_handoff else ""
     # the highest-priority reason is the one reported (seed suppression_reasons)
-    keys = fetch_dicts(
-        connection,
+    keys = warehouse.fetch_dicts(
         f"""
         select key_type, suppression_key, reason from (
             select
@@ -52,8 +49,7 @@ def load_suppression_index(connection: duckdb.DuckDBPyConnection, *, crm_handoff
         where reason_rank = 1
         """,
     )
-    brands = fetch_dicts(
-        connection,
+    brands = warehouse.fetch_dicts(
         f"""
         select brand_id, reason from (
             select

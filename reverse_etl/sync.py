@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import duckdb
-
 from loaders.common.http import ApiAuthError, ApiError
-from pipeline.warehouse import fetch_dicts, require_table
+from pipeline.warehouse import Warehouse
 from reverse_etl import ledger
 from reverse_etl.payloads import hubspot_contact_input, payload_hash, smartlead_lead
 from reverse_etl.suppression_guard import SuppressionIndex, load_suppression_index
@@ -101,19 +99,18 @@ def plan(records: Sequence[SyncRecord], entries: dict[str, ledger.LedgerEntry]) 
     return planned
 
 
-def collect_records(connection: duckdb.DuckDBPyConnection) -> list[SyncRecord]:
+def collect_records(warehouse: Warehouse) -> list[SyncRecord]:
     """Every record the sync_* models and the suppression model want at a destination, each
     checked against suppression right now (defense in depth)."""
-    require_table(connection, "segmented", "sync_smartlead__leads", "build")
-    require_table(connection, "segmented", "sync_hubspot__contacts", "build")
-    require_table(connection, "segmented", "sync_hubspot__companies", "build")
-    outreach_guard = load_suppression_index(connection, crm_handoff=False)
-    crm_guard = load_suppression_index(connection, crm_handoff=True)
-    sent_leads = ledger.read_ledger(connection, SMARTLEAD_LEADS)
+    for model in ("sync_smartlead__leads", "sync_hubspot__contacts", "sync_hubspot__companies"):
+        warehouse.require_table("segmented", model, "build")
+    outreach_guard = load_suppression_index(warehouse, crm_handoff=False)
+    crm_guard = load_suppression_index(warehouse, crm_handoff=True)
+    sent_leads = ledger.read_ledger(warehouse, SMARTLEAD_LEADS)
     records = [
         _smartlead_record(lead, outreach_guard, sent_leads)
-        for lead in fetch_dicts(
-            connection, "select * from segmented.sync_smartlead__leads order by campaign_id, brand_id"
+        for lead in warehouse.fetch_dicts(
+            "select * from segmented.sync_smartlead__leads order by campaign_id, brand_id"
         )
     ]
     records += [
@@ -124,9 +121,9 @@ def collect_records(connection: duckdb.DuckDBPyConnection) -> list[SyncRecord]:
             hubspot_contact_input(contact),
             crm_guard.refusal_reason(contact["email"], contact["outreach_brand_id"] or None),
         )
-        for contact in fetch_dicts(connection, "select * from segmented.sync_hubspot__contacts order by email")
+        for contact in warehouse.fetch_dicts("select * from segmented.sync_hubspot__contacts order by email")
     ]
-    for company in fetch_dicts(connection, "select * from segmented.sync_hubspot__companies order by 1"):
+    for company in warehouse.fetch_dicts("select * from segmented.sync_hubspot__companies order by 1"):
         brand_id = company["outreach_brand_id"]
         refusal = crm_guard.brands.get(brand_id)
         records.append(
@@ -159,8 +156,7 @@ def collect_records(connection: duckdb.DuckDBPyConnection) -> list[SyncRecord]:
     reasons = ", ".join(f"'{reason}'" for reason in BLOCK_LIST_REASONS)
     records += [
         SyncRecord(SMARTLEAD_BLOCK_LIST, "global", row["suppression_key"], {"entry": row["suppression_key"]})
-        for row in fetch_dicts(
-            connection,
+        for row in warehouse.fetch_dicts(
             f"""
             select distinct suppression_key from clean.stg_suppression__keys
             where key_type in ('email', 'domain') and reason in ({reasons})
@@ -208,7 +204,7 @@ class SyncSummary:
 
 
 def execute(
-    connection: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     planned: Sequence[PlannedRecord],
     destinations: dict[str, Destination],
     *,
@@ -217,31 +213,27 @@ def execute(
     """Send the planned records. Per batch: write-ahead `pending`, send, record each outcome."""
     summaries: dict[str, SyncSummary] = {}
     by_batch: dict[tuple[str, str], list[SyncRecord]] = {}
+    refusals: dict[str, list[ledger.Refusal]] = {}
     for item in planned:
-        summary = summaries.setdefault(item.record.destination, SyncSummary(item.record.destination))
+        record = item.record
+        summary = summaries.setdefault(record.destination, SyncSummary(record.destination))
         if item.action in TO_SEND:
-            by_batch.setdefault((item.record.destination, item.record.target), []).append(item.record)
+            by_batch.setdefault((record.destination, record.target), []).append(record)
         elif item.action == REFUSE:
             summary.counts["refused"] = summary.counts.get("refused", 0) + 1
-            record = item.record
-            ledger.mark_refused(
-                connection,
-                record.destination,
-                record.target,
-                record.record_key,
-                record.payload_hash,
-                item.reason,
-                now(),
-            )
+            refused = ledger.Refusal(record.target, record.record_key, record.payload_hash, item.reason)
+            refusals.setdefault(record.destination, []).append(refused)
         else:
             summary.counts["unchanged"] = summary.counts.get("unchanged", 0) + 1
+    for destination_name, destination_refusals in refusals.items():
+        ledger.mark_refused(warehouse, destination_name, destination_refusals, now())
     for (destination_name, target), records in by_batch.items():
         destination = destinations[destination_name]
         summary = summaries[destination_name]
         for start in range(0, len(records), destination.batch_size):
             batch = records[start : start + destination.batch_size]
             ledger.mark_pending(
-                connection,
+                warehouse,
                 destination_name,
                 target,
                 [(r.record_key, r.payload_hash, json.dumps(r.payload, sort_keys=True)) for r in batch],
@@ -256,33 +248,33 @@ def execute(
                 sent = [Outcome(record.record_key, ledger.FAILED, str(error)) for record in batch]
             summary.calls += destination.calls - calls_before
             outcomes = {outcome.record_key: outcome for outcome in sent}
+            results = []
             for record in batch:
                 outcome = outcomes.get(record.record_key) or Outcome(
                     record.record_key, ledger.FAILED, "no result for this row in the response"
                 )
-                ledger.mark_result(
-                    connection,
-                    destination_name,
-                    target,
-                    record.record_key,
-                    record.payload_hash,
-                    status=outcome.status,
-                    error=outcome.error,
-                    permanent=outcome.permanent,
-                    now=now(),
-                    remote_id=outcome.remote_id,
+                results.append(
+                    ledger.RowResult(
+                        record.record_key,
+                        record.payload_hash,
+                        outcome.status,
+                        outcome.error,
+                        outcome.permanent,
+                        outcome.remote_id,
+                    )
                 )
                 label = {ledger.SENT: "sent", ledger.FAILED: "failed", ledger.REFUSED: "refused"}[outcome.status]
                 summary.counts[label] = summary.counts.get(label, 0) + 1
+            ledger.mark_results(warehouse, destination_name, target, results, now())
     return list(summaries.values())
 
 
-def plan_all(connection: duckdb.DuckDBPyConnection, records: Sequence[SyncRecord]) -> list[PlannedRecord]:
+def plan_all(warehouse: Warehouse, records: Sequence[SyncRecord]) -> list[PlannedRecord]:
     """Plan every destination against its own ledger rows."""
     by_destination: dict[str, list[SyncRecord]] = {}
     for record in records:
         by_destination.setdefault(record.destination, []).append(record)
     planned: list[PlannedRecord] = []
     for destination, destination_records in by_destination.items():
-        planned += plan(destination_records, ledger.read_ledger(connection, destination))
+        planned += plan(destination_records, ledger.read_ledger(warehouse, destination))
     return planned

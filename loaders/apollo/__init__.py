@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import dlt
-import duckdb
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
@@ -60,6 +59,7 @@ from loaders.common import (
     utc_now,
 )
 from loaders.common.http import ApiAuthError
+from pipeline.warehouse import WarehouseLike, connect, warehouse_exists
 
 __all__ = [
     "ApolloApiClient",
@@ -231,7 +231,7 @@ def _add_match(lookup: _BrandLookup, source_kind: str, match: object, position: 
 def enrich_brands(
     worklist: Sequence[BrandToEnrich],
     finder: PeopleFinder,
-    duckdb_path: Path,
+    destination: WarehouseLike,
     pipelines_dir: Path,
     *,
     titles: Sequence[str] = DEFAULT_TITLES,
@@ -259,7 +259,7 @@ def enrich_brands(
     ledger = [lookup.ledger_row() for lookup in lookups]
     rejected = [row for lookup in lookups for row in lookup.rejected]
     calls = [call for lookup in lookups for call in lookup.calls]
-    run_pipeline(PIPELINE_NAME, duckdb_path, pipelines_dir, apollo_source(people, ledger, rejected, calls))
+    run_pipeline(PIPELINE_NAME, destination, pipelines_dir, apollo_source(people, ledger, rejected, calls))
     if lookups and lookups[-1].auth_error is not None:
         raise lookups[-1].auth_error
     statuses = [row["status"] for row in ledger]
@@ -281,36 +281,30 @@ def enrich_brands(
 
 def filter_recently_looked_up(
     worklist: Sequence[BrandToEnrich],
-    duckdb_path: Path,
+    destination: WarehouseLike,
     ttl_days: float,
     now: datetime | None = None,
 ) -> list[BrandToEnrich]:
     """Drop brands with an `ok`/`no_match` lookup newer than `ttl_days` (errors are retried).
 
-    Reads raw.apollo_lookups when the database and the table exist; otherwise keeps all.
+    Reads raw.apollo_lookups when the warehouse and the table exist; otherwise keeps all.
     """
-    duckdb_path = Path(duckdb_path)
-    if not worklist or not duckdb_path.exists():
+    if not worklist or not warehouse_exists(destination):
         return list(worklist)
     cutoff = (ensure_utc(now) if now else utc_now()) - timedelta(days=ttl_days)
-    # same connection settings as dlt's, so it can coexist with other connections in-process
-    with duckdb.connect(str(duckdb_path)) as connection:
-        exists = connection.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [RAW_DATASET, LOOKUPS_TABLE],
-        ).fetchone()
-        if not exists or not exists[0]:
+    with connect(destination) as warehouse:
+        if not warehouse.table_exists(RAW_DATASET, LOOKUPS_TABLE):
             return list(worklist)
-        recent = connection.execute(
-            f"select distinct brand_id from {RAW_DATASET}.{LOOKUPS_TABLE} "
-            "where status in ('ok', 'no_match') and looked_up_at > cast(? as timestamptz)",
-            [cutoff.isoformat()],
-        ).fetchall()
-    skip = {row[0] for row in recent}
+        # compared here, not in SQL: the column is timestamptz on DuckDB and TIMESTAMP_TZ on Snowflake
+        latest = warehouse.execute(
+            f"select brand_id, max(looked_up_at) from {RAW_DATASET}.{LOOKUPS_TABLE} "
+            "where status in ('ok', 'no_match') group by brand_id"
+        )
+    skip = {brand_id for brand_id, looked_up_at in latest if looked_up_at and ensure_utc(looked_up_at) > cutoff}
     return [brand for brand in worklist if brand.brand_id not in skip]
 
 
-def create_empty_tables(duckdb_path: Path, pipelines_dir: Path) -> None:
+def create_empty_tables(destination: WarehouseLike, pipelines_dir: Path) -> None:
     """Create raw.apollo_people / raw.apollo_lookups (empty, typed) so dbt can build before the
     first enrichment; loading nothing through the same resources keeps the schema in one place."""
-    run_pipeline(PIPELINE_NAME, duckdb_path, pipelines_dir, apollo_source([], [], []))
+    run_pipeline(PIPELINE_NAME, destination, pipelines_dir, apollo_source([], [], []))

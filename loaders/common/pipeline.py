@@ -11,8 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.destination import Destination
 from dlt.common.pipeline import LoadInfo
 from dlt.pipeline.pipeline import Pipeline
+
+from pipeline.warehouse import DUCKDB, WarehouseConfigError, WarehouseLike, WarehouseTarget, as_target
 
 RAW_DATASET = "raw"
 
@@ -34,16 +38,64 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def make_pipeline(pipeline_name: str, duckdb_path: Path, pipelines_dir: Path) -> Pipeline:
-    """A dlt pipeline that loads into dataset `raw` of the DuckDB file `duckdb_path`."""
-    duckdb_path = Path(duckdb_path)
-    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+def make_pipeline(pipeline_name: str, destination: WarehouseLike, pipelines_dir: Path) -> Pipeline:
+    """A dlt pipeline that loads into dataset `raw` of the warehouse (a DuckDB file by default)."""
     return dlt.pipeline(
         pipeline_name=pipeline_name,
-        destination=dlt.destinations.duckdb(str(duckdb_path)),
+        destination=dlt_destination(as_target(destination)),
         dataset_name=RAW_DATASET,
         pipelines_dir=str(pipelines_dir),
     )
+
+
+def dlt_destination(target: WarehouseTarget) -> Destination[Any, Any]:
+    """DuckDB: the target's file. Snowflake: dlt's own configuration when it has one
+    (`DESTINATION__SNOWFLAKE__CREDENTIALS__*` or `[destination.snowflake.credentials]` in
+    `.dlt/secrets.toml`), else the credentials of the dbt target, so one profile serves both."""
+    if target.kind == DUCKDB:
+        assert target.duckdb_path is not None
+        target.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        return dlt.destinations.duckdb(str(target.duckdb_path))
+    credentials = _dlt_snowflake_credentials(target)
+    destination = dlt.destinations.snowflake(credentials=credentials) if credentials else dlt.destinations.snowflake()
+    try:
+        destination.configuration(destination.spec())  # resolve now: a missing value is a clear error before any fetch
+    except ConfigFieldMissingException as error:
+        raise WarehouseConfigError(
+            f"the loaders cannot write RAW to {target.description}: missing {', '.join(error.fields)} "
+            "(set DESTINATION__SNOWFLAKE__CREDENTIALS__<FIELD> or the SNOWFLAKE_* variables of the dbt profile)"
+        ) from None
+    return destination
+
+
+def _dlt_snowflake_credentials(target: WarehouseTarget) -> dict[str, Any] | None:
+    """None lets dlt resolve its own configuration; otherwise the dbt target's values."""
+    if dlt.config.get("destination.snowflake.credentials.database") or dlt.secrets.get(
+        "destination.snowflake.credentials.password"
+    ):
+        return None
+    args = target.snowflake_connect_args
+    credentials = {
+        "database": args.get("database"),
+        "host": args.get("account"),
+        "username": args.get("user"),
+        "password": args.get("password"),
+        "warehouse": args.get("warehouse"),
+        "role": args.get("role"),
+        "authenticator": args.get("authenticator"),
+        "token": args.get("token"),
+        "private_key": _private_key_text(args.get("private_key")),
+    }
+    return {key: value for key, value in credentials.items() if value}
+
+
+def _private_key_text(private_key: Any) -> str | None:
+    """dbt hands the connector DER bytes; dlt takes the key as base64 text."""
+    if not private_key:
+        return None
+    import base64
+
+    return base64.b64encode(private_key).decode() if isinstance(private_key, bytes) else str(private_key)
 
 
 @contextmanager
@@ -52,10 +104,10 @@ def loader_config() -> Iterator[None]:
         yield
 
 
-def run_pipeline(pipeline_name: str, duckdb_path: Path, pipelines_dir: Path, data: Any) -> LoadInfo:
+def run_pipeline(pipeline_name: str, destination: WarehouseLike, pipelines_dir: Path, data: Any) -> LoadInfo:
     """Run `data` (a source or resources) through a fresh pipeline; raises on failed jobs."""
     with loader_config():
-        pipeline = make_pipeline(pipeline_name, duckdb_path, pipelines_dir)
+        pipeline = make_pipeline(pipeline_name, destination, pipelines_dir)
         info = pipeline.run(data)
     info.raise_on_failed_jobs()
     return info

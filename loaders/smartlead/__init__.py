@@ -29,6 +29,7 @@ from loaders.smartlead.helpers import (
     without_secrets,
 )
 from loaders.smartlead.settings import EVENT_COLUMNS, EVENTS_TABLE, PIPELINE_NAME, SOURCE_KINDS
+from pipeline.warehouse import WarehouseLike
 
 __all__ = [
     "SmartleadPollConfig",
@@ -57,7 +58,7 @@ def smartlead_source(events: Sequence[Row], rejected: Sequence[Row]) -> tuple[Dl
 
 def load_event_files(
     paths: Iterable[Path],
-    duckdb_path: Path,
+    destination: WarehouseLike,
     pipelines_dir: Path,
     *,
     source_kind: str = "sample",
@@ -81,7 +82,7 @@ def load_event_files(
             if rejection is not None:
                 rejected.append(rejection)
     events = dedupe_rows(events, ["event_key"])
-    run_pipeline(PIPELINE_NAME, duckdb_path, pipelines_dir, smartlead_source(events, rejected))
+    run_pipeline(PIPELINE_NAME, destination, pipelines_dir, smartlead_source(events, rejected))
     return LoadSummary(
         source="smartlead events",
         rows_loaded=len(events),

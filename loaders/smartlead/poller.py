@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-import duckdb
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
@@ -76,6 +75,7 @@ from loaders.smartlead.settings import (
     REQUESTS_PER_SECOND_ENV,
     STATISTICS_PAGE_LIMIT,
 )
+from pipeline.warehouse import WarehouseLike, connect, warehouse_exists
 
 logger = logging.getLogger(__name__)
 
@@ -206,21 +206,16 @@ def statistics_row_events(
 # --- progress (raw.smartlead_poll_progress) --------------------------------------------------
 
 
-def _read_progress(duckdb_path: Path) -> dict[str, datetime]:
+def _read_progress(destination: WarehouseLike) -> dict[str, datetime]:
     """campaign_id -> end of the last window polled (empty when nothing was polled yet)."""
-    path = Path(duckdb_path)
-    if not path.exists():
+    if not warehouse_exists(destination):
         return {}
-    with duckdb.connect(str(path), read_only=True) as connection:
-        exists = connection.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [RAW_DATASET, PROGRESS_TABLE],
-        ).fetchone()
-        if not exists or not exists[0]:
+    with connect(destination, read_only=True) as warehouse:
+        if not warehouse.table_exists(RAW_DATASET, PROGRESS_TABLE):
             return {}
-        rows = connection.execute(
-            f'select campaign_id, max(window_end) from "{RAW_DATASET}"."{PROGRESS_TABLE}" group by campaign_id'
-        ).fetchall()
+        rows = warehouse.execute(
+            f"select campaign_id, max(window_end) from {RAW_DATASET}.{PROGRESS_TABLE} group by campaign_id"
+        )
     return {str(campaign_id): ensure_utc(end) for campaign_id, end in rows if end is not None}
 
 
@@ -292,7 +287,7 @@ def _statistics_pages(
 
 def poll_campaign_statistics(
     config: SmartleadPollConfig,
-    duckdb_path: Path,
+    destination: WarehouseLike,
     pipelines_dir: Path,
     *,
     now: datetime | None = None,
@@ -304,7 +299,7 @@ def poll_campaign_statistics(
     Raises `ApiAuthError` (401/403) or `ApiRequestError`; neither carries the URL (nor the
     `api_key`) in its text or its chained context."""
     try:
-        return _poll(config, duckdb_path, pipelines_dir, now=now, client=client)
+        return _poll(config, destination, pipelines_dir, now=now, client=client)
     except ApiError as error:
         # after a connection error the shared client raises inside `except`: the implicit
         # context is a requests exception whose text holds the full URL, api_key included
@@ -316,7 +311,7 @@ def poll_campaign_statistics(
 
 def _poll(
     config: SmartleadPollConfig,
-    duckdb_path: Path,
+    destination: WarehouseLike,
     pipelines_dir: Path,
     *,
     now: datetime | None,
@@ -330,7 +325,7 @@ def _poll(
         campaigns: list[tuple[str, str | None]] = [(campaign_id, None) for campaign_id in config.campaign_ids]
     else:
         campaigns = _list_campaigns(api)
-    progress = _read_progress(Path(duckdb_path))
+    progress = _read_progress(destination)
     lookback = timedelta(days=config.lookback_days)
     events: list[Row] = []
     progress_rows: list[Row] = []
@@ -372,7 +367,7 @@ def _poll(
         )
     events = dedupe_rows(events, ["event_key"])
     source = smartlead_poll_source(events, progress_rows)
-    run_pipeline(POLL_PIPELINE_NAME, Path(duckdb_path), Path(pipelines_dir), source)
+    run_pipeline(POLL_PIPELINE_NAME, destination, Path(pipelines_dir), source)
     return LoadSummary(
         source="smartlead statistics",
         rows_loaded=len(events),

@@ -38,6 +38,7 @@ from typing import Any
 from loaders.common import LoadSummary, Row, compact_json, make_rejection, rejected_records, run_pipeline, utc_now
 from loaders.smartlead.helpers import redact_secrets, without_secrets
 from loaders.smartlead.settings import PIPELINE_NAME
+from pipeline.warehouse import WarehouseLike
 
 __all__ = ["Spool", "load_spool"]
 
@@ -157,7 +158,7 @@ class Spool:
 
 def load_spool(
     spool_dir: Path,
-    duckdb_path: Path,
+    destination: WarehouseLike,
     pipelines_dir: Path,
     *,
     received_at: datetime | None = None,
@@ -167,13 +168,13 @@ def load_spool(
 
     spool = Spool(Path(spool_dir))
     files = spool.claim()
-    summary = load_event_files(files, duckdb_path, pipelines_dir, source_kind="webhook", received_at=received_at)
+    summary = load_event_files(files, destination, pipelines_dir, source_kind="webhook", received_at=received_at)
     spool.mark_loaded(files)  # only after the load succeeded: a crash before this re-loads (a no-op)
     # deliveries answered 400 are not lost either: they become raw.rejected_records rows
     rejected_files = spool.claim(REJECTED_PREFIX)
     rejected = _rejected_rows(rejected_files)
     if rejected_files:
-        run_pipeline(PIPELINE_NAME, duckdb_path, pipelines_dir, rejected_records(rejected))
+        run_pipeline(PIPELINE_NAME, destination, pipelines_dir, rejected_records(rejected))
         spool.mark_loaded(rejected_files)
     summary.source = "smartlead webhook spool"
     summary.rows_rejected += len(rejected)

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-import duckdb
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
@@ -65,6 +64,7 @@ from loaders.smartscout.settings import (
     PROGRESS_RUNNING,
     PROGRESS_TABLE,
 )
+from pipeline.warehouse import WarehouseLike, connect, warehouse_exists
 
 logger = logging.getLogger(__name__)
 
@@ -199,18 +199,17 @@ class _SavedProgress:
     updated_at: datetime | None
 
 
-def _read_progress(duckdb_path: Path, key: str) -> _SavedProgress | None:
-    if not Path(duckdb_path).is_file():
+def _read_progress(destination: WarehouseLike, key: str) -> _SavedProgress | None:
+    if not warehouse_exists(destination):
         return None
-    try:
-        with duckdb.connect(str(duckdb_path)) as connection:
-            found = connection.execute(
-                f"select next_page_id, pages_done, rows_loaded, status, started_at, updated_at "
-                f"from {RAW_DATASET}.{PROGRESS_TABLE} where query_hash = ?",
-                [key],
-            ).fetchone()
-    except duckdb.CatalogException:  # no API load has run yet
-        return None
+    with connect(destination) as warehouse:
+        if not warehouse.table_exists(RAW_DATASET, PROGRESS_TABLE):  # no API load has run yet
+            return None
+        found = warehouse.fetch_one(
+            f"select next_page_id, pages_done, rows_loaded, status, started_at, updated_at "
+            f"from {RAW_DATASET}.{PROGRESS_TABLE} where query_hash = ?",
+            [key],
+        )
     if found is None:
         return None
     next_page_id, pages_done, rows_loaded, status, started_at, updated_at = found
@@ -239,7 +238,7 @@ def _resumable(saved: _SavedProgress | None, window: timedelta | None, now: date
 def load_brand_pages(
     fetcher: PageFetcher,
     marketplace: str,
-    duckdb_path: Path,
+    destination: WarehouseLike,
     pipelines_dir: Path,
     *,
     fetched_at: datetime | None = None,
@@ -283,7 +282,7 @@ def load_brand_pages(
         query = getattr(fetcher, "query", None)
     source = f"smartscout api {marketplace}"
     key = query_hash(query) if query is not None else None
-    saved = _read_progress(duckdb_path, key) if key is not None else None
+    saved = _read_progress(destination, key) if key is not None else None
     started_at = clock()
     resumed = _resumable(saved, resume_window, started_at)
     if resumed:
@@ -329,7 +328,7 @@ def load_brand_pages(
             ]
         elif not tables and not rejected and commits:
             return  # nothing new and no progress to record
-        run_pipeline(PIPELINE_NAME, duckdb_path, pipelines_dir, smartscout_source(tables, rejected, progress_rows))
+        run_pipeline(PIPELINE_NAME, destination, pipelines_dir, smartscout_source(tables, rejected, progress_rows))
         commits += 1
         pending = 0
 
@@ -394,7 +393,7 @@ def load_brand_pages(
 def load_brands_export(
     csv_path: Path | Sequence[Path],
     marketplace: str,
-    duckdb_path: Path,
+    destination: WarehouseLike,
     pipelines_dir: Path,
     *,
     fetched_at: datetime | None = None,
@@ -409,7 +408,7 @@ def load_brands_export(
         batches.add(*parse_brands_export_csv(path, marketplace, at))
     run_pipeline(
         PIPELINE_NAME,
-        duckdb_path,
+        destination,
         pipelines_dir,
         smartscout_source(batches.tables, batches.rejected),
     )

@@ -50,6 +50,7 @@ from loaders.smartscout.settings import (
     SEARCH_PATH,
     TEXT_FILTER_TYPES,
 )
+from pipeline.warehouse import WarehouseLike
 
 ENV_PREFIX = "SOURCES__SMARTSCOUT__"
 API_KEY_ENV = f"{ENV_PREFIX}API_KEY"
@@ -260,7 +261,7 @@ class SmartScoutApiFetcher:
 
 
 def load_smartscout_api(
-    duckdb_path: Path,
+    destination: WarehouseLike,
     pipelines_dir: Path,
     config: SmartScoutConfig | None = None,
     *,
@@ -276,7 +277,7 @@ def load_smartscout_api(
     return load_brand_pages(
         fetcher,
         config.marketplace,
-        duckdb_path,
+        destination,
         pipelines_dir,
         fetched_at=fetched_at,
         max_pages=max_pages,
