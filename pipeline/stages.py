@@ -157,15 +157,22 @@ def build(settings: Settings) -> list[str]:
     return [str(summary)]
 
 
-def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
-    """Apollo contacts for the brands on seg_apollo_worklist not looked up within the TTL."""
-    moment = now or datetime.now(UTC)
+def apollo_work_list(settings: Settings, ttl_days: float, now: datetime) -> tuple[list[BrandToEnrich], int]:
+    """The brands to look up now (seg_apollo_worklist minus those looked up within the TTL)
+    and how many were skipped because of the TTL."""
     with connect(settings.warehouse, read_only=True) as warehouse:
         warehouse.require_table("segmented", "seg_apollo_worklist", "build")
         rows = warehouse.fetch_dicts(
             "select brand_id, brand_name from segmented.seg_apollo_worklist order by score desc, brand_id"
         )
     worklist = [BrandToEnrich(brand_id=row["brand_id"], brand_name=row["brand_name"]) for row in rows]
+    due = filter_recently_looked_up(worklist, settings.warehouse, ttl_days, now)
+    return due, len(worklist) - len(due)
+
+
+def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
+    """Apollo contacts for the brands on seg_apollo_worklist not looked up within the TTL."""
+    moment = now or datetime.now(UTC)
     finder: PeopleFinder
     if settings.source_mode == "live":
         config = ApolloConfig.from_env()  # a missing key is a clear error here
@@ -175,8 +182,7 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
         finder = SampleApolloClient(settings.sample_data_dir / "apollo" / "organizations.json")
         origin, ttl_days = "sample data", settings.apollo_ttl_days
         titles, seniorities = ApolloConfig.titles, ApolloConfig.seniorities
-    due = filter_recently_looked_up(worklist, settings.warehouse, ttl_days, moment)
-    skipped = len(worklist) - len(due)
+    due, skipped = apollo_work_list(settings, ttl_days, moment)
     summary = enrich_brands(
         due,
         finder,
@@ -188,7 +194,8 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
     )
     with connect(settings.warehouse) as warehouse:
         record_stage_run(warehouse, "load_raw", _utc_now())
-    return [f"{summary} from {origin} ({len(worklist)} on the work list, {skipped} skipped: looked up within TTL)"]
+    on_list = len(due) + skipped
+    return [f"{summary} from {origin} ({on_list} on the work list, {skipped} skipped: looked up within TTL)"]
 
 
 def sync(settings: Settings) -> list[str]:

@@ -10,6 +10,7 @@ searched case-insensitively.
 from __future__ import annotations
 
 import os
+import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -73,8 +74,8 @@ def resolve_target(project_dir: Path, duckdb_path: Path, target_name: str | None
     default), rendered with the same environment. `duckdb_path` is what OUTREACH_DUCKDB_PATH
     means for the DuckDB target (the CLI's --duckdb)."""
     profiles = project_dir / "profiles.yml"
-    if not profiles.exists():
-        return WarehouseTarget.duckdb_file(duckdb_path)
+    if not profiles.exists():  # git-ignored: a fresh clone starts from the example, as `make` does
+        shutil.copyfile(project_dir / "profiles.yml.example", profiles)
     credentials, resolved_name = _render_profile(project_dir, duckdb_path, target_name)
     kind = str(credentials.type)
     if kind == DUCKDB:
@@ -173,9 +174,16 @@ class Warehouse(ABC):
         return rows[0] if rows else None
 
     def table_exists(self, schema: str, table: str) -> bool:
+        # views too (dbt's CLEAN models): not every Snowflake-compatible server lists them as tables
         row = self.fetch_one(
-            "select count(*) from information_schema.tables "
-            "where upper(table_schema) = upper(?) and upper(table_name) = upper(?)",
+            """
+            select count(*) from (
+                select table_schema, table_name from information_schema.tables
+                union all
+                select table_schema, table_name from information_schema.views
+            ) as relations
+            where upper(table_schema) = upper(?) and upper(table_name) = upper(?)
+            """,
             [schema, table],
         )
         return bool(row and row[0])

@@ -58,11 +58,16 @@ def dlt_destination(target: WarehouseTarget) -> Destination[Any, Any]:
         return dlt.destinations.duckdb(str(target.duckdb_path))
     credentials = _dlt_snowflake_credentials(target)
     destination = dlt.destinations.snowflake(credentials=credentials) if credentials else dlt.destinations.snowflake()
+    initial = destination.spec()
+    initial.dataset_name = RAW_DATASET
     try:
-        destination.configuration(destination.spec())  # resolve now: a missing value is a clear error before any fetch
+        destination.configuration(initial)  # resolve now: a missing value is a clear error before any fetch
     except ConfigFieldMissingException as error:
+        # dlt names what is missing and where it looked, never a value
+        missing = [line.strip() for line in str(error).splitlines() if "missing field" in line]
         raise WarehouseConfigError(
-            f"the loaders cannot write RAW to {target.description}: missing {', '.join(error.fields)} "
+            f"the loaders cannot write RAW to {target.description}: "
+            f"{'; '.join(missing) or 'missing ' + ', '.join(error.fields)} "
             "(set DESTINATION__SNOWFLAKE__CREDENTIALS__<FIELD> or the SNOWFLAKE_* variables of the dbt profile)"
         ) from None
     return destination

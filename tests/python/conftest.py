@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from tests.python.cli_runner import PipelineRun, run_outreach
+from tests.python.fakes.destinations import Destinations, running_destinations
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +26,9 @@ def demo_db(demo_run: PipelineRun) -> Iterator[duckdb.DuckDBPyConnection]:
         yield connection
     finally:
         connection.close()
+
+
+@pytest.fixture
+def destinations() -> Iterator[Destinations]:
+    with running_destinations() as running:
+        yield running

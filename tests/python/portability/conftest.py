@@ -9,6 +9,7 @@ PORTABILITY_RAW_DUCKDB points the tests at another file.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from tests.python.cli_runner import PipelineRun
 
 from .copy_raw import copy_duckdb_file
+from .harness import Builds, build_both
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +31,11 @@ def raw_duckdb_path(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fi
         demo_run: PipelineRun = request.getfixturevalue("demo_run")
         source = demo_run.duckdb_path
     return copy_duckdb_file(source, tmp_path_factory.mktemp("raw") / "raw_input.duckdb")
+
+
+@pytest.fixture(scope="session")
+def builds(raw_duckdb_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
+    """The project built on a fakesnow server and on DuckDB from the same RAW; the server lives
+    until the test session ends (every portability module shares it)."""
+    with build_both(raw_duckdb_path, tmp_path_factory.mktemp("portability")) as both:
+        yield both
