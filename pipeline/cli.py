@@ -8,6 +8,8 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 
 from loaders.common.http import ApiError
 from loaders.smartlead import webhook_receiver
@@ -68,6 +70,10 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
         first_doc_line = (stage.__doc__ or "").strip().splitlines()
         subcommands.add_parser(name, help=first_doc_line[0] if first_doc_line else None)
     subcommands.add_parser("run-all", help="ingest, build, enrich, build, sync (dry run), summary")
+    copy_ledger = subcommands.add_parser(
+        "copy-ledger", help="copy the reverse-ETL ledger of a DuckDB file into the active target (moving warehouses)"
+    )
+    copy_ledger.add_argument("--from-duckdb", required=True, type=Path, help="the DuckDB warehouse moved away from")
     subcommands.add_parser(
         "webhook-receiver",
         help="serve the Smartlead webhook endpoint (options: see `outreach webhook-receiver --help`)",
@@ -87,7 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.target:
         os.environ["DBT_TARGET"] = args.target  # dbt (a subprocess) and the Python stages use the same target
     settings = Settings.from_env(args.duckdb)
-    plan = RUN_ALL if args.command == "run-all" else [(args.command, STAGES[args.command])]
+    if args.command == "copy-ledger":
+        plan: list[tuple[str, Stage]] = [
+            ("copy-ledger", partial(stages.copy_ledger_from, source_duckdb=args.from_duckdb))
+        ]
+    else:
+        plan = RUN_ALL if args.command == "run-all" else [(args.command, STAGES[args.command])]
     try:
         for name, stage in plan:
             run_stage(name, stage, settings)

@@ -35,7 +35,7 @@ from pipeline.warehouse import (
     source_modes,
 )
 from reverse_etl.destinations import destinations_from_env
-from reverse_etl.ledger import remote_id
+from reverse_etl.ledger import copy_ledger, remote_id
 from reverse_etl.preview import count_actions, write_preview
 from reverse_etl.sync import collect_records, execute, plan_all
 
@@ -252,6 +252,15 @@ def refuse_unsafe_production(warehouse: Warehouse, settings: Settings) -> None:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def copy_ledger_from(settings: Settings, source_duckdb: Path) -> list[str]:
+    """Copy the reverse-ETL ledger of a DuckDB warehouse into the active target, so that moving
+    to Snowflake does not send again what was already sent."""
+    with connect(source_duckdb, read_only=True) as source, connect(settings.warehouse) as target:
+        copied, present = copy_ledger(source, target)
+    destination = settings.warehouse.description
+    return [f"sync ledger: {copied} rows copied from {source_duckdb} to {destination}, {present} already there"]
 
 
 def summary(settings: Settings) -> list[str]:

@@ -270,3 +270,20 @@ def _write(warehouse: Warehouse, rows: list[dict[str, Any]]) -> None:
     warehouse.replace_rows(
         LEDGER_TABLE, KEY_COLUMNS, COLUMNS, [tuple(row[column] for column in COLUMNS) for row in rows]
     )
+
+
+def copy_ledger(source: Warehouse, target: Warehouse) -> tuple[int, int]:
+    """Carry what was sent to another warehouse (moving from DuckDB to Snowflake): rows the target
+    ledger lacks are added; rows it already has are left alone (they are newer). Returns
+    (copied, already there)."""
+    if not source.table_exists(LEDGER_SCHEMA, "sync_ledger"):
+        return 0, 0
+    rows = source.fetch_dicts(f"select {', '.join(COLUMNS)} from {LEDGER_TABLE}")
+    missing: list[dict[str, Any]] = []
+    for destination in sorted({row["destination"] for row in rows}):
+        present = _existing_rows(
+            target, destination, [row["record_key"] for row in rows if row["destination"] == destination]
+        )
+        missing += [row for row in rows if row["destination"] == destination and row["record_key"] not in present]
+    _write(target, missing)
+    return len(missing), len(rows) - len(missing)

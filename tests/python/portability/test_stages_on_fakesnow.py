@@ -211,3 +211,35 @@ def test_reverse_etl_and_summary_run_on_the_active_target(
     assert destinations.smartlead_calls() + destinations.hubspot.calls == calls_before
     overview = second.stdout.split("PIPELINE_MODE=production:")[1].splitlines()[0]
     assert " add" not in overview and " change" not in overview and " retry" not in overview, overview
+
+
+def test_moving_to_snowflake_with_the_ledger_sends_nothing_again(
+    builds: Builds, duckdb_copy: Path, fakesnow_target: WarehouseTarget, destinations: Destinations
+) -> None:
+    on_fakesnow = fakesnow_env(builds)
+    on_duckdb = {"DBT_TARGET": "duckdb"}
+    with connect(duckdb_copy) as warehouse:  # the DuckDB warehouse went live and sent its leads
+        warehouse.execute("update pipeline_ops.source_modes set source_mode = 'live'")
+    _ok(run_outreach(duckdb_copy, "sync", env={**destinations.env, **on_duckdb}))
+    calls_from_duckdb = destinations.smartlead_calls()
+    assert calls_from_duckdb > 0
+    with connect(duckdb_copy) as warehouse:
+        sent_from_duckdb = warehouse.execute("select count(*) from reverse_etl.sync_ledger where status = 'sent'")
+
+    with connect(fakesnow_target) as warehouse:  # a fresh Snowflake warehouse, ready to go live
+        warehouse.execute("drop table if exists reverse_etl.sync_ledger")
+        now = datetime(2026, 11, 23, 9, 0, 0)
+        record_source_mode(warehouse, "live", now)
+        record_stage_run(warehouse, "load_raw", now)
+        record_stage_run(warehouse, "build", now + timedelta(minutes=5))
+    copied = _ok(run_outreach(duckdb_copy, "copy-ledger", "--from-duckdb", str(duckdb_copy), env=on_fakesnow))
+    assert f"rows copied from {duckdb_copy}" in copied.stdout and "0 already there" in copied.stdout
+    with connect(fakesnow_target) as warehouse:
+        assert (
+            warehouse.execute("select count(*) from reverse_etl.sync_ledger where status = 'sent'") == sent_from_duckdb
+        )
+
+    _ok(run_outreach(duckdb_copy, "sync", env={**destinations.env, **on_fakesnow}))
+    assert destinations.smartlead_calls() == calls_from_duckdb, "nothing already sent is sent again"
+    again = _ok(run_outreach(duckdb_copy, "copy-ledger", "--from-duckdb", str(duckdb_copy), env=on_fakesnow))
+    assert " 0 rows copied" in again.stdout
