@@ -210,15 +210,22 @@ class Warehouse(ABC):
         if not rows:
             return
         positions = [list(columns).index(key) for key in key_columns]
-        keys = list(dict.fromkeys(tuple(row[position] for position in positions) for row in rows))
-        match_one = "(" + " and ".join(f"{key} = ?" for key in key_columns) + ")"
+        # rows grouped by every key column but the last, so each delete is `a = ? and b in (...)`:
+        # an IN list both warehouses evaluate as a set, not a chain of ORs
+        groups: dict[tuple[Any, ...], list[Any]] = {}
+        for row in rows:
+            key = [row[position] for position in positions]
+            groups.setdefault(tuple(key[:-1]), []).append(key[-1])
+        fixed = "".join(f"{column} = ? and " for column in key_columns[:-1])
         with self.transaction():
-            for start in range(0, len(keys), SNOWFLAKE_INSERT_CHUNK):
-                chunk = keys[start : start + SNOWFLAKE_INSERT_CHUNK]
-                self.execute(
-                    f"delete from {table} where " + " or ".join([match_one] * len(chunk)),
-                    [value for key in chunk for value in key],
-                )
+            for prefix, last_values in groups.items():
+                unique = list(dict.fromkeys(last_values))
+                for start in range(0, len(unique), SNOWFLAKE_INSERT_CHUNK):
+                    chunk = unique[start : start + SNOWFLAKE_INSERT_CHUNK]
+                    self.execute(
+                        f"delete from {table} where {fixed}{key_columns[-1]} in ({', '.join('?' for _ in chunk)})",
+                        [*prefix, *chunk],
+                    )
             self.insert_rows(table, columns, rows)
 
 
