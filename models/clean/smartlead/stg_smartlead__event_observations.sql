@@ -1,10 +1,25 @@
 -- Every RAW campaign event with its canonical type, parsed time and natural event id,
 -- plus the reason it cannot be used (if any).
+-- Incremental (docs/incremental.md): a run reads the RAW rows loaded since the last one (minus
+-- var smartlead_event_lookback_days) and upserts them on event_key. Rows built with another
+-- smartlead_event_types seed are deleted first, so an edited seed reprocesses all of RAW.
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_key',
+        incremental_strategy=incremental_strategy(),
+        tmp_relation_type='transient',
+        on_schema_change='fail',
+        pre_hook="{{ delete_rows_of_other_configuration('config_fingerprint', smartlead_event_types_fingerprint()) }}"
+    )
+}}
+
 with
 
 source as (
 
     select * from {{ source('smartlead', 'smartlead_events') }}
+    where {{ loaded_since_last_run(raw_load_id_number('_dlt_load_id'), var('smartlead_event_lookback_days')) }}
 
 ),
 
@@ -34,6 +49,7 @@ typed as (
         source.source_kind,
         source.source_file,
         source.source_row_number,
+        {{ raw_load_id_number('source._dlt_load_id') }} as raw_load_id,
         cast(source.received_at as {{ dbt.type_timestamp() }}) as received_at
     from source
     left join event_types
@@ -89,6 +105,8 @@ final as (
         source_kind,
         source_file,
         source_row_number,
+        raw_load_id,
+        {{ smartlead_event_types_fingerprint() }} as config_fingerprint,
 
         -- timestamps
         event_at,

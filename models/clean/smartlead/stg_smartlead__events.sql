@@ -1,10 +1,33 @@
 -- One row per campaign event: duplicate deliveries and both webhook spellings collapse.
+-- Incremental (docs/incremental.md): a run rebuilds only the events that have an observation
+-- loaded since the last run (minus var smartlead_event_lookback_days), each from all of its
+-- observations, so a late duplicate delivery updates delivery_count and first_received_at.
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy=incremental_strategy(),
+        tmp_relation_type='transient',
+        on_schema_change='fail',
+        pre_hook="{{ delete_rows_of_other_configuration('config_fingerprint', smartlead_event_types_fingerprint()) }}"
+    )
+}}
+
 with
 
 observations as (
 
+    -- valid deliveries; in an incremental run only those of the events with a delivery loaded
+    -- since the last run (all of their deliveries: an event is rebuilt whole)
     select * from {{ ref('stg_smartlead__event_observations') }}
-    where is_valid
+    where
+        is_valid
+        and {{ key_loaded_since_last_run(
+            'event_id',
+            ref('stg_smartlead__event_observations'),
+            var('smartlead_event_lookback_days'),
+            'last_raw_load_id'
+        ) }}
 
 ),
 
@@ -15,7 +38,8 @@ ranked as (
         row_number() over (
             partition by event_id order by received_at, event_key
         ) as delivery_rank,
-        count(*) over (partition by event_id) as delivery_count
+        count(*) over (partition by event_id) as delivery_count,
+        max(raw_load_id) over (partition by event_id) as last_raw_load_id
     from observations
 
 ),
@@ -41,6 +65,10 @@ final as (
 
         -- measures
         delivery_count,
+
+        -- lineage
+        last_raw_load_id,
+        config_fingerprint,
 
         -- timestamps
         event_at,

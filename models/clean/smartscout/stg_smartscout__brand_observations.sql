@@ -1,10 +1,23 @@
 -- Every RAW brand observation, typed and normalized, with the reason it cannot be used (if any).
 -- Downstream, good rows become stg_smartscout__brands and the rest the quarantine.
+-- Incremental (docs/incremental.md): a run reads the RAW rows loaded since the last one (minus
+-- var smartscout_brand_lookback_days) and upserts them on record_hash.
+{{
+    config(
+        materialized='incremental',
+        unique_key='record_hash',
+        incremental_strategy=incremental_strategy(),
+        tmp_relation_type='transient',
+        on_schema_change='fail'
+    )
+}}
+
 with
 
 source as (
 
     select * from {{ source('smartscout', 'smartscout_brands') }}
+    where {{ loaded_since_last_run(raw_load_id_number('_dlt_load_id'), var('smartscout_brand_lookback_days')) }}
 
 ),
 
@@ -63,6 +76,7 @@ typed as (
         source_file,
         source_row_number,
         extra_fields_json,
+        {{ raw_load_id_number('_dlt_load_id') }} as raw_load_id,
         cast(fetched_at as {{ dbt.type_timestamp() }}) as fetched_at
 
     from source
@@ -147,6 +161,7 @@ final as (
         source_file,
         source_row_number,
         extra_fields_json,
+        raw_load_id,
         fetched_at
 
     from with_reason

@@ -1,10 +1,32 @@
 -- One row per brand: the latest valid observation, whatever spelling or source it came from.
+-- Incremental (docs/incremental.md): a run rebuilds only the brands that have an observation
+-- loaded since the last run (minus var smartscout_brand_lookback_days), each from all of its
+-- observations, and replaces them on brand_id.
+{{
+    config(
+        materialized='incremental',
+        unique_key='brand_id',
+        incremental_strategy=incremental_strategy(),
+        tmp_relation_type='transient',
+        on_schema_change='fail'
+    )
+}}
+
 with
 
 observations as (
 
+    -- valid observations; in an incremental run only those of the brands with an observation
+    -- loaded since the last run (all of their observations: a brand is rebuilt whole)
     select * from {{ ref('stg_smartscout__brand_observations') }}
-    where is_valid
+    where
+        is_valid
+        and {{ key_loaded_since_last_run(
+            'brand_id',
+            ref('stg_smartscout__brand_observations'),
+            var('smartscout_brand_lookback_days'),
+            'last_raw_load_id'
+        ) }}
 
 ),
 
@@ -43,7 +65,8 @@ history as (
         brand_id,
         min(fetched_at) as first_seen_at,
         count(*) as observation_count,
-        count(distinct brand_name) as spelling_count
+        count(distinct brand_name) as spelling_count,
+        max(raw_load_id) as last_raw_load_id
     from observations
     group by brand_id
 
@@ -87,6 +110,7 @@ final as (
         -- lineage
         ranked.record_hash as latest_record_hash,
         ranked.source_kind,
+        history.last_raw_load_id,
 
         -- timestamps
         history.first_seen_at,
