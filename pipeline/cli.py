@@ -68,7 +68,11 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     subcommands = parser.add_subparsers(dest="command", required=True)
     for name, stage in STAGES.items():
         first_doc_line = (stage.__doc__ or "").strip().splitlines()
-        subcommands.add_parser(name, help=first_doc_line[0] if first_doc_line else None)
+        stage_parser = subcommands.add_parser(name, help=first_doc_line[0] if first_doc_line else None)
+        if name == "build":
+            stage_parser.add_argument(
+                "--full-refresh", action="store_true", help="rebuild the incremental models from all of RAW"
+            )
     subcommands.add_parser("run-all", help="ingest, build, enrich, build, sync (dry run), summary")
     copy_ledger = subcommands.add_parser(
         "copy-ledger", help="copy the reverse-ETL ledger of a DuckDB file into the active target (moving warehouses)"
@@ -97,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         plan: list[tuple[str, Stage]] = [
             ("copy-ledger", partial(stages.copy_ledger_from, source_duckdb=args.from_duckdb))
         ]
+    elif args.command == "build" and args.full_refresh:
+        plan = [("build", partial(stages.build, full_refresh=True))]
     else:
         plan = RUN_ALL if args.command == "run-all" else [(args.command, STAGES[args.command])]
     try:

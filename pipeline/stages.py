@@ -149,9 +149,10 @@ def _csv_loads(settings: Settings, exports: list[Path]) -> list[tuple[str, Calla
     ]
 
 
-def build(settings: Settings) -> list[str]:
+def build(settings: Settings, *, full_refresh: bool = False) -> list[str]:
     """dbt build: seeds, CLEAN, ENRICHED, SEGMENTED, snapshots and every test."""
-    summary = run_dbt(settings, "build")
+    # --full-refresh rebuilds the incremental models whole (after changing their SQL or macros)
+    summary = run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
     with connect(settings.warehouse) as warehouse:
         record_stage_run(warehouse, "build", _utc_now())
     return [str(summary)]

@@ -228,3 +228,21 @@ def test_second_run_changes_nothing(demo_run: PipelineRun, tmp_path: Path) -> No
             assert count(connection, table) == before_raw[table], table
         # the snapshot of segment membership took no new version either
         assert count(connection, "history.snap_brand_segments", "dbt_valid_to is not null") == 0
+
+
+def test_build_full_refresh_rebuilds_incremental_models_from_raw(demo_run: PipelineRun, tmp_path: Path) -> None:
+    warehouse = copy_warehouse(demo_run, tmp_path)
+    stale = "clean.stg_smartscout__brands", "category_name = 'left by older model code'"
+    with duckdb.connect(str(warehouse)) as connection:
+        # a value RAW does not explain, as an older version of the model's SQL could leave behind
+        connection.execute(f"update {stale[0]} set {stale[1]} where brand_id = (select min(brand_id) from {stale[0]})")
+    # the demo loaded RAW minutes ago: without a lookback nothing counts as newly loaded
+    no_lookback = {"OUTREACH_INCREMENTAL_LOOKBACK_DAYS": "0"}
+    run = run_outreach(warehouse, "build", env=no_lookback)
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert count(connection, *stale) == 1  # incremental: no new RAW for that brand, row untouched
+    run = run_outreach(warehouse, "build", "--full-refresh", env=no_lookback)
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert count(connection, *stale) == 0

@@ -5,7 +5,7 @@ both warehouses from the same project, and the SEGMENTED results (brand ids, sco
 queue membership, suppression reasons, sync payloads) are compared row for row.
 
 fakesnow limits (see tests/python/portability/README.md): unit tests are excluded on it (they use
-temporary tables), snapshots only work on the first build of a server, and NULL timestamps come
+temporary tables), and NULL timestamps come
 back as 1970-01-01 over the wire, so no timestamp column is compared directly.
 """
 
