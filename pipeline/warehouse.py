@@ -25,6 +25,15 @@ DUCKDB = "duckdb"
 SNOWFLAKE = "snowflake"
 SUPPORTED_KINDS = (DUCKDB, SNOWFLAKE)
 
+# DuckDB's memory cap for every connection of ours (dbt's too, via profiles.yml): past it DuckDB
+# spills to disk, so a million-brand run stays within a laptop's memory
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get("OUTREACH_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
 # rows per multi-row `insert ... values` statement on Snowflake (bind variables per statement stay modest)
 SNOWFLAKE_INSERT_CHUNK = 500
 
@@ -328,7 +337,10 @@ def connect(destination: WarehouseLike, *, read_only: bool = False) -> Iterator[
         if read_only and not target.duckdb_path.exists():
             raise WarehouseError(f"warehouse file {target.duckdb_path} does not exist: run `outreach ingest` first")
         target.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-        warehouse = DuckDBWarehouse(duckdb.connect(str(target.duckdb_path), read_only=read_only))
+        connection = duckdb.connect(
+            str(target.duckdb_path), read_only=read_only, config={"memory_limit": duckdb_memory_limit()}
+        )
+        warehouse = DuckDBWarehouse(connection)
     else:
         warehouse = _open_snowflake(target)
     try:

@@ -16,7 +16,14 @@ from dlt.common.destination import Destination
 from dlt.common.pipeline import LoadInfo
 from dlt.pipeline.pipeline import Pipeline
 
-from pipeline.warehouse import DUCKDB, WarehouseConfigError, WarehouseLike, WarehouseTarget, as_target
+from pipeline.warehouse import (
+    DUCKDB,
+    WarehouseConfigError,
+    WarehouseLike,
+    WarehouseTarget,
+    as_target,
+    duckdb_memory_limit,
+)
 
 RAW_DATASET = "raw"
 
@@ -105,7 +112,9 @@ def _private_key_text(private_key: Any) -> str | None:
 
 @contextmanager
 def loader_config() -> Iterator[None]:
-    with dlt.config.values(REQUIRED_CONFIG):
+    # DuckDB spills to disk past this instead of growing with the load (a merge of millions of rows)
+    memory = {"destination.duckdb.credentials.global_config": {"memory_limit": duckdb_memory_limit()}}
+    with dlt.config.values({**REQUIRED_CONFIG, **memory}):
         yield
 
 

@@ -154,3 +154,16 @@ def test_loading_events_twice_adds_no_rows(fixtures_dir: Path, warehouse: Wareho
     load_event_files([path, path], warehouse.duckdb_path, warehouse.pipelines_dir, received_at=later)
     assert warehouse.count("smartlead_events") == 4
     assert warehouse.count("rejected_records") == 2
+
+
+def test_events_stream_in_chunks_and_duplicates_collapse_across_chunks(
+    fixtures_dir: Path, warehouse: Warehouse
+) -> None:
+    path = fixtures_dir / "smartlead/webhook_events.jsonl"
+    # chunks of 2 parsed events: a delivery and its duplicate land in different chunks
+    summary = load_event_files(
+        [path, path], warehouse.duckdb_path, warehouse.pipelines_dir, received_at=AT, chunk_rows=2
+    )
+    assert (summary.rows_loaded, summary.rows_rejected) == (4, 4)
+    assert warehouse.count("smartlead_events") == 4
+    assert warehouse.scalar("select count(distinct _dlt_load_id) from raw.smartlead_events") == 1
