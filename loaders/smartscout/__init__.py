@@ -63,6 +63,7 @@ from loaders.smartscout.settings import (
     PROGRESS_INTERRUPTED,
     PROGRESS_RUNNING,
     PROGRESS_TABLE,
+    SOURCE_KIND_API,
 )
 from pipeline.warehouse import WarehouseLike, connect, warehouse_exists
 
@@ -120,16 +121,22 @@ def smartscout_source(
 class _BrandBatches:
     """Collects parsed rows as arrow tables, dropping observations already seen in this run."""
 
-    def __init__(self) -> None:
+    def __init__(self, unchanged: set[str] | None = None) -> None:
         self.tables: list[pa.Table] = []
         self.rejected: list[Row] = []
         self.rows = 0
+        self.unchanged_rows = 0
         self._seen: set[str] = set()
+        # the latest RAW observation of each brand: a re-scan that finds the same figures does not
+        # land them again, so the incremental CLEAN models only see brands that changed
+        self._unchanged = unchanged or set()
 
     def add(self, rows: list[Row], rejected: list[Row]) -> None:
         fresh: list[Row] = []
         for row in rows:  # also drops an exact duplicate within the same page
-            if row["record_hash"] not in self._seen:
+            if row["record_hash"] in self._unchanged:
+                self.unchanged_rows += 1
+            elif row["record_hash"] not in self._seen:
                 self._seen.add(row["record_hash"])
                 fresh.append(row)
         if fresh:
@@ -223,6 +230,30 @@ def _read_progress(destination: WarehouseLike, key: str) -> _SavedProgress | Non
     )
 
 
+def _latest_observations(destination: WarehouseLike, marketplace: str) -> set[str]:
+    """record_hash of the newest API observation of every brand name in RAW. A brand whose figures
+    went A -> B -> A is landed again on the third scan (its newest observation is B)."""
+    if not warehouse_exists(destination):
+        return set()
+    with connect(destination) as warehouse:
+        if not warehouse.table_exists(RAW_DATASET, BRANDS_TABLE):
+            return set()
+        rows = warehouse.execute(
+            f"""
+            select record_hash from (
+                select
+                    record_hash,
+                    row_number() over (partition by brand_name order by fetched_at desc, record_hash) as recency
+                from {RAW_DATASET}.{BRANDS_TABLE}
+                where source_kind = ? and marketplace = ?
+            ) as observations
+            where recency = 1
+            """,
+            [SOURCE_KIND_API, marketplace],
+        )
+    return {row[0] for row in rows}
+
+
 def _resumable(saved: _SavedProgress | None, window: timedelta | None, now: datetime) -> bool:
     return (
         saved is not None
@@ -295,7 +326,7 @@ def load_brand_pages(
     else:
         cursor = PageCursor(fetcher, max_pages=max_pages)
     previous_rows = saved.rows_loaded if resumed and saved is not None else 0
-    batches = _BrandBatches()
+    batches = _BrandBatches(unchanged=_latest_observations(destination, marketplace))
     rejected_total = 0
     commits = 0
     resume_from: str | None = cursor.start_page_id  # the cursor of the next page not yet loaded
@@ -321,7 +352,7 @@ def load_brand_pages(
                     "status": status,
                     "stop_reason": cursor.stop_reason or ("fetch_error" if status == PROGRESS_INTERRUPTED else None),
                     "pages_done": pages_done,
-                    "rows_loaded": previous_rows + batches.rows,
+                    "rows_loaded": previous_rows + batches.rows + batches.unchanged_rows,  # received, landed or not
                     "started_at": started_at,
                     "updated_at": clock(),
                 }
@@ -376,6 +407,8 @@ def load_brand_pages(
     commit(PROGRESS_INTERRUPTED if interrupted else PROGRESS_FINISHED)
     report(True)
     details: dict[str, object] = {"stop_reason": stop}
+    if batches.unchanged_rows:
+        details["unchanged"] = batches.unchanged_rows
     if resumed:
         details["resumed_at_page"] = cursor.start_number + 1
     if key is not None:

@@ -75,8 +75,9 @@ class Api:
 
     def load(self, config: SmartScoutConfig, **kwargs: Any) -> Any:
         retry = kwargs.pop("retry", {})
+        fetched_at = kwargs.pop("fetched_at", AT)
         return load_smartscout_api(
-            self.duckdb_path, self.pipelines_dir, fetcher=self.fetcher(config, **retry), fetched_at=AT, **kwargs
+            self.duckdb_path, self.pipelines_dir, fetcher=self.fetcher(config, **retry), fetched_at=fetched_at, **kwargs
         )
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -298,7 +299,8 @@ def test_a_crash_keeps_the_pages_before_it_and_a_rerun_resumes_from_the_saved_cu
     third = api.install(SmartScoutFake(items=make_brands(25)))  # finished: a new run starts fresh
     again = api.load(config, progress=None)
     assert api.cursors_sent()[0] is None and third.pages_served == 5
-    assert again.rows_loaded == 25 and api.count("smartscout_brands") == 25  # re-loading adds no rows
+    # the same figures again: nothing re-landed (the incremental models see no change), no row added
+    assert (again.rows_loaded, again.details["unchanged"]) == (0, 25) and api.count("smartscout_brands") == 25
     assert api.count("rejected_records") == 0
 
 
@@ -418,3 +420,33 @@ def test_config_refuses_what_would_waste_pages(monkeypatch: pytest.MonkeyPatch, 
         SmartScoutConfig.from_env({f"{ENV}API_KEY": "k", f"{ENV}FILTERS": "{nope"})
     with pytest.raises(ValueError, match="sort_order must be asc or desc"):
         SmartScoutConfig("k", sort_by="brandScore", sort_order="up")
+
+
+def test_a_rescan_lands_only_the_brands_whose_figures_changed(api: Api) -> None:
+    items = make_brands(25)
+    api.install(SmartScoutFake(items=items))
+    config = api.config(sort_by="monthlyRevenue", sort_order="DESC")
+    api.load(config, progress=None)
+    first_load_ids = api.rows("select distinct _dlt_load_id from raw.smartscout_brands")
+
+    changed = [dict(item) for item in items]
+    changed[3]["monthlyRevenue"] = 1.5  # B
+    api.install(SmartScoutFake(items=changed))
+    rescan = api.load(config, progress=None, fetched_at=AT + timedelta(days=1))
+    assert (rescan.rows_loaded, rescan.details["unchanged"]) == (1, 24)
+    assert api.count("smartscout_brands") == 26  # the old figures stay as an older observation
+    untouched = api.rows(
+        "select count(*) from raw.smartscout_brands where _dlt_load_id in (select * from (values "
+        + ", ".join(f"('{row[0]}')" for row in first_load_ids)
+        + "))"
+    )
+    assert untouched == [(25,)]
+
+    api.install(SmartScoutFake(items=items))  # back to A: its newest observation is B, so A is landed again
+    back = api.load(config, progress=None, fetched_at=AT + timedelta(days=2))
+    assert (back.rows_loaded, back.details["unchanged"]) == (1, 24)
+    newest = api.rows(
+        "select monthly_revenue from raw.smartscout_brands where brand_name = ? order by fetched_at desc limit 1",
+        [items[3]["brandName"]],
+    )
+    assert float(newest[0][0]) == items[3]["monthlyRevenue"]
