@@ -31,6 +31,13 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(INSTALLED)
 
+# Benchmark on synthetic data (generated under benchmarks/data/ when missing): figures into
+# BENCHMARKS.md. Sizes: smoke, 10k, 100k, 1m.
+SIZE ?= 10k
+.PHONY: bench
+bench: setup
+	$(BIN)/python scripts/benchmark.py --size $(SIZE)
+
 # git-ignored: your own copy, created once from the example and never overwritten
 profiles.yml:
 	cp profiles.yml.example profiles.yml

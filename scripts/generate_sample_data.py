@@ -860,6 +860,22 @@ def build_export(
     return rows, new_brands, info
 
 
+def variant_export_row(rng: random.Random, brand: Brand) -> list[str]:
+    """A row of the export with other header spellings (VARIANT_EXPORT_HEADER)."""
+    m = brand.metrics
+    return [
+        brand.name,
+        brand.category,
+        fmt_money(m["monthlyRevenue"]),
+        fmt_num(m["avgSellers"]),
+        "Yes" if m["hasStorefront"] else "No",
+        fmt_int(m["totalProducts"]),
+        seller_name(rng, brand),
+        fmt_num(m["reviewRating"], 1),
+        fmt_money(m["trailing12Months"]),
+    ]
+
+
 def build_variant_export(rng: random.Random, names: NameRegistry) -> tuple[list[list[str]], list[Brand]]:
     """An export from another SmartScout screen: other header spellings, fewer columns."""
     rows: list[list[str]] = []
@@ -867,21 +883,8 @@ def build_variant_export(rng: random.Random, names: NameRegistry) -> tuple[list[
     for _ in range(VARIANT_EXPORT_ROWS):
         category = pick_category(rng)
         brand = new_brand(rng, names.fresh(rng, category), category, "csv_variant_headers")
-        m = brand.metrics
         brands.append(brand)
-        rows.append(
-            [
-                brand.name,
-                brand.category,
-                fmt_money(m["monthlyRevenue"]),
-                fmt_num(m["avgSellers"]),
-                "Yes" if m["hasStorefront"] else "No",
-                fmt_int(m["totalProducts"]),
-                seller_name(rng, brand),
-                fmt_num(m["reviewRating"], 1),
-                fmt_money(m["trailing12Months"]),
-            ]
-        )
+        rows.append(variant_export_row(rng, brand))
     return rows, brands
 
 

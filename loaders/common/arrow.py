@@ -18,12 +18,23 @@ from loaders.common.columns import Column, arrow_schema
 from loaders.common.keys import compact_json
 
 Row = dict[str, Any]
+_TEXT_TYPES = frozenset({str, type(None)})
 
 
 def stringify(value: Any) -> str | None:
     """A source value as text, exactly: `12`, `1234.5`, `true`, compact JSON for objects."""
     if value is None:
         return None
+    # exact JSON types first: this runs for every field of every row
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is float:
+        return repr(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -81,10 +92,13 @@ def rows_to_arrow(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) 
     arrays: list[pa.Array] = []
     schema = arrow_schema(columns)
     for column, field in zip(columns, schema, strict=True):
-        values = [row.get(column.name) for row in rows]
+        name = column.name
+        values = [row.get(name) for row in rows]
         converted: list[Any]
         if column.data_type == "text":
-            converted = [stringify(value) for value in values]
+            # the parsers already stringify: convert only when something is not text yet
+            text_already = set(map(type, values)) <= _TEXT_TYPES
+            converted = values if text_already else [stringify(value) for value in values]
         elif column.data_type == "bigint":
             converted = [_to_bigint(value) for value in values]
         else:

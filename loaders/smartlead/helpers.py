@@ -23,16 +23,29 @@ _SECRET_IN_TEXT = re.compile(
 )
 
 
+_SECRET_KEY_CACHE: dict[str, bool] = {}  # a webhook has a dozen distinct keys: decide each once
+
+
 def _is_secret_key(key: object) -> bool:
-    return isinstance(key, str) and re.sub(r"[_\-\s]", "", key.casefold()) in SECRET_KEYS
+    if not isinstance(key, str):
+        return False
+    found = _SECRET_KEY_CACHE.get(key)
+    if found is None:
+        found = re.sub(r"[_\-\s]", "", key.casefold()) in SECRET_KEYS
+        if len(_SECRET_KEY_CACHE) < 10_000:
+            _SECRET_KEY_CACHE[key] = found
+    return found
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # nothing to remove inside these
 
 
 def without_secrets(value: Any) -> Any:
     """A copy of `value` with every `secret_key` entry removed, at any depth."""
     if isinstance(value, Mapping):
-        return {k: without_secrets(v) for k, v in value.items() if not _is_secret_key(k)}
+        return {k: v if type(v) in _SCALARS else without_secrets(v) for k, v in value.items() if not _is_secret_key(k)}
     if isinstance(value, list):
-        return [without_secrets(item) for item in value]
+        return [item if type(item) in _SCALARS else without_secrets(item) for item in value]
     return value
 
 
@@ -57,6 +70,15 @@ def _first(*values: Any) -> str | None:
             continue
         return stringify(value)
     return None
+
+
+def _text(value: Any) -> str | None:
+    """`_first` of one value."""
+    if value is None:
+        return None
+    if type(value) is str:
+        return value if value.strip() else None
+    return _first(value)
 
 
 def _full_name(lead: Any) -> str | None:
@@ -87,41 +109,48 @@ def parse_webhook_event(
     arrives twice collapses on merge.
     """
     payload = without_secrets(obj)
-    lead = payload.get("lead")
-    campaign = payload.get("campaign")
-    category = payload.get("lead_category")
+    get = payload.get
+    campaign = get("campaign")
+    campaign = campaign if isinstance(campaign, Mapping) else None
+    category = get("lead_category")
+    # each column takes the first present candidate; the later ones (other envelope, other
+    # spellings) are only looked at when the earlier ones are missing: this runs per event
+    to_email = _text(get("to_email"))
+    if to_email is None:
+        to_email = _first(_get(payload, "lead", "email"), get("sl_lead_email"), get("lead_email"))
+    to_name = _text(get("to_name"))
+    if to_name is None:
+        to_name = _first(_full_name(get("lead")), get("lead_name"))
+    campaign_id = _text(get("campaign_id"))
+    if campaign_id is None and campaign is not None:
+        campaign_id = _text(campaign.get("id"))
+    campaign_name = _text(get("campaign_name"))
+    if campaign_name is None and campaign is not None:
+        campaign_name = _text(campaign.get("name"))
+    reply_text = None
+    if "reply_message" in payload or "reply" in payload or "reply_text" in payload:
+        reply_text = _first(
+            _text_of(get("reply_message"), "text"),
+            _text_of(get("reply"), "text"),
+            get("reply_text"),
+        )
     return {
         "event_key": canonical_md5(payload=payload),
-        "event_type": _first(payload.get("event_type"), payload.get("event")),
-        "event_timestamp": _first(payload.get("event_timestamp"), payload.get("timestamp"), payload.get("time")),
-        "to_email": _first(
-            payload.get("to_email"),
-            _get(payload, "lead", "email"),
-            payload.get("sl_lead_email"),
-            payload.get("lead_email"),
-        ),
-        "to_name": _first(payload.get("to_name"), _full_name(lead), payload.get("lead_name")),
-        "from_email": _first(payload.get("from_email")),
-        "campaign_id": _first(
-            payload.get("campaign_id"),
-            _get(payload, "campaign", "id") if isinstance(campaign, Mapping) else None,
-        ),
-        "campaign_name": _first(
-            payload.get("campaign_name"),
-            _get(payload, "campaign", "name") if isinstance(campaign, Mapping) else None,
-        ),
-        "sequence_number": _first(payload.get("sequence_number")),
-        "stats_id": _first(payload.get("stats_id")),
-        "subject": _first(payload.get("subject"), payload.get("email_subject")),
-        "lead_category_old": _first(_get(category, "old_name")),
-        "lead_category_new": _text_of(category, "new_name"),
-        "reply_text": _first(
-            _text_of(payload.get("reply_message"), "text"),
-            _text_of(payload.get("reply"), "text"),
-            payload.get("reply_text"),
-        ),
-        "bounce_message": _first(payload.get("bounce_message")),
-        "webhook_id": _first(payload.get("webhook_id")),
+        "event_type": _text(get("event_type")) or _text(get("event")),
+        "event_timestamp": _first(get("event_timestamp"), get("timestamp"), get("time")),
+        "to_email": to_email,
+        "to_name": to_name,
+        "from_email": _text(get("from_email")),
+        "campaign_id": campaign_id,
+        "campaign_name": campaign_name,
+        "sequence_number": _text(get("sequence_number")),
+        "stats_id": _text(get("stats_id")),
+        "subject": _text(get("subject")) or _text(get("email_subject")),
+        "lead_category_old": None if category is None else _text(_get(category, "old_name")),
+        "lead_category_new": None if category is None else _text_of(category, "new_name"),
+        "reply_text": reply_text,
+        "bounce_message": _text(get("bounce_message")),
+        "webhook_id": _text(get("webhook_id")),
         "payload_json": compact_json(payload),
         "source_kind": source_kind,
         "source_file": source_file,

@@ -61,6 +61,7 @@ def serve(handler: Handler) -> Iterator[RunningServer]:
 
     class _RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
         def _handle(self) -> None:
             parts = urlsplit(self.path)
@@ -106,8 +107,8 @@ def serve(handler: Handler) -> Iterator[RunningServer]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        host, port = server.server_address[:2]
-        yield RunningServer(base_url=f"http://{host}:{port}", requests=recorded)
+        port = server.server_address[1]
+        yield RunningServer(base_url=f"http://127.0.0.1:{port}", requests=recorded)
     finally:
         server.shutdown()
         server.server_close()
