@@ -81,6 +81,7 @@ ISOLATED_ENV = frozenset(
         "DBT_TARGET_PATH",
         "DBT_LOG_PATH",
         "DBT_PROFILES_DIR",
+        "OUTREACH_INCREMENTAL_LOOKBACK_DAYS",
     }
 )
 
@@ -384,6 +385,9 @@ class Run:
                 # the project's target/ and logs/ are shared with whoever else runs dbt here
                 "DBT_TARGET_PATH": str(self.run_dir / "dbt_target"),
                 "DBT_LOG_PATH": str(self.run_dir / "dbt_logs"),
+                # day 2 comes minutes after day 1: with the default lookback (days of loads) an
+                # incremental build would read all of day 1 again (docs/incremental.md)
+                "OUTREACH_INCREMENTAL_LOOKBACK_DAYS": "0",
                 "SOURCES__SMARTSCOUT__BASE_URL": self.fakes.smartscout_url,
                 "SOURCES__APOLLO__BASE_URL": self.fakes.apollo_url,
                 "SOURCES__SMARTLEAD__BASE_URL": sinks["DESTINATION__SMARTLEAD__BASE_URL"],
@@ -771,7 +775,9 @@ replays the generated pages over HTTP, Apollo and the reverse-ETL destinations a
 webhook deliveries arrive as a webhook spool), into a fresh DuckDB file. Day 1: ingest, build,
 enrich, build, sync, and sync again (nothing changed: no request). Day 2: a full SmartScout re-scan
 in which 1% of the brands changed or are new, 1% more events (new sends, late opens, re-deliveries),
-then build, enrich, build, sync.
+then build, enrich, build, sync. Builds run with `OUTREACH_INCREMENTAL_LOOKBACK_DAYS=0`: day 2
+comes minutes after day 1, and the default lookback (2 days of loads) would read all of day 1
+again; a real daily run re-reads about two days of loads (docs/incremental.md).
 
 - **rows/s**: the stage's input rows (items, CSV rows, webhook deliveries, brands looked up, RAW
   rows for dbt, rows sent for the reverse ETL) per second of wall time (process start included).
