@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.python.cli_runner import PipelineRun, run_outreach
+from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach
 
 pytestmark = pytest.mark.pipeline
+
+DBT = str(Path(sys.executable).with_name("dbt"))
 
 SEGMENTED_TABLES = [
     "segmented.seg_brand_scores",
@@ -246,3 +251,67 @@ def test_build_full_refresh_rebuilds_incremental_models_from_raw(demo_run: Pipel
     assert run.returncode == 0, run.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         assert count(connection, *stale) == 0
+
+
+def run_dbt_test(warehouse: Path, test_name: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OUTREACH_DUCKDB_PATH": str(warehouse), "DBT_TARGET": "duckdb"}
+    return subprocess.run(
+        [DBT, "test", "--select", test_name, "--profiles-dir", str(PROJECT_DIR)],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_guard_tests_catch_a_suppressed_email_and_domain_in_the_sync_models(
+    demo_run: PipelineRun, tmp_path: Path
+) -> None:
+    smartlead_guard = "assert_no_suppressed_email_or_domain_in_smartlead_sync"
+    hubspot_guard = "assert_no_blocked_contact_in_hubspot_sync"
+    warehouse = copy_warehouse(demo_run, tmp_path)
+    with duckdb.connect(str(warehouse)) as connection:
+        # keys whose reason also blocks the CRM hand-off, so both guards must catch them
+        addresses = []
+        for key_type in ("email", "domain"):
+            found = connection.execute(
+                """
+                select keys.suppression_key from clean.stg_suppression__keys as keys
+                inner join config.suppression_reasons as reasons on keys.reason = reasons.reason
+                where keys.key_type = ? and reasons.blocks_crm_handoff
+                order by 1 limit 1
+                """,
+                [key_type],
+            ).fetchone()
+            assert found, f"sample data must suppress a {key_type} for a reason that blocks the hand-off"
+            addresses.append(found[0] if key_type == "email" else f"someone@{found[0]}")
+    for guard in (smartlead_guard, hubspot_guard):
+        assert run_dbt_test(warehouse, guard).returncode == 0, f"{guard} fails on the clean sample"
+    with duckdb.connect(str(warehouse)) as connection:
+        for address in addresses:
+            connection.execute(
+                "insert into segmented.sync_smartlead__leads (campaign_id, brand_id, email, custom_brand_id) "
+                "values (1001, 'injected-brand', ?, 'injected-brand')",
+                [address],
+            )
+            connection.execute("insert into segmented.sync_hubspot__contacts (email) values (?)", [address])
+        # what each guard must report: every suppression row matching an address or its domain
+        expected = {}
+        for guard, blocking_only in ((smartlead_guard, False), (hubspot_guard, True)):
+            row = connection.execute(
+                f"""
+                select count(*) from clean.stg_suppression__keys as keys
+                inner join config.suppression_reasons as reasons on keys.reason = reasons.reason
+                where (keys.key_type = 'email' and keys.suppression_key in (?, ?)
+                    or keys.key_type = 'domain' and keys.suppression_key in (?, ?))
+                    {"and reasons.blocks_crm_handoff" if blocking_only else ""}
+                """,
+                [*addresses, *(address.split("@")[1] for address in addresses)],
+            ).fetchone()
+            assert row and row[0] >= 2
+            expected[guard] = row[0]
+    for guard in (smartlead_guard, hubspot_guard):
+        run = run_dbt_test(warehouse, guard)
+        assert run.returncode == 1, f"{guard} did not fail"
+        assert f"Got {expected[guard]} results, configured to fail if != 0" in run.stdout, run.stdout[-2000:]

@@ -20,12 +20,21 @@ by_email as (
         suppression_keys.reason
     from contacts
     inner join {{ ref('stg_suppression__keys') }} as suppression_keys
-        on
-            (suppression_keys.key_type = 'email' and contacts.email = suppression_keys.suppression_key)
-            or (
-                suppression_keys.key_type = 'domain'
-                and split_part(contacts.email, '@', 2) = suppression_keys.suppression_key
-            )
+        on contacts.email = suppression_keys.suppression_key
+    where suppression_keys.key_type = 'email'
+
+),
+
+-- a separate equality join, not `or` in one join condition (a nested loop at scale)
+by_domain as (
+
+    select
+        contacts.email,
+        suppression_keys.reason
+    from contacts
+    inner join {{ ref('stg_suppression__keys') }} as suppression_keys
+        on split_part(contacts.email, '@', 2) = suppression_keys.suppression_key
+    where suppression_keys.key_type = 'domain'
 
 ),
 
@@ -43,6 +52,8 @@ by_brand as (
 matches as (
 
     select * from by_email
+    union all
+    select * from by_domain
     union all
     select * from by_brand
 
