@@ -20,6 +20,7 @@ STAGES = [
     (1, "dbt build (full, before enrich)"),
     (1, "enrich apollo"),
     (1, "dbt build (full)"),
+    (1, "dbt build (nothing new)"),
     (1, "reverse ETL (first sync)"),
     (1, "reverse ETL (no change)"),
     (2, "ingest smartscout api"),
