@@ -548,7 +548,7 @@ class Run:
         self.outreach(stage, "enrich", env)
         if day == 1:
             self.floor(stage, "apollo", [self.data / "apollo" / "organizations.json"])
-            stage.notes = stage.notes or "2 API calls per brand (search, bulk_match) to the fake over HTTP"
+            stage.notes = stage.notes or "a search per brand, shared bulk_match calls, fake over HTTP"
         self.check(
             f"day {day}: apollo looks up each brand due once",
             due or 0,

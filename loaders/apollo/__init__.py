@@ -2,11 +2,23 @@
 
 Credits are money: every brand looked up gets a ledger row (also on no match or error), and
 `filter_recently_looked_up` drops brands whose last successful lookup is within the TTL.
+
+`enrich_brands` streams: brands are looked up in batches, each landed by its own pipeline run
+(memory stays flat; a failure keeps what earlier batches paid for), and the ids found for several
+brands share each bulk_match call (about one call per 10 people, not one per brand). One search
+per brand remains: the work list has no domains, so brands cannot be searched together with
+`q_organization_domains_list` and attributed exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import itertools
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,11 +40,13 @@ from loaders.apollo.settings import (
     BULK_MATCH_ENDPOINT,
     CALL_COLUMNS,
     CALLS_TABLE,
+    DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_PEOPLE_PER_BRAND,
     DEFAULT_SENIORITIES,
     DEFAULT_TITLES,
     LOOKUP_COLUMNS,
     LOOKUPS_TABLE,
+    MAX_BATCH_SECONDS,
     MAX_BULK_MATCH,
     MAX_ERROR_MESSAGE_CHARS,
     MAX_PER_PAGE,
@@ -100,7 +114,7 @@ def apollo_source(
     return apollo_people(people), apollo_lookups(lookups), rejected_records(rejected), apollo_calls(calls)
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a lookup is a key while its ids wait for bulk_match
 class _BrandLookup:
     brand: BrandToEnrich
     lookup_id: str
@@ -112,12 +126,23 @@ class _BrandLookup:
     calls: list[Row] = field(default_factory=list)
     error: str | None = None
     auth_error: ApiAuthError | None = None  # the key was refused: no point looking up the rest
+    pending: int = 0  # ids found by the search and not yet sent to bulk_match (or 1: searching)
 
-    def record_call(self, endpoint: str, requested: int, returned: int, credits: int) -> None:
+    def record_call(
+        self,
+        endpoint: str,
+        requested: int,
+        returned: int,
+        credits: int,
+        *,
+        request_id: str | None = None,
+        brands_in_request: int = 1,
+    ) -> None:
         number = len(self.calls) + 1
+        call_id = md5_key(self.lookup_id, number)
         self.calls.append(
             {
-                "call_id": md5_key(self.lookup_id, number),
+                "call_id": call_id,
                 "lookup_id": self.lookup_id,
                 "brand_id": self.brand.brand_id,
                 "call_number": number,
@@ -126,8 +151,17 @@ class _BrandLookup:
                 "records_returned": returned,
                 "credits_consumed": credits,
                 "called_at": self.looked_up_at,
+                "request_id": request_id or call_id,
+                "brands_in_request": brands_in_request,
             }
         )
+
+    def fail(self, error: BaseException, message: str | None = None) -> None:
+        """Keep the first error (the ledger row's status becomes `error`, retried next run)."""
+        if self.error is None:
+            self.error = (message or f"{type(error).__name__}: {error}")[:MAX_ERROR_MESSAGE_CHARS]
+        if isinstance(error, ApiAuthError) and self.auth_error is None:
+            self.auth_error = error
 
     def ledger_row(self) -> Row:
         emails = sum(1 for row in self.people if row.get("email"))
@@ -144,6 +178,16 @@ class _BrandLookup:
             "error_message": self.error,
             "looked_up_at": self.looked_up_at,
         }
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A person id found by a brand's search, waiting for a bulk_match (position: 1-based, within
+    the brand's own candidates, as in the rejection rows)."""
+
+    lookup: _BrandLookup
+    person_id: str
+    position: int
 
 
 def _search_candidates(
@@ -179,33 +223,75 @@ def _search_candidates(
     return ids[:max_people]
 
 
-def _lookup_brand(
-    finder: PeopleFinder,
-    brand: BrandToEnrich,
-    titles: Sequence[str],
-    seniorities: Sequence[str],
-    max_people: int,
-    looked_up_at: datetime,
-) -> _BrandLookup:
-    lookup = _BrandLookup(brand, make_lookup_id(brand.brand_id, looked_up_at), looked_up_at)
+def _apportion(total: int, weights: Sequence[int]) -> list[int]:
+    """Split `total` by `weights` (largest remainder), so the shares always add up to `total`."""
+    weight_sum = sum(weights)
+    if not weights:
+        return []
+    if weight_sum <= 0:
+        weights, weight_sum = [1] * len(weights), len(weights)
+    shares = [total * weight // weight_sum for weight in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % weight_sum), i))
+    for index in remainders[: total - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def _reveal(finder: PeopleFinder, chunk: Sequence[_Candidate]) -> None:
+    """One bulk_match for up to 10 ids of one or several brands; matches come back in input
+    order, so each is attributed to the brand whose id sat at that position.
+
+    The call's credits are split among its brands: by the emails each one got (Apollo's charge
+    for a reveal) when that adds up to what the call reports, else by matches found; the shares
+    always add up to the call's `credits_consumed`, so the ledger keeps every credit paid.
+    A failed call is an error for every brand that had an id in it (retried next run).
+    """
+    owners = list(dict.fromkeys(candidate.lookup for candidate in chunk))
+    for owner in owners:
+        owner.pending -= sum(1 for candidate in chunk if candidate.lookup is owner)
     try:
-        candidates = _search_candidates(finder, lookup, titles, seniorities, max_people)
-        for start in range(0, len(candidates), MAX_BULK_MATCH):
-            batch = candidates[start : start + MAX_BULK_MATCH]
-            response = finder.bulk_match([{"id": person_id} for person_id in batch])
-            lookup.bulk_calls += 1
-            credits = int(response.get("credits_consumed") or 0)
-            lookup.credits_consumed += credits
-            returned = sum(1 for match in response.get("matches") or [] if match is not None)
-            lookup.record_call(BULK_MATCH_ENDPOINT, len(batch), returned, credits)
-            for position, match in enumerate(response.get("matches") or [], start=1):
-                _add_match(lookup, finder.source_kind, match, start + position)
-    except ApiAuthError as error:
-        lookup.error = f"{type(error).__name__}: {error}"[:MAX_ERROR_MESSAGE_CHARS]
-        lookup.auth_error = error
-    except Exception as error:  # recorded in the ledger; the other brands go on
-        lookup.error = f"{type(error).__name__}: {error}"[:MAX_ERROR_MESSAGE_CHARS]
-    return lookup
+        response = finder.bulk_match([{"id": candidate.person_id} for candidate in chunk])
+    except Exception as error:  # auth errors included: the caller stops the run
+        for owner in owners:
+            owner.fail(error)
+        return
+    raw_matches = response.get("matches")
+    matches: list[object] = list(raw_matches) if isinstance(raw_matches, list) else []
+    credits = int(response.get("credits_consumed") or 0)
+    received = len(matches)
+    aligned = received == len(chunk)
+    if not aligned:
+        matches = [None] * len(chunk)  # cannot attribute by position: reveal nothing, keep the cost
+    found = {owner.lookup_id: 0 for owner in owners}
+    emails = dict(found)
+    for candidate, match in zip(chunk, matches, strict=True):
+        if isinstance(match, Mapping) and match.get("id") is not None:
+            found[candidate.lookup.lookup_id] += 1
+            emails[candidate.lookup.lookup_id] += 1 if match.get("email") else 0
+    weights = [emails[owner.lookup_id] for owner in owners]
+    if sum(weights) != credits:
+        weights = [found[owner.lookup_id] for owner in owners]
+    shares = _apportion(credits, weights)
+    request_id = md5_key(BULK_MATCH_ENDPOINT, *(f"{c.lookup.lookup_id}:{c.person_id}" for c in chunk))
+    for owner, share in zip(owners, shares, strict=True):
+        owner.bulk_calls += 1
+        owner.credits_consumed += share
+        requested = sum(1 for candidate in chunk if candidate.lookup is owner)
+        returned = sum(
+            1
+            for candidate, match in zip(chunk, matches, strict=True)
+            if candidate.lookup is owner and match is not None
+        )
+        owner.record_call(
+            BULK_MATCH_ENDPOINT, requested, returned, share, request_id=request_id, brands_in_request=len(owners)
+        )
+        if not aligned:
+            owner.fail(
+                ValueError(),
+                f"ApiRequestError: {BULK_MATCH_ENDPOINT} returned {received} matches for {len(chunk)} details",
+            )
+    for candidate, match in zip(chunk, matches, strict=True):
+        _add_match(candidate.lookup, finder.source_kind, match, candidate.position)
 
 
 def _add_match(lookup: _BrandLookup, source_kind: str, match: object, position: int) -> None:
@@ -228,8 +314,173 @@ def _add_match(lookup: _BrandLookup, source_kind: str, match: object, position: 
     )
 
 
+def _enrich_batch(
+    finder: PeopleFinder,
+    brands: Iterable[BrandToEnrich],
+    lookups: list[_BrandLookup],
+    titles: Sequence[str],
+    seniorities: Sequence[str],
+    max_people: int,
+    looked_up_at: datetime,
+    deadline: float = math.inf,
+) -> None:
+    """Search each brand, and reveal the ids found in bulk_match calls of 10 shared by brands
+    (a call goes out as soon as 10 ids wait), until `brands` ends or `deadline` (monotonic) has
+    passed. Fills `lookups` as it goes, so that a caller interrupted part-way still has every
+    lookup started. Stops at an auth error: no new brand is searched, the ids found so far are
+    revealed (a refused reveal makes the rest `not revealed` errors)."""
+    stop = threading.Event()
+    waiting: list[_Candidate] = []
+    reveal_refused: ApiAuthError | None = None
+    searches = _searches(finder, brands, lookups, titles, seniorities, max_people, looked_up_at, deadline, stop)
+    try:
+        for lookup, candidates in searches:
+            if candidates is None:  # the search failed: an error row, the other brands go on
+                if lookup.auth_error is not None:
+                    stop.set()  # the key is refused: reveal what was found so far, then stop
+                continue
+            lookup.pending = len(candidates)
+            found = [_Candidate(lookup, person_id, position) for position, person_id in enumerate(candidates, 1)]
+            if reveal_refused is not None:  # searches still in flight when the key was refused
+                _abandon(found, reveal_refused)
+                continue
+            waiting.extend(found)
+            waiting, reveal_refused = _reveal_waiting(finder, waiting, flush=False)
+            if reveal_refused is not None:
+                stop.set()
+    finally:
+        searches.close()  # waits for searches in flight (a pool's threads)
+    if reveal_refused is None:
+        _reveal_waiting(finder, waiting, flush=True)
+
+
+def _searches(
+    finder: PeopleFinder,
+    brands: Iterable[BrandToEnrich],
+    lookups: list[_BrandLookup],
+    titles: Sequence[str],
+    seniorities: Sequence[str],
+    max_people: int,
+    looked_up_at: datetime,
+    deadline: float,
+    stop: threading.Event,
+) -> Generator[tuple[_BrandLookup, list[str] | None], None, None]:
+    """(lookup, person ids found, or None if the search failed) per brand, in work-list order.
+
+    With a finder whose `concurrency` is above 1 (`ApolloApiClient`: SOURCES__APOLLO__CONCURRENCY)
+    the free searches run in that many threads, a few brands ahead; they share the client's
+    thread-safe rate limiter and retry policy, so the pace the API allows is unchanged. No new
+    brand is started once `stop` is set or `deadline` has passed (each batch gets at least one).
+    """
+
+    def start(brand: BrandToEnrich) -> _BrandLookup:
+        lookup = _BrandLookup(brand, make_lookup_id(brand.brand_id, looked_up_at), looked_up_at)
+        lookup.pending = 1  # unfinished until its search is done (an interruption makes it an error)
+        lookups.append(lookup)
+        return lookup
+
+    def search(lookup: _BrandLookup) -> list[str] | None:
+        try:
+            return _search_candidates(finder, lookup, titles, seniorities, max_people)
+        except Exception as error:  # recorded in the ledger
+            lookup.fail(error)
+            return None
+
+    def may_start() -> bool:
+        return not stop.is_set() and (not lookups or time.monotonic() < deadline)
+
+    source = iter(brands)
+    workers = max(1, int(getattr(finder, "concurrency", 1) or 1))
+    if workers == 1:
+        while may_start():
+            brand = next(source, None)
+            if brand is None:
+                return
+            lookup = start(brand)
+            yield lookup, search(lookup)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="apollo-search") as pool:
+        in_flight: deque[tuple[_BrandLookup, Future[list[str] | None]]] = deque()
+        while True:
+            while len(in_flight) < 2 * workers and may_start():
+                brand = next(source, None)
+                if brand is None:
+                    break
+                lookup = start(brand)
+                in_flight.append((lookup, pool.submit(search, lookup)))
+            if not in_flight:
+                return
+            lookup, future = in_flight.popleft()
+            yield lookup, future.result()
+
+
+def _reveal_waiting(
+    finder: PeopleFinder, waiting: list[_Candidate], *, flush: bool
+) -> tuple[list[_Candidate], ApiAuthError | None]:
+    """Send the waiting ids in bulk_match calls of 10 (with `flush`, the rest too); returns what
+    still waits, and the auth error that stopped it, if any. A brand whose reveal failed has its
+    other ids dropped: its ledger row says `error`, it is retried whole next run, so no more
+    credits are spent on it now."""
+    while len(waiting) >= MAX_BULK_MATCH or (flush and waiting):
+        chunk, waiting = waiting[:MAX_BULK_MATCH], waiting[MAX_BULK_MATCH:]
+        _reveal(finder, chunk)
+        if any(candidate.lookup.error is not None for candidate in chunk):
+            for candidate in waiting:
+                if candidate.lookup.error is not None:
+                    candidate.lookup.pending -= 1
+            waiting = [candidate for candidate in waiting if candidate.lookup.error is None]
+        auth_error = next((c.lookup.auth_error for c in chunk if c.lookup.auth_error is not None), None)
+        if auth_error is not None:
+            _abandon(waiting, auth_error)
+            return [], auth_error
+    return waiting, None
+
+
+def _abandon(waiting: Sequence[_Candidate], error: BaseException) -> None:
+    """Brands whose ids were never sent to bulk_match: an error row each (no credits spent)."""
+    for candidate in waiting:
+        candidate.lookup.pending = 0
+        candidate.lookup.fail(error, f"not revealed: {type(error).__name__}: {error}")
+
+
+def _unique(worklist: Iterable[BrandToEnrich]) -> Iterator[BrandToEnrich]:
+    """Each brand once (its first occurrence). The work list is only iterated, so it may be a
+    generator reading the warehouse in pages; only the ids seen are kept."""
+    seen: set[str] = set()
+    for brand in worklist:
+        if brand.brand_id not in seen:
+            seen.add(brand.brand_id)
+            yield brand
+
+
+@dataclass
+class _Totals:
+    brands: int = 0
+    people: int = 0
+    rejected: int = 0
+    bulk_requests: int = 0
+    credits: int = 0
+    statuses: dict[str, int] = field(default_factory=lambda: {"ok": 0, "no_match": 0, "error": 0})
+
+
+def _land(lookups: Sequence[_BrandLookup], destination: WarehouseLike, pipelines_dir: Path, totals: _Totals) -> None:
+    """One pipeline run for one batch: its people, ledger rows, calls and rejections."""
+    people = dedupe_rows([row for lookup in lookups for row in lookup.people], ["brand_id", "person_id"])
+    ledger = [lookup.ledger_row() for lookup in lookups]
+    rejected = [row for lookup in lookups for row in lookup.rejected]
+    calls = [call for lookup in lookups for call in lookup.calls]
+    run_pipeline(PIPELINE_NAME, destination, pipelines_dir, apollo_source(people, ledger, rejected, calls))
+    totals.brands += len(lookups)
+    totals.people += len(people)
+    totals.rejected += len(rejected)
+    totals.bulk_requests += len({call["request_id"] for call in calls if call["endpoint"] == BULK_MATCH_ENDPOINT})
+    totals.credits += sum(lookup.credits_consumed for lookup in lookups)
+    for row in ledger:
+        totals.statuses[row["status"]] += 1
+
+
 def enrich_brands(
-    worklist: Sequence[BrandToEnrich],
+    worklist: Iterable[BrandToEnrich],
     finder: PeopleFinder,
     destination: WarehouseLike,
     pipelines_dir: Path,
@@ -238,44 +489,58 @@ def enrich_brands(
     seniorities: Sequence[str] = DEFAULT_SENIORITIES,
     now: datetime | None = None,
     max_people_per_brand: int = DEFAULT_MAX_PEOPLE_PER_BRAND,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_batch_seconds: float = MAX_BATCH_SECONDS,
 ) -> LoadSummary:
-    """Search decision-makers per brand, reveal them in bulk_match calls of at most 10,
-    and load people + one ledger row per brand looked up (status ok / no_match / error).
+    """Search decision-makers per brand, reveal them in bulk_match calls of at most 10 ids
+    (shared by several brands), and load people + one ledger row per brand looked up
+    (status ok / no_match / error).
 
-    The worklist is not filtered here: call `filter_recently_looked_up` first. If Apollo refuses
-    the key (`ApiAuthError`), the remaining brands are not looked up; what was looked up so far
-    (credits already spent) is still loaded, then the `ApiAuthError` is raised.
+    The work list is processed in batches of `batch_size` brands, or of what was looked up in
+    `max_batch_seconds` if that comes first (against the real, rate-limited API a batch lands
+    every minute or so); each batch is landed by its own pipeline run, so memory does not grow
+    with the work list and a failure part-way keeps every earlier batch (and the credits it
+    spent) in RAW. The work list is not filtered here:
+    call `filter_recently_looked_up` first. If Apollo refuses the key (`ApiAuthError`), the
+    remaining brands are not looked up; what was looked up so far (credits already spent) is
+    still loaded, then the `ApiAuthError` is raised. Any other exception escaping mid-batch
+    lands that batch's lookups (unrevealed brands as errors) before it propagates.
     """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     watch = Stopwatch()
     looked_up_at = ensure_utc(now) if now else utc_now()
-    unique = {brand.brand_id: brand for brand in reversed(worklist)}  # first occurrence wins
-    brands = [unique[brand_id] for brand_id in dict.fromkeys(b.brand_id for b in worklist)]
-    lookups: list[_BrandLookup] = []
-    for brand in brands:
-        lookups.append(_lookup_brand(finder, brand, titles, seniorities, max_people_per_brand, looked_up_at))
-        if lookups[-1].auth_error is not None:
+    totals = _Totals()
+    landed_any = False
+    brands = _unique(worklist)
+    while True:
+        lookups: list[_BrandLookup] = []
+        deadline = time.monotonic() + max_batch_seconds
+        batch = itertools.islice(brands, batch_size)
+        try:
+            _enrich_batch(finder, batch, lookups, titles, seniorities, max_people_per_brand, looked_up_at, deadline)
+        except BaseException as error:  # keep what was paid for, then let it propagate
+            for lookup in lookups:
+                if lookup.pending:
+                    lookup.fail(error, f"not revealed: run interrupted by {type(error).__name__}")
+            _land(lookups, destination, pipelines_dir, totals)
+            raise
+        if not lookups:
             break
-    people = dedupe_rows([row for lookup in lookups for row in lookup.people], ["brand_id", "person_id"])
-    ledger = [lookup.ledger_row() for lookup in lookups]
-    rejected = [row for lookup in lookups for row in lookup.rejected]
-    calls = [call for lookup in lookups for call in lookup.calls]
-    run_pipeline(PIPELINE_NAME, destination, pipelines_dir, apollo_source(people, ledger, rejected, calls))
-    if lookups and lookups[-1].auth_error is not None:
-        raise lookups[-1].auth_error
-    statuses = [row["status"] for row in ledger]
+        _land(lookups, destination, pipelines_dir, totals)
+        landed_any = True
+        auth_error = next((lookup.auth_error for lookup in lookups if lookup.auth_error is not None), None)
+        if auth_error is not None:
+            raise auth_error
+    if not landed_any:  # nothing to look up: still create the (empty) tables, as before
+        run_pipeline(PIPELINE_NAME, destination, pipelines_dir, apollo_source([], [], [], []))
     return LoadSummary(
         source="apollo",
-        rows_loaded=len(people),
-        rows_rejected=len(rejected),
-        files_or_pages=sum(lookup.bulk_calls for lookup in lookups),
+        rows_loaded=totals.people,
+        rows_rejected=totals.rejected,
+        files_or_pages=totals.bulk_requests,
         seconds=watch.seconds,
-        details={
-            "brands": len(brands),
-            "ok": statuses.count("ok"),
-            "no_match": statuses.count("no_match"),
-            "error": statuses.count("error"),
-            "credits": sum(lookup.credits_consumed for lookup in lookups),
-        },
+        details={"brands": totals.brands, **totals.statuses, "credits": totals.credits},
     )
 
 

@@ -7,7 +7,10 @@
 - pacing: a token bucket (`SOURCES__APOLLO__REQUESTS_PER_SECOND`); Apollo's 429s carry no
   Retry-After, so the shared layer's exponential backoff applies (the default policy here
   spans a whole minute window); and when a 2xx answer says `x-minute-requests-left: 0`, the
-  next call waits for the next minute window instead of burning a 429.
+  next call waits for the next minute window instead of burning a 429;
+- concurrency: `SOURCES__APOLLO__CONCURRENCY` (default 1) threads may search at once
+  (`enrich_brands` reads `concurrency`); the token bucket, the backoff and the minute-window
+  wait are shared by the threads, so they never go faster than the configured pace.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +43,7 @@ from loaders.common.http import (
     RetryPolicy,
     require_secret,
 )
-from loaders.common.settings_env import comma_list, positive_float
+from loaders.common.settings_env import comma_list, integer, positive_float
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +58,9 @@ TITLES_ENV = "SOURCES__APOLLO__TITLES"
 SENIORITIES_ENV = "SOURCES__APOLLO__SENIORITIES"
 REQUESTS_PER_SECOND_ENV = "SOURCES__APOLLO__REQUESTS_PER_SECOND"
 TTL_DAYS_ENV = "SOURCES__APOLLO__TTL_DAYS"
+CONCURRENCY_ENV = "SOURCES__APOLLO__CONCURRENCY"
+DEFAULT_CONCURRENCY = 1
+MAX_CONCURRENCY = 16
 MINUTE_REQUESTS_LEFT_HEADER = "x-minute-requests-left"
 MINUTE_WINDOW_SECONDS = 60.0
 WINDOW_MARGIN_SECONDS = 1.0
@@ -73,6 +80,7 @@ class ApolloConfig:
     seniorities: tuple[str, ...] = DEFAULT_SENIORITIES
     requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
     ttl_days: float = DEFAULT_TTL_DAYS
+    concurrency: int = DEFAULT_CONCURRENCY  # searches in flight at once (the pace is unchanged)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ApolloConfig:
@@ -96,7 +104,15 @@ class ApolloConfig:
                 REQUESTS_PER_SECOND_ENV, env.get(REQUESTS_PER_SECOND_ENV), DEFAULT_REQUESTS_PER_SECOND
             ),
             ttl_days=positive_float(TTL_DAYS_ENV, env.get(TTL_DAYS_ENV), DEFAULT_TTL_DAYS),
+            concurrency=_concurrency(env.get(CONCURRENCY_ENV)),
         )
+
+
+def _concurrency(value: str | None) -> int:
+    number = integer(CONCURRENCY_ENV, value, DEFAULT_CONCURRENCY)
+    if not 1 <= number <= MAX_CONCURRENCY:
+        raise ValueError(f"{CONCURRENCY_ENV} must be between 1 and {MAX_CONCURRENCY}, got {value!r}")
+    return number
 
 
 class ApolloApiClient:
@@ -122,6 +138,8 @@ class ApolloApiClient:
         self._sleep = sleep
         self._clock = clock
         self._window_resumes_at: float | None = None
+        self._window_lock = threading.Lock()
+        self.concurrency = max(1, min(MAX_CONCURRENCY, config.concurrency))
         self.http = ApiClient(
             SOURCE,
             config.base_url,
@@ -212,14 +230,19 @@ class ApolloApiClient:
             return
         if remaining <= 0:
             now = self._clock()
-            self._window_resumes_at = now - now % MINUTE_WINDOW_SECONDS + MINUTE_WINDOW_SECONDS
+            with self._window_lock:
+                self._window_resumes_at = now - now % MINUTE_WINDOW_SECONDS + MINUTE_WINDOW_SECONDS
 
     def _wait_for_minute_window(self) -> None:
-        if self._window_resumes_at is None:
-            return
-        wait = self._window_resumes_at - self._clock()
-        self._window_resumes_at = None
-        if wait > 0:
-            wait = min(wait, MINUTE_WINDOW_SECONDS) + WINDOW_MARGIN_SECONDS
-            logger.info("%s: minute quota used up, waiting %.1fs for the next window", SOURCE, wait)
-            self._sleep(wait)
+        """Every call (of any thread) made before the window resumes waits for it; the mark is
+        cleared by the first call after it."""
+        with self._window_lock:
+            if self._window_resumes_at is None:
+                return
+            wait = self._window_resumes_at - self._clock()
+            if wait <= 0:
+                self._window_resumes_at = None
+                return
+        wait = min(wait, MINUTE_WINDOW_SECONDS) + WINDOW_MARGIN_SECONDS
+        logger.info("%s: minute quota used up, waiting %.1fs for the next window", SOURCE, wait)
+        self._sleep(wait)

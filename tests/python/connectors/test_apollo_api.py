@@ -126,19 +126,31 @@ def test_enrich_over_http_loads_people_and_ledger(harness: Harness) -> None:
     assert sum(row[3] for row in ledger.values()) == harness.fake.credits_consumed == 15
     assert summary.details["credits"] == 15
 
+    # the ids of several brands share a bulk_match call (13 Acme + 2 Béton + 3 Cobalt = 18 ids)
     bulk = [request for request in harness.server.requests if request.path == BULK_MATCH_PATH]
-    assert [len(request.json()["details"]) for request in bulk] == [10, 3, 2, 3]
-    assert all(len(request.json()["details"]) <= 10 for request in bulk)
+    assert [len(request.json()["details"]) for request in bulk] == [10, 8]
+    assert harness.fake.calls[BULK_MATCH_PATH] == 2 and harness.fake.calls[SEARCH_PATH] == 4
     assert all(request.header("x-api-key") == KEY for request in harness.server.requests)
     assert all(request.method == "POST" for request in harness.server.requests)
+    assert summary.files_or_pages == 2
 
-    # every call is in the per-call ledger, with what it asked for and what it cost
+    # every call is in the per-call ledger, one row per (request, brand it served), with what it
+    # asked for and what it cost; request_id names the request, so requests can be counted
     calls = harness.rows(
-        "select endpoint, records_requested, credits_consumed from raw.apollo_calls order by brand_id, call_number"
+        "select brand_id, endpoint, records_requested, records_returned, credits_consumed, request_id, "
+        "brands_in_request from raw.apollo_calls order by brand_id, call_number"
     )
-    assert len(calls) == len(harness.server.requests)
-    assert sorted(row[1] for row in calls if row[0] == "people/bulk_match") == sorted([10, 3, 2, 3])
-    assert sum(row[2] for row in calls) == harness.fake.credits_consumed
+    assert len({row[5] for row in calls}) == len(harness.server.requests) == 6
+    bulk_rows = [row for row in calls if row[1] == "people/bulk_match"]
+    assert [(row[0], row[2], row[3], row[6]) for row in bulk_rows] == [
+        ("b-acme", 10, 10, 1),
+        ("b-acme", 3, 2, 3),  # acme-11, acme-12 and the ghost (null) with Béton's and Cobalt's ids
+        ("b-beton", 2, 2, 3),
+        ("b-cobalt", 3, 3, 3),
+    ]
+    assert sum(row[4] for row in calls) == harness.fake.credits_consumed
+    per_brand = harness.rows("select brand_id, sum(credits_consumed) from raw.apollo_calls group by 1 order by 1")
+    assert per_brand == [("b-acme", 11), ("b-beton", 1), ("b-cobalt", 3), ("b-none", 0)]
 
     search = [request.json() for request in harness.server.requests if request.path == SEARCH_PATH]
     assert search[0]["q_keywords"] == "ACME KITCHEN"
@@ -343,8 +355,10 @@ def test_config_from_env() -> None:
             "SOURCES__APOLLO__SENIORITIES": "owner,c_suite",
             "SOURCES__APOLLO__REQUESTS_PER_SECOND": "2.5",
             "SOURCES__APOLLO__TTL_DAYS": "14",
+            "SOURCES__APOLLO__CONCURRENCY": "4",
         }
     )
+    assert config.concurrency == 4
     assert config.base_url == "http://127.0.0.1:9/api/v1"
     assert config.titles == ("CEO", "founder")
     assert config.seniorities == ("owner", "c_suite")
@@ -358,6 +372,9 @@ def test_config_from_env() -> None:
 
     with pytest.raises(MissingSecretError, match="SOURCES__APOLLO__API_KEY"):
         ApolloConfig.from_env({})
+    assert defaults.concurrency == 1
+    with pytest.raises(ValueError, match="CONCURRENCY"):
+        ApolloConfig.from_env({"SOURCES__APOLLO__API_KEY": "k", "SOURCES__APOLLO__CONCURRENCY": "0"})
     with pytest.raises(ValueError, match="REQUESTS_PER_SECOND"):
         ApolloConfig.from_env({"SOURCES__APOLLO__API_KEY": "k", "SOURCES__APOLLO__REQUESTS_PER_SECOND": "0"})
 
@@ -379,3 +396,107 @@ def test_non_json_body_is_a_request_error(tmp_path: Path) -> None:
         client = ApolloApiClient(ApolloConfig(api_key=KEY, base_url=server.base_url, requests_per_second=1000.0))
         with pytest.raises(ApiRequestError, match="not JSON"):
             client.search_people(organization_name="x", titles=[], seniorities=[])
+
+
+def _many_organizations(count: int, people: int) -> list[dict[str, Any]]:
+    """`count` organizations `Brand 00`... with `people` decision-makers each, all with an email."""
+    organizations = []
+    for number in range(count):
+        organization = big_organization(f"Brand {number:02d}", f"brand{number:02d}.example", people)
+        for person in organization["people"]:
+            person["email"] = f"{person['id']}@brand{number:02d}.example"
+        organizations.append(organization)
+    return organizations
+
+
+def test_each_batch_is_landed_and_an_auth_error_in_batch_3_keeps_batches_1_and_2(tmp_path: Path) -> None:
+    clock = FakeClock()
+    fake = FakeApollo(_many_organizations(10, 3), clock=clock.time)
+    worklist = [BrandToEnrich(f"b-{number:02d}", f"Brand {number:02d}") for number in range(10)]
+    duckdb_path = tmp_path / "db.duckdb"
+    with serve(fake) as server:
+        client = ApolloApiClient(
+            ApolloConfig(api_key=KEY, base_url=server.base_url, requests_per_second=1000.0),
+            sleep=clock.sleep,
+            clock=clock.time,
+        )
+        search = client.search_people
+
+        def revoke_key_at_brand_07(**kwargs: Any) -> dict[str, Any]:
+            if kwargs["organization_name"] == "Brand 07":
+                fake.api_keys.discard(KEY)  # the key is revoked while batch 3 (brands 06-08) runs
+            return search(**kwargs)
+
+        client.search_people = revoke_key_at_brand_07  # type: ignore[method-assign]
+        with pytest.raises(ApiAuthError):
+            enrich_brands(worklist, client, duckdb_path, tmp_path / "pipelines", now=NOW, batch_size=3)
+
+    with duckdb.connect(str(duckdb_path)) as connection:
+        ledger = connection.execute(
+            "select brand_id, status, people_found, credits_consumed, error_message, _dlt_load_id "
+            "from raw.apollo_lookups order by brand_id"
+        ).fetchall()
+        people = connection.execute("select brand_id, count(*) from raw.apollo_people group by 1 order by 1").fetchall()
+    # batches 1 and 2 landed whole, each by its own pipeline run
+    assert [(row[0], row[1], row[2], row[3]) for row in ledger[:6]] == [
+        (f"b-{number:02d}", "ok", 3, 3) for number in range(6)
+    ]
+    assert len({row[5] for row in ledger}) == 3  # batches 1, 2 and what batch 3 got to
+    assert people == [(f"b-{number:02d}", 3) for number in range(6)]
+    # batch 3: brand 06 was searched, its reveal was refused; brand 07's search was refused;
+    # brand 08 and batch 4 were never looked up
+    assert [(row[0], row[1], row[3]) for row in ledger[6:]] == [("b-06", "error", 0), ("b-07", "error", 0)]
+    assert all("ApiAuthError" in row[4] for row in ledger[6:])
+    # every credit Apollo charged is in the ledger; one bulk_match per batch (9 ids of 3 brands)
+    assert sum(row[3] for row in ledger) == fake.credits_consumed == 18
+    assert fake.calls[BULK_MATCH_PATH] == 2
+    assert fake.calls[SEARCH_PATH] == 7
+
+
+def test_bulk_match_calls_are_shared_by_brands(tmp_path: Path) -> None:
+    clock = FakeClock()
+    fake = FakeApollo(_many_organizations(25, 2), clock=clock.time)
+    worklist = [BrandToEnrich(f"b-{number:02d}", f"Brand {number:02d}") for number in range(25)]
+    with serve(fake) as server:
+        client = ApolloApiClient(
+            ApolloConfig(api_key=KEY, base_url=server.base_url, requests_per_second=1000.0),
+            sleep=clock.sleep,
+            clock=clock.time,
+        )
+        summary = enrich_brands(worklist, client, tmp_path / "db.duckdb", tmp_path / "pipelines", now=NOW)
+        sizes = [len(request.json()["details"]) for request in server.requests if request.path == BULK_MATCH_PATH]
+    assert fake.calls[SEARCH_PATH] == 25
+    assert fake.calls[BULK_MATCH_PATH] == 5 == summary.files_or_pages  # 50 ids: 5 calls, not 25
+    assert sizes == [10] * 5
+    assert summary.details == {"brands": 25, "ok": 25, "no_match": 0, "error": 0, "credits": 50}
+    with duckdb.connect(str(tmp_path / "db.duckdb")) as connection:
+        credits = connection.execute(
+            "select count(distinct brand_id), min(credits_consumed), max(credits_consumed), sum(credits_consumed) "
+            "from raw.apollo_lookups"
+        ).fetchone()
+        requests_made = connection.execute(
+            "select endpoint, count(distinct request_id), max(brands_in_request) from raw.apollo_calls group by 1 "
+            "order by 1"
+        ).fetchall()
+    assert credits == (25, 2, 2, 50)
+    assert requests_made == [("mixed_people/api_search", 25, 1), ("people/bulk_match", 5, 5)]
+
+
+def test_concurrent_searches_give_the_same_lookups_and_shared_bulk_calls(tmp_path: Path) -> None:
+    fake = FakeApollo(_many_organizations(25, 2))
+    worklist = [BrandToEnrich(f"b-{number:02d}", f"Brand {number:02d}") for number in range(25)]
+    worklist += [BrandToEnrich(f"b-none-{number}", f"Nobody {number}") for number in range(5)]
+    with serve(fake) as server:
+        config = ApolloConfig(api_key=KEY, base_url=server.base_url, requests_per_second=1000.0, concurrency=4)
+        client = ApolloApiClient(config)
+        assert client.concurrency == 4
+        summary = enrich_brands(worklist, client, tmp_path / "db.duckdb", tmp_path / "pipelines", now=NOW)
+        sizes = [len(request.json()["details"]) for request in server.requests if request.path == BULK_MATCH_PATH]
+    assert summary.details == {"brands": 30, "ok": 25, "no_match": 5, "error": 0, "credits": 50}
+    assert fake.calls[SEARCH_PATH] == 30
+    assert sizes == [10] * 5
+    with duckdb.connect(str(tmp_path / "db.duckdb")) as connection:
+        people = connection.execute("select brand_id, count(*) from raw.apollo_people group by 1").fetchall()
+        credits = connection.execute("select sum(credits_consumed) from raw.apollo_calls").fetchone()
+    assert sorted(people) == [(f"b-{number:02d}", 2) for number in range(25)]
+    assert credits == (50,) and fake.credits_consumed == 50

@@ -110,6 +110,7 @@ def test_enrich_brands_writes_people_and_ledger(sample_client: SampleApolloClien
     )
     assert summary.rows_loaded == 3
     assert summary.details == {"brands": 4, "ok": 2, "no_match": 1, "error": 1, "credits": 2}
+    assert finder.bulk_sizes == [3]  # Acme's 2 ids and Béton's 1 in one bulk_match
 
     assert warehouse.rows(
         "select brand_id, brand_name, endpoint, people_found, emails_revealed, credits_consumed, status, "
@@ -231,3 +232,80 @@ def test_title_filter_is_loose(sample_client: SampleApolloClient) -> None:
     assert [p["id"] for p in found["people"]] == ["p-ana"]
     found = sample_client.search_people(organization_name="Acme Kitchen", titles=["CEO"], seniorities=["founder"])
     assert found == {"total_entries": 0, "people": []}
+
+
+def test_an_interruption_mid_batch_lands_what_was_paid_for(
+    sample_client: SampleApolloClient, warehouse: Warehouse
+) -> None:
+    class Interrupting(SpyFinder):
+        def search_people(self, **kwargs: Any) -> Mapping[str, Any]:
+            if kwargs["organization_name"] == "Nobody Sells This":
+                raise KeyboardInterrupt
+            return super().search_people(**kwargs)
+
+    batches = [*WORKLIST[:2], BrandToEnrich("b-acme-2", "Acme Kitchen"), WORKLIST[1], WORKLIST[3]]
+    finder = Interrupting(sample_client)
+    with pytest.raises(KeyboardInterrupt):
+        enrich_brands(batches, finder, warehouse.duckdb_path, warehouse.pipelines_dir, titles=TITLES, seniorities=[],
+                      now=NOW, batch_size=2)  # fmt: skip
+    # batch 1 (acme, béton) revealed in one call; batch 2: acme-2 searched, not revealed when the
+    # run was interrupted at b-none (the repeated Béton is looked up once)
+    assert finder.bulk_sizes == [3]
+    assert warehouse.rows("select brand_id, status, credits_consumed from raw.apollo_lookups order by 1") == [
+        ("b-acme", "ok", 1),
+        ("b-acme-2", "error", 0),
+        ("b-beton", "ok", 1),
+        ("b-none", "error", 0),
+    ]
+    assert warehouse.count("apollo_people") == 3
+
+
+def test_credits_of_a_shared_call_are_split_exactly() -> None:
+    from loaders.apollo import _apportion
+
+    assert _apportion(7, [2, 1, 0]) == [5, 2, 0]
+    assert _apportion(3, [1, 1]) == [2, 1]
+    assert _apportion(5, [0, 0]) == [3, 2]
+    assert _apportion(0, [4, 2]) == [0, 0]
+    assert _apportion(9, []) == []
+
+
+def test_a_failed_shared_bulk_match_is_an_error_for_each_brand_in_it(
+    sample_client: SampleApolloClient, warehouse: Warehouse
+) -> None:
+    class FailingFinder(SpyFinder):
+        def bulk_match(self, details: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+            self.bulk_sizes.append(len(details))
+            if {"id": "p-dora"} in details:
+                raise TimeoutError("bulk_match did not answer")
+            return self.inner.bulk_match(details)
+
+    finder = FailingFinder(sample_client)
+    summary = enrich_brands(WORKLIST, finder, warehouse.duckdb_path, warehouse.pipelines_dir, titles=TITLES,
+                            seniorities=[], now=NOW)  # fmt: skip
+    assert finder.bulk_sizes == [3]
+    assert summary.details == {"brands": 4, "ok": 0, "no_match": 2, "error": 2, "credits": 0}
+    assert warehouse.rows("select brand_id, status, error_message from raw.apollo_lookups order by 1") == [
+        ("b-acme", "error", "TimeoutError: bulk_match did not answer"),
+        ("b-beton", "error", "TimeoutError: bulk_match did not answer"),
+        ("b-cobalt", "no_match", None),
+        ("b-none", "no_match", None),
+    ]
+
+
+def test_matches_that_cannot_be_attributed_keep_the_credits_and_are_an_error(
+    sample_client: SampleApolloClient, warehouse: Warehouse
+) -> None:
+    class ShortFinder(SpyFinder):
+        def bulk_match(self, details: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+            response = dict(self.inner.bulk_match(details))
+            response["matches"] = response["matches"][:-1]  # one match missing: positions are off
+            return response
+
+    enrich_brands(WORKLIST[:2], ShortFinder(sample_client), warehouse.duckdb_path, warehouse.pipelines_dir,
+                  titles=TITLES, seniorities=[], now=NOW)  # fmt: skip
+    rows = warehouse.rows("select brand_id, status, credits_consumed, error_message from raw.apollo_lookups order by 1")
+    assert [row[:2] for row in rows] == [("b-acme", "error"), ("b-beton", "error")]
+    assert sum(row[2] for row in rows) == 2  # what the call reported is kept in the ledger
+    assert all("2 matches for 3 details" in row[3] for row in rows)
+    assert warehouse.count("apollo_people") == 0
