@@ -133,7 +133,7 @@ def test_full_load_over_several_pages_committed_as_it_goes(api: Api, caplog: pyt
     caplog.set_level(logging.DEBUG)
     fake = api.install(SmartScoutFake(items=make_brands(25)))
     seen: list[LoadProgress] = []
-    config = api.config(sort_by="monthlyRevenue", sort_order="DESC", commit_every_pages=2)
+    config = api.config(sort_by="monthlyRevenue", sort_order="DESC", commit_every_pages=2, commit_min_seconds=0)
     summary = api.load(config, progress=seen.append, progress_every_pages=1)
 
     assert (summary.rows_loaded, summary.rows_rejected, summary.files_or_pages) == (25, 0, 3)
@@ -369,6 +369,17 @@ def test_a_refused_key_raises_a_clear_auth_error_and_writes_nothing(api: Api, ca
 # --------------------------------------------------------------------------- configuration and display
 
 
+def test_pages_that_come_fast_are_committed_in_larger_groups(api: Api) -> None:
+    """Every page would be a commit (commit_every_pages=1), but not within commit_min_seconds of
+    the previous one: the 3 pages of a fast API land in the final commit."""
+    api.install(SmartScoutFake(items=make_brands(25)))
+    summary = api.load(api.config(commit_every_pages=1, commit_min_seconds=3600))
+    assert summary.rows_loaded == 25 and "commits=1" in str(summary)
+    assert api.count("smartscout_brands") == 25
+    with pytest.raises(ValueError, match="commit_min_seconds"):
+        api.config(commit_min_seconds=-1)
+
+
 def test_config_from_env(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(f"{ENV}API_KEY", "env-key")
     monkeypatch.setenv(f"{ENV}BASE_URL", api.server.base_url)
@@ -392,7 +403,10 @@ def test_config_from_env(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
         "desc",
     )
     assert config.filters == {"brandScore": {"min": 5}}
+    slower = SmartScoutConfig.from_env({f"{ENV}API_KEY": "k", f"{ENV}COMMIT_MIN_SECONDS": "2.5"})
+    assert slower.commit_min_seconds == 2.5
     defaults = SmartScoutConfig.from_env({f"{ENV}API_KEY": "k"})
+    assert (defaults.commit_every_pages, defaults.commit_min_seconds) == (20, 10.0)
     assert (defaults.base_url, defaults.marketplace, defaults.page_size, defaults.requests_per_second) == (
         "https://api.smartscout.com",
         "US",
@@ -450,3 +464,5 @@ def test_a_rescan_lands_only_the_brands_whose_figures_changed(api: Api) -> None:
         [items[3]["brandName"]],
     )
     assert float(newest[0][0]) == items[3]["monthlyRevenue"]
+    # the first A row was replaced (a merge), not landed twice
+    assert api.rows("select count(*), count(distinct record_hash) from raw.smartscout_brands") == [(26, 26)]

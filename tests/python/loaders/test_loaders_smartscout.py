@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from loader_test_support import Warehouse
 
+from loaders.common import rows_to_arrow
 from loaders.smartscout import (
     DirectoryPageFetcher,
     PageCursor,
@@ -17,6 +18,8 @@ from loaders.smartscout import (
     parse_brand_page,
     parse_brands_export_csv,
 )
+from loaders.smartscout.helpers import brand_item_hash, brand_items_table, brand_page_items
+from loaders.smartscout.settings import BRAND_COLUMNS as SMARTSCOUT_BRAND_COLUMNS
 
 AT = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
 BRAND_COLUMNS = [
@@ -81,6 +84,47 @@ def test_record_hash_depends_on_content_and_marketplace_only() -> None:
     (changed,), _ = parse_brand_page(envelope([{**item, "monthlyRevenue": 2}], None, False), "US", "page-1", AT)
     assert us1["record_hash"] == us2["record_hash"]
     assert len({us1["record_hash"], uk["record_hash"], changed["record_hash"]}) == 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"data": [{"brandName": "A", "monthlyRevenue": 12.5, "totalReviews": 18446744073709551615}]}',
+        '{"data": [{"brandName": "Big", "monthlyRevenue": 123456789012345678901234567890}]}',  # > 64 bits
+        '{"data": [{"brandName": "Long", "monthlyRevenue": 0.123456789012345678901234567}]}',
+        '{"data": [{"brandName": "NaN", "monthlyRevenue": NaN, "avgPrice": -Infinity}]}',
+        '{"data": [{"brandName": "\\ud800 lone", "avgPrice": 1e400}]}',
+        '{"data": [{"brandName": "B\u00e9ton \\ud83d\\ude00", "avgPrice": -0.0, "x": [1, {"y": null}]}]}',
+    ],
+)
+def test_pages_are_read_exactly_as_json_reads_them(tmp_path: Path, body: str) -> None:
+    """The fast parser is used only where it gives json's values; record_hash depends on them."""
+    (tmp_path / "first.json").write_text(body, encoding="utf-8")
+    expected = json.loads(body)
+    page = DirectoryPageFetcher(tmp_path).fetch_page(None)
+    assert json.dumps(page, sort_keys=True) == json.dumps(expected, sort_keys=True)
+    if "lone" not in body:  # a lone surrogate cannot be hashed (UTF-8): that page fails either way
+        (row,), _ = parse_brand_page(page, "US", "page-1", AT)
+        (reference,), _ = parse_brand_page(expected, "US", "page-1", AT)
+        assert row == reference
+
+
+def test_brand_items_table_is_parse_brand_page_as_arrow(fixtures_dir: Path) -> None:
+    """The column-by-column table the loader builds has the values of parse_brand_page's rows."""
+    page = json.loads((fixtures_dir / "smartscout/brands_search_US/first.json").read_text())
+    odd = [
+        {"brandName": "Mixed", "monthlyRevenue": 12, "monthGrowth": -0.5, "hasStorefront": True, "x": None},
+        {"brandName": 7, "monthlyRevenue": 1e-05, "hasStorefront": None, "subcategoryId": [1, {"a": 2}]},
+        {"brandName": "Big", "monthlyRevenue": 123456789012345678901234567890, "monthGrowth": 1e16},
+        {"brandName": "Ünïcode 中", "hasStorefront": "Yes", "amazonIsr": False, "extra": "é"},
+    ]
+    for envelope_ in (page, envelope(odd, None, False)):
+        rows, rejected = parse_brand_page(envelope_, "US", "page-3", AT)
+        items, items_rejected = brand_page_items(envelope_, "page-3", AT)
+        hashes = [brand_item_hash("US", item) for _, item in items]
+        table = brand_items_table(items, hashes, "US", "page-3", AT)
+        assert table.equals(rows_to_arrow(rows, SMARTSCOUT_BRAND_COLUMNS))
+        assert items_rejected == rejected
 
 
 @pytest.mark.parametrize(
