@@ -17,7 +17,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from loaders.common.pipeline import RAW_DATASET, dlt_destination, make_pipeline
-from pipeline.warehouse import DUCKDB, SNOWFLAKE, WarehouseConfigError, WarehouseTarget, resolve_target
+from pipeline.warehouse import (
+    DUCKDB,
+    SNOWFLAKE,
+    WarehouseConfigError,
+    WarehouseTarget,
+    _duckdb_target_without_dbt,
+    _render_profile,
+    resolve_target,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 
@@ -150,3 +158,33 @@ def test_dlt_configuration_wins_and_must_be_complete(project: Path, monkeypatch:
         "DLT_LOADER",
         "RAW_LANDING",
     )
+
+
+@pytest.mark.parametrize(
+    ("dbt_target", "relative_path"),
+    [(None, False), ("duckdb", False), (None, True)],
+)
+def test_duckdb_target_read_without_dbt_is_what_dbt_renders(
+    project: Path, monkeypatch: pytest.MonkeyPatch, dbt_target: str | None, relative_path: bool
+) -> None:
+    if dbt_target:
+        monkeypatch.setenv("DBT_TARGET", dbt_target)
+    duckdb_path = Path("warehouse/rel.duckdb") if relative_path else project / "abs.duckdb"
+    fast = resolve_target(project, duckdb_path)  # creates profiles.yml from the example
+    credentials, name = _render_profile(project, duckdb_path, None)
+    rendered = Path(credentials.path)
+    assert fast == WarehouseTarget.duckdb_file(rendered if rendered.is_absolute() else project / rendered, name)
+    assert _duckdb_target_without_dbt(project, duckdb_path, None) == fast
+
+
+def test_profiles_the_plain_reader_cannot_be_sure_of_go_to_dbt(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    resolve_target(project, project / "x.duckdb")
+    profiles = project / "profiles.yml"
+    # other Jinja than env_var (here a dbt context member): dbt renders it, the plain reader steps back
+    profiles.write_text(profiles.read_text().replace("env_var('OUTREACH_DUCKDB_PATH'", "env_var(target_dir ~ 'X'"))
+    assert _duckdb_target_without_dbt(project, project / "x.duckdb", None) is None
+    monkeypatch.setenv("DBT_TARGET", "fakesnow")
+    assert _duckdb_target_without_dbt(project, project / "x.duckdb", None) is None  # not a DuckDB target
+    monkeypatch.setenv("DBT_TARGET", "no_such_target")
+    with pytest.raises(WarehouseConfigError, match="no_such_target"):
+        resolve_target(project, project / "x.duckdb")
