@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -14,25 +18,34 @@ from loaders.common import (
     LoadSummary,
     Row,
     Stopwatch,
-    dedupe_rows,
     ensure_utc,
     rejected_records,
-    rows_to_arrow,
     run_pipeline,
     table_hints,
     utc_now,
 )
 from loaders.smartlead.helpers import (
+    events_table,
+    parse_event_blob,
     parse_webhook_event,
-    read_event_lines,
+    read_event_blobs,
     redact_secrets,
     without_secrets,
 )
-from loaders.smartlead.settings import EVENT_COLUMNS, EVENTS_TABLE, PIPELINE_NAME, SOURCE_KINDS
+from loaders.smartlead.settings import (
+    EVENT_CHUNK_ROWS,
+    EVENT_COLUMNS,
+    EVENTS_TABLE,
+    PARALLEL_MIN_BYTES,
+    PARSE_WORKERS,
+    PIPELINE_NAME,
+    SOURCE_KINDS,
+)
 from pipeline.warehouse import WarehouseLike, connect
 
-# parsed events held in memory at once (about 1 KB each as Python rows)
-EVENT_CHUNK_ROWS = 50_000
+log = logging.getLogger(__name__)
+
+_Parsed = tuple[pa.Table, list[Row]]
 
 __all__ = [
     "SmartleadPollConfig",
@@ -55,36 +68,44 @@ def load_event_files(
     source_kind: str = "sample",
     received_at: datetime | None = None,
     chunk_rows: int = EVENT_CHUNK_ROWS,
+    parse_workers: int | None = None,
 ) -> LoadSummary:
-    """Load JSON-lines files of webhook deliveries (one event per line), streaming: at most
-    `chunk_rows` parsed events are in memory at once, whatever the size of the files.
+    """Load JSON-lines files of webhook deliveries (one event per line), streaming: lines are
+    parsed in chunks of `chunk_rows` (one arrow table each; a few chunks in flight with parse
+    workers), whatever the size of the files.
 
     Invalid lines and non-object lines go to raw.rejected_records with their line number.
     Duplicate deliveries collapse on `event_key` (within a chunk here, across chunks and loads in
     dlt's merge).
+
+    `parse_workers` processes parse the chunks (a few chunks in flight, results in file order);
+    0 parses in this process; None: PARSE_WORKERS when the files hold PARALLEL_MIN_BYTES or more.
     """
     if source_kind not in SOURCE_KINDS:
         raise ValueError(f"source_kind must be one of {sorted(SOURCE_KINDS)}, not {source_kind!r}")
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # a parse worker is importing a main script that has no `if __name__ == "__main__":`
+        # guard: refuse (the pool then fails to start and the parent parses alone) rather than
+        # load the same files a second time from the worker
+        raise RuntimeError("load_event_files called while a worker process starts; guard the main script")
     watch = Stopwatch()
     at = ensure_utc(received_at) if received_at else utc_now()
     files = [Path(path) for path in paths]
     rejected: list[Row] = []  # rare by nature: kept whole and loaded after the events
+    if parse_workers is None:
+        big = sum(path.stat().st_size for path in files if path.is_file()) >= PARALLEL_MIN_BYTES
+        parse_workers = PARSE_WORKERS if big else 0
 
     @dlt.resource(**table_hints(EVENTS_TABLE, EVENT_COLUMNS, primary_key="event_key"))
     def events_in_chunks() -> Iterator[pa.Table]:
-        chunk: list[Row] = []
         yielded = False
-        for path in files:
-            for event, rejection in read_event_lines(path, source_kind, at):
-                if event is not None:
-                    chunk.append(event)
-                if rejection is not None:
-                    rejected.append(rejection)
-                if len(chunk) >= chunk_rows:
-                    yield rows_to_arrow(dedupe_rows(chunk, ["event_key"]), EVENT_COLUMNS)
-                    chunk, yielded = [], True
-        if chunk or not yielded:  # an empty table still creates raw.smartlead_events, typed
-            yield rows_to_arrow(dedupe_rows(chunk, ["event_key"]), EVENT_COLUMNS)
+        for table, rejections in _parsed_chunks(files, source_kind, at, max(chunk_rows, 1), parse_workers):
+            rejected.extend(rejections)
+            if table.num_rows:
+                yield table
+                yielded = True
+        if not yielded:  # an empty table still creates raw.smartlead_events, typed
+            yield events_table([], source_kind, None, at)
 
     info = run_pipeline(PIPELINE_NAME, destination, pipelines_dir, events_in_chunks())
     if rejected:
@@ -96,6 +117,42 @@ def load_event_files(
         files_or_pages=len(files),
         seconds=watch.seconds,
     )
+
+
+def _parsed_chunks(
+    files: Sequence[Path], source_kind: str, at: datetime, chunk_rows: int, workers: int
+) -> Iterator[_Parsed]:
+    """(events table, rejections) per chunk of lines, in file order."""
+    blobs = ((blob, first, path.name) for path in files for blob, first in read_event_blobs(path, chunk_rows))
+    pool = _start_pool(workers) if workers > 0 else None
+    if pool is None:
+        for blob, first, name in blobs:
+            yield parse_event_blob(blob, first, name, source_kind, at)
+        return
+    try:
+        pending: deque[Future[_Parsed]] = deque()
+        for blob, first, name in blobs:
+            pending.append(pool.submit(parse_event_blob, blob, first, name, source_kind, at))
+            if len(pending) > 2 * workers:  # memory stays bounded: a few chunks in flight
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor | None:
+    """A pool of `workers` spawned processes, or None (parse here) when it cannot start."""
+    pool: ProcessPoolExecutor | None = None
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        pool.submit(int).result(timeout=120)  # fail here, not halfway through the files
+    except Exception as error:  # any failure to start: parse in this process
+        log.warning("smartlead: parsing in one process, the worker pool did not start: %s", error)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        return None
+    return pool
 
 
 def _rows_written(destination: WarehouseLike, load_ids: Sequence[str]) -> int:

@@ -6,6 +6,7 @@ and is never logged.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -13,9 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from loaders.common import Row, canonical_md5, compact_json, make_rejection
-from loaders.common.arrow import stringify
-from loaders.smartlead.settings import SECRET_KEYS
+import orjson
+import pyarrow as pa
+
+from loaders.common.arrow import Row, stringify
+from loaders.common.columns import arrow_schema
+from loaders.common.keys import canonical_md5, compact_json, parsed_json_key_and_text
+from loaders.common.rejected import make_rejection
+from loaders.smartlead.settings import EVENT_COLUMNS, SECRET_KEYS
 
 _SECRET_IN_TEXT = re.compile(
     r"""(?P<key>["']?secret[_-]?key["']?\s*[:=]\s*)(?P<value>"(?:[^"\\]|\\.)*"?|'[^']*'?|[^,}\s]*)""",
@@ -49,6 +55,45 @@ def without_secrets(value: Any) -> Any:
     return value
 
 
+# per key set of a dict (a webhook has few): its secret keys, and whether the rest is in order
+_SECRETS_BY_KEYS: dict[tuple[str, ...], tuple[tuple[str, ...], bool]] = {}
+FLOATS = 1  # strip_secrets: a float is left in the value
+UNSORTED = 2  # strip_secrets: a dict's keys are not in sorted order
+
+
+def strip_secrets(value: Any) -> int:
+    """`without_secrets` in place, for the dicts and lists that `orjson.loads` just built.
+
+    Returns FLOATS | UNSORTED flags: a float's JSON text needs a closer look (see keys.py); with
+    every dict in key order, the compact JSON is the canonical JSON."""
+    flags = 0
+    if type(value) is dict:
+        keys = tuple(value)
+        known = _SECRETS_BY_KEYS.get(keys)
+        if known is None:
+            secrets = tuple(key for key in keys if _is_secret_key(key))
+            kept = [key for key in keys if key not in secrets]
+            known = (secrets, all(type(key) is str for key in kept) and kept == sorted(kept))
+            if len(_SECRETS_BY_KEYS) < 10_000:
+                _SECRETS_BY_KEYS[keys] = known
+        for key in known[0]:
+            del value[key]
+        if not known[1]:
+            flags = UNSORTED
+        items: Any = value.values()
+    elif type(value) is list:
+        items = value
+    else:
+        return FLOATS if type(value) is float else 0
+    for item in items:
+        kind = type(item)
+        if kind is dict or kind is list:
+            flags |= strip_secrets(item)
+        elif kind is float:
+            flags |= FLOATS
+    return flags
+
+
 def redact_secrets(raw_text: str) -> str:
     """Blank out `"secret_key": "..."` in text that could not be parsed as JSON."""
     return _SECRET_IN_TEXT.sub(lambda match: f'{match.group("key")}"[REDACTED]"', raw_text)
@@ -74,10 +119,13 @@ def _first(*values: Any) -> str | None:
 
 def _text(value: Any) -> str | None:
     """`_first` of one value."""
+    kind = type(value)
+    if kind is str:
+        return value if value.strip() else None
     if value is None:
         return None
-    if type(value) is str:
-        return value if value.strip() else None
+    if kind is int:
+        return str(value)
     return _first(value)
 
 
@@ -96,19 +144,8 @@ def _text_of(value: Any, *keys: str) -> str | None:
     return _first(value)
 
 
-def parse_webhook_event(
-    obj: Mapping[str, Any],
-    source_kind: str,
-    source_file: str | None,
-    row_number: int | None,
-    received_at: datetime,
-) -> Row:
-    """Flatten one webhook delivery (flat or `event`/`lead{}` envelope) into a RAW row.
-
-    `event_key` = md5 of the canonical payload without `secret_key`, so a delivery that
-    arrives twice collapses on merge.
-    """
-    payload = without_secrets(obj)
+def _event_fields(payload: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """The text columns from `event_type` to `webhook_id` (EVENT_COLUMNS order) of a payload."""
     get = payload.get
     campaign = get("campaign")
     campaign = campaign if isinstance(campaign, Mapping) else None
@@ -134,29 +171,190 @@ def parse_webhook_event(
             _text_of(get("reply"), "text"),
             get("reply_text"),
         )
+    event_timestamp = get("event_timestamp")
+    if type(event_timestamp) is not str or not event_timestamp.strip():
+        event_timestamp = _first(event_timestamp, get("timestamp"), get("time"))
+    return (
+        _text(get("event_type")) or _text(get("event")),
+        event_timestamp,
+        to_email,
+        to_name,
+        _text(get("from_email")),
+        campaign_id,
+        campaign_name,
+        _text(get("sequence_number")),
+        _text(get("stats_id")),
+        _text(get("subject")) or _text(get("email_subject")),
+        None if category is None else _text(_get(category, "old_name")),
+        None if category is None else _text_of(category, "new_name"),
+        reply_text,
+        _text(get("bounce_message")),
+        _text(get("webhook_id")),
+    )
+
+
+_FIELD_NAMES = [column.name for column in EVENT_COLUMNS[1:16]]
+_EVENT_SCHEMA = arrow_schema(EVENT_COLUMNS)
+
+
+def parse_webhook_event(
+    obj: Mapping[str, Any],
+    source_kind: str,
+    source_file: str | None,
+    row_number: int | None,
+    received_at: datetime,
+) -> Row:
+    """Flatten one webhook delivery (flat or `event`/`lead{}` envelope) into a RAW row.
+
+    `event_key` = md5 of the canonical payload without `secret_key`, so a delivery that
+    arrives twice collapses on merge.
+    """
+    payload = without_secrets(obj)
     return {
         "event_key": canonical_md5(payload=payload),
-        "event_type": _text(get("event_type")) or _text(get("event")),
-        "event_timestamp": _first(get("event_timestamp"), get("timestamp"), get("time")),
-        "to_email": to_email,
-        "to_name": to_name,
-        "from_email": _text(get("from_email")),
-        "campaign_id": campaign_id,
-        "campaign_name": campaign_name,
-        "sequence_number": _text(get("sequence_number")),
-        "stats_id": _text(get("stats_id")),
-        "subject": _text(get("subject")) or _text(get("email_subject")),
-        "lead_category_old": None if category is None else _text(_get(category, "old_name")),
-        "lead_category_new": None if category is None else _text_of(category, "new_name"),
-        "reply_text": reply_text,
-        "bounce_message": _text(get("bounce_message")),
-        "webhook_id": _text(get("webhook_id")),
+        **dict(zip(_FIELD_NAMES, _event_fields(payload), strict=True)),
         "payload_json": compact_json(payload),
         "source_kind": source_kind,
         "source_file": source_file,
         "source_row_number": row_number,
         "received_at": received_at,
     }
+
+
+def text_lines(blob: bytes) -> list[str]:
+    """The lines of a piece of a JSONL file as Python's text mode reads them (UTF-8, bad bytes
+    replaced, universal newlines: `\\r\\n`, `\\r` and `\\n` all end a line), without their ends."""
+    text = blob.decode("utf-8", errors="replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the text ended with a line end
+    return lines
+
+
+def count_text_lines(blob: bytes) -> int:
+    """`len(text_lines(blob))`, cheaply when the piece has no carriage return."""
+    if b"\r" in blob:
+        return len(text_lines(blob))
+    return blob.count(b"\n") + (0 if blob.endswith(b"\n") or not blob else 1)
+
+
+def read_event_blobs(path: Path, lines_per_blob: int) -> Iterator[tuple[bytes, int]]:
+    """Pieces of a JSONL file of about `lines_per_blob` lines each, cut after a `\\n` (so text
+    decoding and line numbers are the same as reading the whole file), with the text-mode number
+    of their first line."""
+    first_line = 1
+    with path.open("rb") as handle:
+        while True:
+            lines = handle.readlines() if lines_per_blob <= 0 else _take(handle, lines_per_blob)
+            if not lines:
+                return
+            blob = b"".join(lines)
+            yield blob, first_line
+            first_line += count_text_lines(blob)
+
+
+def _take(handle: Any, count: int) -> list[bytes]:
+    lines: list[bytes] = []
+    for line in handle:
+        lines.append(line)
+        if len(lines) >= count:
+            break
+    return lines
+
+
+def parse_event_blob(
+    blob: bytes, first_line: int, source_file: str, source_kind: str, received_at: datetime
+) -> tuple[pa.Table, list[Row]]:
+    """Events of a piece of a JSONL file as an arrow table (EVENT_COLUMNS, the first event of
+    each `event_key` kept) and its rejected lines. A module-level function: it runs in worker
+    processes too.
+
+    Each line is parsed with orjson; the stdlib path of `parse_webhook_event` takes over whenever
+    orjson refuses the line or its JSON text could differ from the stdlib's (keys stay exact).
+    """
+    collecting = gc.isenabled()
+    gc.disable()  # the loop makes only short-lived objects and acyclic rows: no cycles to find
+    try:
+        rows, rejected = _parse_lines(text_lines(blob), first_line, source_file, source_kind, received_at)
+    finally:
+        if collecting:
+            gc.enable()
+    return events_table(rows, source_kind, source_file, received_at), rejected
+
+
+def _parse_lines(
+    lines: list[str], first_line: int, source_file: str, source_kind: str, received_at: datetime
+) -> tuple[list[tuple[Any, ...]], list[Row]]:
+    rows: list[tuple[Any, ...]] = []
+    rejected: list[Row] = []
+    seen: set[str] = set()
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
+    for line_number, text in enumerate(lines, start=first_line):
+        if not text.strip():
+            continue
+        try:
+            obj = loads(text)
+        except decode_error:
+            obj = None
+        key_and_json = None
+        if type(obj) is dict:
+            payload = obj
+            flags = strip_secrets(payload)
+            key_and_json = parsed_json_key_and_text(
+                payload, floats=bool(flags & FLOATS), sorted_keys=not flags & UNSORTED
+            )
+        if key_and_json is None:  # the stdlib decides (rejections, big integers, tiny floats)
+            event, rejection = _parse_line(text, line_number, source_kind, source_file, received_at)
+            if rejection is not None:
+                rejected.append(rejection)
+            if event is None or event["event_key"] in seen:
+                continue
+            seen.add(event["event_key"])
+            rows.append((*(event[column.name] for column in EVENT_COLUMNS[:17]), line_number))
+            continue
+        key = key_and_json[0]
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append((key, *_event_fields(payload), key_and_json[1], line_number))
+    return rows, rejected
+
+
+def events_table(
+    rows: list[tuple[Any, ...]], source_kind: str, source_file: str | None, received_at: datetime
+) -> pa.Table:
+    """Arrow table of EVENT_COLUMNS from (event_key, ...text columns..., payload_json,
+    source_row_number) tuples; the last three columns are the same for all rows."""
+    count = len(rows)
+    columns: list[Any] = [list(values) for values in zip(*rows, strict=True)] if rows else [[] for _ in range(18)]
+    arrays = [pa.array(values, type=pa.string()) for values in columns[:17]]
+    arrays.append(pa.array([source_kind] * count, type=pa.string()))
+    arrays.append(pa.array([source_file] * count, type=pa.string()))
+    arrays.append(pa.array(columns[17], type=pa.int64()))
+    arrays.append(pa.array([received_at] * count, type=_EVENT_SCHEMA.field("received_at").type))
+    return pa.Table.from_arrays(arrays, schema=_EVENT_SCHEMA)
+
+
+def _parse_line(
+    text: str, line_number: int, source_kind: str, source_file: str, received_at: datetime
+) -> tuple[Row | None, Row | None]:
+    """(event row, None) or (None, rejected row) for one non-blank line, with the stdlib."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as error:
+        reason = f"invalid JSON at line {line_number}, column {error.colno}: {error.msg}"
+        return None, _reject(source_file, line_number, reason, text, received_at)
+    if not isinstance(obj, Mapping):
+        reason = f"event is not a JSON object ({type(obj).__name__})"
+        return None, _reject(source_file, line_number, reason, text, received_at)
+    try:
+        return parse_webhook_event(obj, source_kind, source_file, line_number, received_at), None
+    except UnicodeEncodeError:  # valid JSON, but no UTF-8 text can hold it: kept as a rejection
+        reason = "invalid unicode escape (a lone surrogate such as \\ud83d): the text cannot be stored"
+        return None, _reject(source_file, line_number, reason, text, received_at)
 
 
 def read_event_lines(path: Path, source_kind: str, received_at: datetime) -> Iterator[tuple[Row | None, Row | None]]:
@@ -167,17 +365,7 @@ def read_event_lines(path: Path, source_kind: str, received_at: datetime) -> Ite
             text = line.rstrip("\r\n")  # keep the columns of the original line
             if not text.strip():
                 continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as error:
-                reason = f"invalid JSON at line {line_number}, column {error.colno}: {error.msg}"
-                yield None, _reject(source_file, line_number, reason, text, received_at)
-                continue
-            if not isinstance(obj, Mapping):
-                reason = f"event is not a JSON object ({type(obj).__name__})"
-                yield None, _reject(source_file, line_number, reason, text, received_at)
-                continue
-            yield parse_webhook_event(obj, source_kind, source_file, line_number, received_at), None
+            yield _parse_line(text, line_number, source_kind, source_file, received_at)
 
 
 def _reject(source_file: str, line_number: int, reason: str, text: str, at: datetime) -> Row:
