@@ -89,3 +89,31 @@
             or {{ fingerprint_column }} != {{ fingerprint_sql }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The same for any small seed: an md5 of its rows (the given columns, as text, in a stable
+    order). Each warehouse renders numbers its own way, so a fingerprint is only ever compared
+    with one made by the same warehouse. -#}
+{% macro seed_fingerprint(seed_name, columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- if not loop.first -%}{%- do parts.append("'/'") -%}{%- endif -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '')") -%}
+    {%- endfor -%}
+    (
+        select
+            {{ dbt.hash(dbt.listagg(
+                dbt.concat(parts),
+                "';'",
+                "order by " ~ columns | join(', ')
+            )) }}
+        from {{ ref(seed_name) }}
+    )
+{%- endmacro %}
+
+{#- What seg_brand_signal_contributions bakes into its rows: the scoring weights. -#}
+{% macro scoring_weights_fingerprint() -%}
+    {{ seed_fingerprint(
+        'scoring_weights',
+        ['signal', 'source_column', 'scaling', 'direction', 'cap_value', 'weight', 'weights_version']
+    ) }}
+{%- endmacro %}

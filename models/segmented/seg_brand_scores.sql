@@ -31,7 +31,10 @@ scores as (
     select
         brand_id,
         weights_version,
-        round(sum(contribution), 2) as score,
+        -- contributions have 4 decimals: summed as exact decimals, so the score does not depend
+        -- on the order rows are summed in (a float sum of a score like 31.155 can round either
+        -- way, and an incremental contributions table stores its rows in another order)
+        cast(round(sum(cast(contribution as decimal(18, 4))), 2) as {{ type_double() }}) as score,
         sum(case when is_missing then 1 else 0 end) as missing_signal_count
     from contributions
     group by brand_id, weights_version

@@ -1,6 +1,23 @@
 -- Each brand's points per scoring signal: the raw value, how it was scaled, and what it
 -- contributed. Summing `contribution` per brand gives its score; this model answers
 -- "why is this brand a B?".
+-- Incremental (docs/incremental.md), exact although min-max scaling is relative to every brand:
+-- each row stores the bounds it was scaled with, and a run recomputes the rows that are new,
+-- whose raw value changed, or whose signal's population min or max moved (then every brand of
+-- that signal); any other row has the same raw value, bounds and weights, so the same
+-- contribution. Rows are replaced on (brand_id, signal). An edited scoring_weights seed (another
+-- fingerprint) makes the pre-hook empty the table first, so everything is recomputed.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['brand_id', 'signal'],
+        incremental_strategy=incremental_strategy(),
+        tmp_relation_type='transient',
+        on_schema_change='fail',
+        pre_hook="{{ delete_rows_of_other_configuration('weights_fingerprint', scoring_weights_fingerprint()) }}"
+    )
+}}
+
 with
 
 signals as (
@@ -40,13 +57,67 @@ joined as (
 
 ),
 
+bounds as (
+
+    -- the population every brand of a signal is scaled over
+    select
+        signal,
+        min(transformed_value) as signal_min,
+        max(transformed_value) as signal_max
+    from joined
+    group by signal
+
+),
+
+{% if is_incremental() %}
+    previous_bounds as (
+
+        -- the bounds the stored rows were scaled with (the same for every row of a signal)
+        select
+            signal,
+            min(signal_min) as signal_min,
+            max(signal_max) as signal_max
+        from {{ this }}
+        group by signal
+
+    ),
+
+    previous_values as (
+
+        select
+            brand_id,
+            signal,
+            raw_value
+        from {{ this }}
+
+    ),
+{% endif %}
+
 with_bounds as (
 
     select
-        *,
-        min(transformed_value) over (partition by signal) as signal_min,
-        max(transformed_value) over (partition by signal) as signal_max
+        joined.*,
+        bounds.signal_min,
+        bounds.signal_max
     from joined
+    inner join bounds
+        on joined.signal = bounds.signal
+    {% if is_incremental() %}
+        -- only the rows whose inputs differ from those the stored row was computed from: new,
+        -- another raw value, or other bounds (then every brand of the signal)
+        left join previous_bounds
+            on joined.signal = previous_bounds.signal
+        left join previous_values
+            on
+                joined.brand_id = previous_values.brand_id
+                and joined.signal = previous_values.signal
+        where
+            previous_values.brand_id is null
+            or joined.raw_value is distinct from previous_values.raw_value
+            or previous_bounds.signal is null
+            or bounds.signal_min is distinct from previous_bounds.signal_min
+            or bounds.signal_max is distinct from previous_bounds.signal_max
+    {% endif %}
 
 ),
 
@@ -93,7 +164,13 @@ final as (
                 else weight * scaled_value
             end,
             4
-        ) as contribution
+        ) as contribution,
+        -- the population bounds the value was scaled by (NULL when no brand has a value)
+        signal_min,
+        signal_max,
+
+        -- lineage: the scoring weights the row was computed with
+        {{ scoring_weights_fingerprint() }} as weights_fingerprint
 
     from scaled
 

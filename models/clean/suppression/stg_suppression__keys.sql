@@ -1,6 +1,11 @@
 -- Everything that must never be emailed, one row per (key_type, key, reason):
 -- the business list from the seed, plus email-level suppression learned from campaign events.
 -- Suppression never expires.
+-- A table, not a view: it aggregates every event, and its tests, int_brand_suppressions,
+-- dim_brands, seg_crm_handoff and the sync guard tests all read it (a view re-ran the aggregate
+-- for each of them). Rebuilt whole on every build, so a key can also disappear (seed edits).
+{{ config(materialized='table') }}
+
 with
 
 business_list as (
@@ -37,6 +42,20 @@ from_business_list as (
 
 ),
 
+email_events as (
+
+    -- one pass over the events: the first event per address, event suppression reason and lead
+    -- category (the keys below only need the earliest time of each)
+    select
+        email,
+        suppression_reason,
+        lead_category_new,
+        min(event_at) as first_event_at
+    from events
+    group by email, suppression_reason, lead_category_new
+
+),
+
 from_event_types as (
 
     select
@@ -44,8 +63,8 @@ from_event_types as (
         email as suppression_key,
         suppression_reason as reason,
         'smartlead_events' as source,
-        event_at as first_seen_at
-    from events
+        first_event_at as first_seen_at
+    from email_events
     where suppression_reason is not null
 
 ),
@@ -54,13 +73,13 @@ from_lead_categories as (
 
     select
         'email' as key_type,
-        events.email as suppression_key,
+        email_events.email as suppression_key,
         lead_categories.suppression_reason as reason,
         'smartlead_lead_category' as source,
-        events.event_at as first_seen_at
-    from events
+        email_events.first_event_at as first_seen_at
+    from email_events
     inner join lead_categories
-        on events.lead_category_new = lead_categories.category_name
+        on email_events.lead_category_new = lead_categories.category_name
     where lead_categories.suppression_reason is not null
 
 ),
@@ -73,8 +92,8 @@ from_sent_emails as (
         email as suppression_key,
         'previously_contacted' as reason,
         'smartlead_events' as source,
-        event_at as first_seen_at
-    from events
+        first_event_at as first_seen_at
+    from email_events
 
 ),
 

@@ -17,7 +17,7 @@ leave alone (outside the lookback) besides the newest load, which it reads again
 | re-sighting | an old event's RAW row loaded again: new load id, later received_at (RAW keeps the latest) |
 | bad event | an unknown event type: quarantined (new load) |
 | changed brand | an old brand's new observation: revenue doubled, fetched after everything (new load) |
-| new brand | a brand never seen (new load) |
+| new brand | a brand never seen, more reviews than any: a new population max of a scoring signal (new load) |
 | spelling variant | an old brand under another spelling (out-of-order load) |
 | bad brand row | a revenue that is not a number: quarantined (new load) |
 | brand re-sighting | an old observation loaded again: new load id, fetched a day later |
@@ -310,6 +310,7 @@ def _land_brands(connection: duckdb.DuckDBPyConnection, day_two: DayTwo) -> None
     changed = day_two.changed_brand_record_hash
     fetched_after_all = _scalar(connection, "select max(fetched_at) + interval 1 day from raw.smartscout_brands")
     revenue = _scalar(connection, "select monthly_revenue from raw.smartscout_brands where record_hash = ?", [changed])
+    most_reviews = _scalar(connection, "select max(try_cast(total_reviews as bigint)) from raw.smartscout_brands")
     variant_name = _scalar(
         connection,
         "select upper(brand_name) || ' LLC' from raw.smartscout_brands where record_hash = ?",
@@ -331,6 +332,8 @@ def _land_brands(connection: duckdb.DuckDBPyConnection, day_two: DayTwo) -> None
                 "record_hash": NEW_BRAND_RECORD_HASH,
                 "brand_name": NEW_BRAND_NAME,
                 "storefront_url": None,
+                # a new population max: seg_brand_signal_contributions must rescale every brand
+                "total_reviews": str(10 * int(most_reviews) + 1),
                 "fetched_at": fetched_after_all,
                 "_dlt_load_id": new_load,
             },

@@ -49,13 +49,18 @@ LOOKBACK_DAYS = 2
 LOOKBACK_ENV = {"OUTREACH_INCREMENTAL_LOOKBACK_DAYS": str(LOOKBACK_DAYS)}
 DAY_SECONDS = 86_400
 
-# (model, unique key, column of the newest load it processed)
+# (schema, model, unique key, column of the newest load it processed; None: it compares values)
 INCREMENTAL_MODELS = [
-    ("stg_smartlead__event_observations", "event_key", "raw_load_id"),
-    ("stg_smartlead__events", "event_id", "last_raw_load_id"),
-    ("stg_smartscout__brand_observations", "record_hash", "raw_load_id"),
-    ("stg_smartscout__brands", "brand_id", "last_raw_load_id"),
+    ("clean", "stg_smartlead__event_observations", "event_key", "raw_load_id"),
+    ("clean", "stg_smartlead__events", "event_id", "last_raw_load_id"),
+    ("clean", "stg_smartscout__brand_observations", "record_hash", "raw_load_id"),
+    ("clean", "stg_smartscout__brands", "brand_id", "last_raw_load_id"),
+    ("enriched", "int_brand_signals", "brand_id, source_column", "last_raw_load_id"),
+    ("segmented", "seg_brand_signal_contributions", "brand_id, signal", None),
 ]
+INCREMENTAL_IDS = [model for _, model, _, _ in INCREMENTAL_MODELS]
+# seed fingerprints are md5s of text each warehouse renders its own way (booleans, numbers)
+FINGERPRINT_COLUMNS = ["config_fingerprint", "weights_fingerprint"]
 COMPARED_SCHEMAS = ("clean", "enriched", "segmented")
 # the seed edit: clicks become opens (their event ids change), EMAIL_OPENED is no longer accepted
 SEED_EDIT = [
@@ -211,8 +216,8 @@ def test_incremental_build_equals_full_refresh_on_duckdb(duckdb_days: DuckdbDays
     tables = scalar(
         duckdb_days.incremental,
         "select count(*) from information_schema.tables"
-        " where table_schema = 'clean' and table_type = 'BASE TABLE' and table_name in (select unnest(?::varchar[]))",
-        [[model for model, _, _ in INCREMENTAL_MODELS]],
+        " where table_type = 'BASE TABLE' and table_schema || '.' || table_name in (select unnest(?::varchar[]))",
+        [[f"{schema}.{model}" for schema, model, _, _ in INCREMENTAL_MODELS]],
     )
     assert tables == len(INCREMENTAL_MODELS)
     assert differences(duckdb_days.incremental, duckdb_days.full_refresh) == {}
@@ -414,7 +419,7 @@ def fakesnow_days(
         rows_inserted = {
             result["unique_id"].rsplit(".", 1)[-1]: int(result["adapter_response"]["rows_affected"])
             for result in results
-            if result["unique_id"].rsplit(".", 1)[-1] in {model for model, _, _ in INCREMENTAL_MODELS}
+            if result["unique_id"].rsplit(".", 1)[-1] in set(INCREMENTAL_IDS)
             and "rows_affected" in result["adapter_response"]
         }
     with connect(builds.port, database) as connection:
@@ -475,32 +480,55 @@ def test_incremental_run_succeeds_on_fakesnow(fakesnow_days: FakesnowDays) -> No
 
 
 @pytest.mark.snowflake
-@pytest.mark.parametrize(
-    ("model", "key", "load_column"), INCREMENTAL_MODELS, ids=[model for model, _, _ in INCREMENTAL_MODELS]
-)
+@pytest.mark.parametrize(("schema", "model", "key", "load_column"), INCREMENTAL_MODELS, ids=INCREMENTAL_IDS)
 def test_incremental_models_match_duckdb_on_fakesnow(
-    fakesnow_days: FakesnowDays, duckdb_days: DuckdbDays, model: str, key: str, load_column: str
+    fakesnow_days: FakesnowDays, duckdb_days: DuckdbDays, schema: str, model: str, key: str, load_column: str | None
 ) -> None:
     require_ok(fakesnow_days.day_two_run, duckdb_days.incremental_run)
-    # the seed fingerprint is an md5 of text each warehouse renders its own way (booleans)
-    difference = fakesnow_differs(fakesnow_days, duckdb_days.incremental, f"clean.{model}", drop=["config_fingerprint"])
+    difference = fakesnow_differs(fakesnow_days, duckdb_days.incremental, f"{schema}.{model}", drop=FINGERPRINT_COLUMNS)
     assert difference is None, difference
 
 
+def rescaled_signals(duckdb_days: DuckdbDays) -> list[str]:
+    """Signals of seg_brand_signal_contributions whose population bounds day 2 moved."""
+    bounds = "select distinct signal, signal_min, signal_max from segmented.seg_brand_signal_contributions"
+    before = set(rows_of(duckdb_days.day_one, f"({bounds})"))
+    after = set(rows_of(duckdb_days.incremental, f"({bounds})"))
+    return sorted(signal for signal, *_ in after - before)
+
+
+def test_day_two_moves_some_signal_bounds_but_not_all(duckdb_days: DuckdbDays) -> None:
+    """Both paths of the incremental contributions are exercised: a signal scaled again for every
+    brand (the new brand's review count is a new max) and signals where only touched brands change."""
+    require_ok(duckdb_days.incremental_run)
+    moved = rescaled_signals(duckdb_days)
+    signals = scalar(
+        duckdb_days.incremental, "select count(distinct signal) from segmented.seg_brand_signal_contributions"
+    )
+    assert "reviews" in moved
+    assert len(moved) < signals
+
+
 @pytest.mark.snowflake
-@pytest.mark.parametrize(
-    ("model", "key", "load_column"), INCREMENTAL_MODELS, ids=[model for model, _, _ in INCREMENTAL_MODELS]
-)
+@pytest.mark.parametrize(("schema", "model", "key", "load_column"), INCREMENTAL_MODELS, ids=INCREMENTAL_IDS)
 def test_incremental_run_read_only_recent_loads_on_fakesnow(
-    fakesnow_days: FakesnowDays, duckdb_days: DuckdbDays, model: str, key: str, load_column: str
+    fakesnow_days: FakesnowDays, duckdb_days: DuckdbDays, schema: str, model: str, key: str, load_column: str | None
 ) -> None:
     """The day-2 run inserted exactly the rows of the loads newer than day 1's newest minus the
-    lookback (the model's rows of older loads were left alone)."""
+    lookback (the model's rows of older loads were left alone); the contributions, exactly the rows
+    that are new or whose raw value changed, and every row of the signals whose bounds moved."""
     require_ok(fakesnow_days.day_two_run, duckdb_days.incremental_run)
-    newest_day_one = scalar(duckdb_days.day_one, f"select max({load_column}) from clean.{model}")
-    recent = f"{load_column} > {newest_day_one} - {LOOKBACK_DAYS * DAY_SECONDS}"
-    expected = scalar(duckdb_days.incremental, f"select count(*) from clean.{model} where {recent}")
-    total = scalar(duckdb_days.incremental, f"select count(*) from clean.{model}")
+    relation = f"{schema}.{model}"
+    total = scalar(duckdb_days.incremental, f"select count(*) from {relation}")
+    if load_column is None:
+        inputs = f"(select brand_id, signal, raw_value from {relation})"
+        day_one = set(rows_of(duckdb_days.day_one, inputs))
+        moved = set(rescaled_signals(duckdb_days))
+        expected = sum(1 for row in rows_of(duckdb_days.incremental, inputs) if row not in day_one or row[1] in moved)
+    else:
+        newest_day_one = scalar(duckdb_days.day_one, f"select max({load_column}) from {relation}")
+        recent = f"{load_column} > {newest_day_one} - {LOOKBACK_DAYS * DAY_SECONDS}"
+        expected = scalar(duckdb_days.incremental, f"select count(*) from {relation} where {recent}")
     assert 0 < expected < total
     assert fakesnow_days.rows_inserted.get(model) == expected
 
