@@ -21,7 +21,9 @@ from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import dlt
 import pyarrow as pa
@@ -247,17 +249,57 @@ def _reveal(finder: PeopleFinder, chunk: Sequence[_Candidate]) -> None:
     A failed call is an error for every brand that had an id in it (retried next run).
     """
     owners = list(dict.fromkeys(candidate.lookup for candidate in chunk))
-    for owner in owners:
-        owner.pending -= sum(1 for candidate in chunk if candidate.lookup is owner)
+    # `pending` drops only once the call's outcome is recorded: an interruption inside the call
+    # (or anything raised after it) leaves the brands pending, which the caller turns into error
+    # rows, retried next run, never into a finished `ok` / `no_match`
     try:
         response = finder.bulk_match([{"id": candidate.person_id} for candidate in chunk])
+        credits = _credits(response.get("credits_consumed"))
     except Exception as error:  # auth errors included: the caller stops the run
         for owner in owners:
             owner.fail(error)
+        _settle(owners, chunk)
         return
+    try:
+        _attribute(finder, chunk, owners, response, credits)
+    except Exception as error:  # a response we cannot read: an error row for each brand in it
+        for owner in owners:
+            owner.fail(error, f"{BULK_MATCH_ENDPOINT} response not understood: {type(error).__name__}: {error}")
+    _settle(owners, chunk)
+
+
+def _settle(owners: Sequence[_BrandLookup], chunk: Sequence[_Candidate]) -> None:
+    for owner in owners:
+        owner.pending -= sum(1 for candidate in chunk if candidate.lookup is owner)
+
+
+def _credits(value: object) -> int:
+    """`credits_consumed` as whole credits. Some plans charge fractions (the API says: parse it
+    as a decimal); the ledger's column counts credits, so a fraction is rounded up: the ledger
+    never shows less than was spent."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        raise ValueError(f"credits_consumed is not a number: {value!r}")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"credits_consumed is not a number: {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"credits_consumed is not a count of credits: {value!r}")
+    return int(amount.to_integral_value(rounding=ROUND_CEILING))
+
+
+def _attribute(
+    finder: PeopleFinder,
+    chunk: Sequence[_Candidate],
+    owners: Sequence[_BrandLookup],
+    response: Mapping[str, Any],
+    credits: int,
+) -> None:
+    """The matches of one bulk_match to their brands, by position, with the call's credits."""
     raw_matches = response.get("matches")
     matches: list[object] = list(raw_matches) if isinstance(raw_matches, list) else []
-    credits = int(response.get("credits_consumed") or 0)
     received = len(matches)
     aligned = received == len(chunk)
     if not aligned:

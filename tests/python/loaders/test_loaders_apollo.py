@@ -309,3 +309,54 @@ def test_matches_that_cannot_be_attributed_keep_the_credits_and_are_an_error(
     assert sum(row[2] for row in rows) == 2  # what the call reported is kept in the ledger
     assert all("2 matches for 3 details" in row[3] for row in rows)
     assert warehouse.count("apollo_people") == 0
+
+
+def test_an_interruption_inside_a_bulk_match_leaves_its_brands_errors_not_done(
+    sample_client: SampleApolloClient, warehouse: Warehouse
+) -> None:
+    class InterruptedReveal(SpyFinder):
+        def bulk_match(self, details: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+            raise KeyboardInterrupt  # e.g. Ctrl-C while waiting for Apollo's answer
+
+    with pytest.raises(KeyboardInterrupt):
+        enrich_brands(WORKLIST, InterruptedReveal(sample_client), warehouse.duckdb_path, warehouse.pipelines_dir,
+                      titles=TITLES, seniorities=[], now=NOW)  # fmt: skip
+    # the brands whose ids were in the call may have been charged and got nothing: errors, so the
+    # TTL does not skip them next run; the brands without a match are finished
+    assert warehouse.rows("select brand_id, status from raw.apollo_lookups order by 1") == [
+        ("b-acme", "error"),
+        ("b-beton", "error"),
+        ("b-cobalt", "no_match"),
+        ("b-none", "no_match"),
+    ]
+    assert filter_recently_looked_up(WORKLIST, warehouse.duckdb_path, ttl_days=30, now=NOW) == WORKLIST[:2]
+
+
+@pytest.mark.parametrize(
+    ("reported", "ledger"),
+    [("3", [("b-acme", "ok", 2), ("b-beton", "ok", 1)]), (2.5, [("b-acme", "ok", 2), ("b-beton", "ok", 1)])],
+)
+def test_fractional_credits_are_rounded_up_in_the_ledger(
+    sample_client: SampleApolloClient, warehouse: Warehouse, reported: object, ledger: list[tuple[str, str, int]]
+) -> None:
+    class Reporting(SpyFinder):
+        def bulk_match(self, details: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+            return {**self.inner.bulk_match(details), "credits_consumed": reported}
+
+    enrich_brands(WORKLIST[:2], Reporting(sample_client), warehouse.duckdb_path, warehouse.pipelines_dir,
+                  titles=TITLES, seniorities=[], now=NOW)  # fmt: skip
+    assert warehouse.rows("select brand_id, status, credits_consumed from raw.apollo_lookups order by 1") == ledger
+
+
+def test_an_unreadable_credit_count_is_an_error_for_the_brands_of_the_call(
+    sample_client: SampleApolloClient, warehouse: Warehouse
+) -> None:
+    class Garbled(SpyFinder):
+        def bulk_match(self, details: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+            return {**self.inner.bulk_match(details), "credits_consumed": "three"}
+
+    enrich_brands(WORKLIST[:2], Garbled(sample_client), warehouse.duckdb_path, warehouse.pipelines_dir,
+                  titles=TITLES, seniorities=[], now=NOW)  # fmt: skip
+    rows = warehouse.rows("select brand_id, status, error_message from raw.apollo_lookups order by 1")
+    assert [row[:2] for row in rows] == [("b-acme", "error"), ("b-beton", "error")]
+    assert all("credits_consumed is not a number" in row[2] for row in rows)
