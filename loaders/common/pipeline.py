@@ -122,7 +122,12 @@ def run_pipeline(pipeline_name: str, destination: WarehouseLike, pipelines_dir: 
     """Run `data` (a source or resources) through a fresh pipeline; raises on failed jobs."""
     with loader_config():
         pipeline = make_pipeline(pipeline_name, destination, pipelines_dir)
-        info = pipeline.run(data)
+        # extract first, then load every package: the rows are on local disk before anything is
+        # loaded (a failed load keeps them for the next run), and a package an earlier run could
+        # not load goes in with them; `pipeline.run(data)` would load only that one and drop `data`
+        pipeline.extract(data)
+        pipeline.normalize()
+        info = pipeline.load()
     info.raise_on_failed_jobs()
     return info
 

@@ -99,6 +99,23 @@ def test_all_null_column_is_created_as_text_with_dlt_lineage(warehouse: Warehous
     ]
 
 
+def test_a_package_an_earlier_run_left_unloaded_lands_with_the_next_run(warehouse: Warehouse) -> None:
+    columns = [Column("k", nullable=False)]
+
+    @dlt.resource(**table_hints("pending_probe", columns, primary_key="k"))
+    def probe(keys: list[str]) -> object:
+        yield rows_to_arrow([{"k": key} for key in keys], columns)
+
+    # an earlier run extracted and normalized, then its load failed (e.g. the warehouse was down)
+    earlier = make_pipeline("unit", warehouse.duckdb_path, warehouse.pipelines_dir)
+    earlier.extract(probe(["a", "b"]))
+    earlier.normalize()
+    assert earlier.has_pending_data
+    info = run_pipeline("unit", warehouse.duckdb_path, warehouse.pipelines_dir, probe(["c"]))
+    assert len(info.loads_ids) == 2  # the left-over package and this run's
+    assert warehouse.rows("select k from raw.pending_probe order by k") == [("a",), ("b",), ("c",)]
+
+
 def _as_text(value: object) -> str:
     isoformat = getattr(value, "isoformat", None)
     return str(isoformat()) if isoformat else str(value)
