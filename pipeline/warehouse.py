@@ -126,15 +126,17 @@ def _duckdb_target_without_dbt(project_dir: Path, duckdb_path: Path, target_name
     environment.globals = {"env_var": env_var}  # nothing else: other Jinja is left to dbt
 
     def render(value: Any) -> str:
-        return environment.from_string(str(value)).render().strip()
+        return environment.from_string(str(value)).render()
 
     try:
         profile = yaml.safe_load((project_dir / "profiles.yml").read_text())[_project_profile_name(project_dir)]
         name = target_name or render(profile["target"])
         output = profile["outputs"][name]
-        if render(output["type"]) != DUCKDB:
-            return None
+        if render(output["type"]) != DUCKDB or "database" in output:
+            return None  # dbt-duckdb checks `database` against the file name: let it
         path = Path(render(output["path"]))
+        if not path.stem or path.stem != path.stem.strip():
+            return None  # no database name dbt-duckdb would accept (it says why)
     except Exception:  # any doubt: dbt's renderer gives the real error
         return None
     return WarehouseTarget.duckdb_file(path if path.is_absolute() else project_dir / path, name)

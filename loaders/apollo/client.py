@@ -9,8 +9,9 @@
   spans a whole minute window); and when a 2xx answer says `x-minute-requests-left: 0`, the
   next call waits for the next minute window instead of burning a 429;
 - concurrency: `SOURCES__APOLLO__CONCURRENCY` (default 1) threads may search at once
-  (`enrich_brands` reads `concurrency`); the token bucket, the backoff and the minute-window
-  wait are shared by the threads, so they never go faster than the configured pace.
+  (`enrich_brands` reads `concurrency`); the token bucket and the minute-window wait are shared
+  by the threads, so they never go faster than the configured pace (a retry's backoff is per
+  request: the thread that got the error waits).
 """
 
 from __future__ import annotations

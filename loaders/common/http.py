@@ -197,6 +197,7 @@ class ApiClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.calls = 0  # HTTP requests actually sent, retries included
+        self._calls_lock = threading.Lock()  # a client may be shared by threads (Apollo searches)
 
     def request(
         self,
@@ -216,7 +217,8 @@ class ApiClient:
         for attempt in range(1, self.retry.max_attempts + 1):
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire()
-            self.calls += 1
+            with self._calls_lock:
+                self.calls += 1
             failure: str | None = None
             try:
                 response = self.session.request(

@@ -25,7 +25,9 @@ KEY_SEPARATOR = "\x1f"
 _NUMBER = rb"-?(?:[0-9]+(?:\.[0-9]+)?[eE]|0\.0000)"
 _SUSPECT_NUMBER = re.compile(rb"[:,\[]" + _NUMBER)  # (no `^|` in it: that makes the search slow)
 _SUSPECT_AT_START = re.compile(_NUMBER)
-# everything that is not plain JSON data goes to `_refuse`, so the stdlib writes it
+# everything that is not plain JSON data goes to `_refuse`, so the stdlib writes it; one exception
+# no option covers: orjson writes a plain `Enum` member as its value (the stdlib: `str(member)`).
+# Keys are computed from parsed JSON and CSV text, which never holds one: do not pass enums.
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
 _ORJSON_SORTED = _ORJSON_OPTIONS | orjson.OPT_SORT_KEYS
 

@@ -188,3 +188,10 @@ def test_profiles_the_plain_reader_cannot_be_sure_of_go_to_dbt(project: Path, mo
     monkeypatch.setenv("DBT_TARGET", "no_such_target")
     with pytest.raises(WarehouseConfigError, match="no_such_target"):
         resolve_target(project, project / "x.duckdb")
+
+
+def test_a_path_dbt_would_refuse_is_left_to_dbt(project: Path) -> None:
+    resolve_target(project, project / "x.duckdb")
+    assert _duckdb_target_without_dbt(project, Path("."), None) is None  # no file name: no database name
+    with pytest.raises(WarehouseConfigError):
+        resolve_target(project, Path("."))
