@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from loaders.apollo import (
     ApolloApiClient,
@@ -242,6 +243,13 @@ def refuse_unsafe_production(warehouse: Warehouse, settings: Settings) -> None:
             "PIPELINE_MODE=production refused, nothing was sent: RAW data changed after the last "
             "`outreach build`, so suppression and queues may be stale; run `outreach build` first"
         )
+    edited = _seeds_edited_since(settings.project_dir / "seeds", built)
+    if edited:
+        raise SyncRefusedError(
+            "PIPELINE_MODE=production refused, nothing was sent: seeds changed after the last "
+            f"`outreach build` ({', '.join(edited[:3])}{', ...' if len(edited) > 3 else ''}), so the "
+            "suppression list and queues in the warehouse may be stale; run `outreach build` first"
+        )
     events_configured = resolve_secret("SOURCES__SMARTLEAD__API_KEY", "sources.smartlead.api_key")
     if not events_configured and not settings.webhook_spool_dir.is_dir():
         raise SyncRefusedError(
@@ -249,6 +257,22 @@ def refuse_unsafe_production(warehouse: Warehouse, settings: Settings) -> None:
             "(set SOURCES__SMARTLEAD__API_KEY or run the webhook receiver), so unsubscribes, bounces and "
             "earlier contacts would be unknown"
         )
+
+
+def _seeds_edited_since(seeds_dir: Path, built: Any) -> list[str]:
+    """Seed files (the suppression list among them) modified after the last build: what the
+    warehouse holds was built from older business rules. `dbt seed` alone would not rebuild the
+    suppression tables the send-time guard reads."""
+    if built is None or not seeds_dir.is_dir():
+        return []
+    if isinstance(built, datetime) and built.tzinfo is not None:
+        built = built.astimezone(UTC).replace(tzinfo=None)
+
+    def modified(path: Path) -> datetime:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
+
+    seeds = [path for path in seeds_dir.iterdir() if path.suffix in (".csv", ".yml")]
+    return sorted(path.name for path in seeds if modified(path) > built)
 
 
 def _utc_now() -> datetime:

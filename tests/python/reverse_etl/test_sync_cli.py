@@ -244,3 +244,18 @@ def test_production_refuses_when_raw_changed_after_the_last_build(warehouse: Pat
     assert run.returncode == 1
     assert "run `outreach build` first" in run.stderr
     assert destinations.smartlead_calls() == 0
+
+
+def test_production_refuses_when_seeds_changed_after_the_last_build(
+    warehouse: Path, destinations: Destinations
+) -> None:
+    # as if the last build (and load) ran before the seeds were last edited, e.g. a suppression
+    # list updated and `dbt seed` run, but the suppression tables not rebuilt
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("update pipeline_ops.stage_runs set last_finished_at = timestamp '2001-01-01'")
+    run = sync(warehouse, destinations)
+    assert run.returncode == 1
+    assert "seeds changed after the last `outreach build`" in run.stderr
+    assert "suppression_list.csv" in run.stderr or "..." in run.stderr
+    assert destinations.smartlead_calls() == 0
+    assert destinations.hubspot.calls == 0
