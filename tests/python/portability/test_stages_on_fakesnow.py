@@ -11,7 +11,7 @@ import math
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +183,7 @@ def test_reverse_etl_and_summary_run_on_the_active_target(
 
     # production: the ledger lives in the Snowflake warehouse
     with connect(fakesnow_target) as warehouse:
-        now = datetime(2026, 11, 23, 9, 0, 0)
+        now = datetime.now(UTC).replace(tzinfo=None)  # after the seeds were last edited
         record_source_mode(warehouse, "live", now)
         record_stage_run(warehouse, "load_raw", now)
         record_stage_run(warehouse, "build", now + timedelta(minutes=5))
@@ -228,7 +228,7 @@ def test_moving_to_snowflake_with_the_ledger_sends_nothing_again(
 
     with connect(fakesnow_target) as warehouse:  # a fresh Snowflake warehouse, ready to go live
         warehouse.execute("drop table if exists reverse_etl.sync_ledger")
-        now = datetime(2026, 11, 23, 9, 0, 0)
+        now = datetime.now(UTC).replace(tzinfo=None)  # after the seeds were last edited
         record_source_mode(warehouse, "live", now)
         record_stage_run(warehouse, "load_raw", now)
         record_stage_run(warehouse, "build", now + timedelta(minutes=5))
