@@ -575,7 +575,7 @@ def enrich_brands(
         if auth_error is not None:
             raise auth_error
     if not landed_any:  # nothing to look up: still create the (empty) tables, as before
-        run_pipeline(PIPELINE_NAME, destination, pipelines_dir, apollo_source([], [], [], []))
+        create_empty_tables(destination, pipelines_dir)
     return LoadSummary(
         source="apollo",
         rows_loaded=totals.people,

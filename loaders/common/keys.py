@@ -51,20 +51,10 @@ def _refuse(value: Any) -> Any:
     raise TypeError
 
 
-def _stdlib_canonical_json(value: Any) -> str:
+def _stdlib_json(value: Any, *, sort_keys: bool) -> str:
     return json.dumps(
         value,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=True,
-        default=_json_default,
-    )
-
-
-def _stdlib_compact_json(value: Any) -> str:
-    return json.dumps(
-        value,
+        sort_keys=sort_keys,
         separators=(",", ":"),
         ensure_ascii=False,
         allow_nan=True,
@@ -97,13 +87,13 @@ def _has_non_finite(value: Any) -> bool:
 def canonical_json(value: Any) -> str:
     """Sorted keys, no whitespace, unicode kept: the same data always gives the same text."""
     text = _fast(value, _ORJSON_SORTED)
-    return text.decode("utf-8") if text is not None else _stdlib_canonical_json(value)
+    return text.decode("utf-8") if text is not None else _stdlib_json(value, sort_keys=True)
 
 
 def compact_json(value: Any) -> str:
     """JSON text without whitespace, key order as given (for storing source values)."""
     text = _fast(value, _ORJSON_OPTIONS)
-    return text.decode("utf-8") if text is not None else _stdlib_compact_json(value)
+    return text.decode("utf-8") if text is not None else _stdlib_json(value, sort_keys=False)
 
 
 def md5_hex(text: str) -> str:
@@ -121,7 +111,7 @@ def canonical_md5(*prefix: object, payload: Any) -> str:
         return md5_key(*prefix, canonical_json(payload))
     text = _fast(payload, _ORJSON_SORTED)
     if text is None:
-        return md5_hex(_stdlib_canonical_json(payload))
+        return md5_hex(_stdlib_json(payload, sort_keys=True))
     return hashlib.md5(text, usedforsecurity=False).hexdigest()
 
 
