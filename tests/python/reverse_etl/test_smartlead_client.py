@@ -72,8 +72,10 @@ def make_harness(fake: FakeSmartlead, server: RunningServer, *, api_key: str = K
         if isinstance(clock, FakeClock):
             clock.advance(seconds)
 
+    # pacing out of the way: at 1000/s a retry sent within 1 ms of real time (the fake's sleeps
+    # take none) got a pacing sleep of a few microseconds in `sleeps`; pacing has its own test
     config = SmartleadLeadsConfig(
-        api_key=api_key, base_url=server.base_url, batch_size=batch_size, requests_per_second=1000.0
+        api_key=api_key, base_url=server.base_url, batch_size=batch_size, requests_per_second=1e9
     )
     client = SmartleadLeadsClient(config, sleep=sleep, retry=RetryPolicy(max_attempts=4, timeout_seconds=5))
     return Harness(fake, server, client, sleeps)
