@@ -104,7 +104,9 @@ def _sample_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummar
         loads.append(
             (
                 "smartlead sample events",
-                lambda: load_event_files(event_files, settings.warehouse, settings.pipelines_dir),
+                lambda: load_event_files(
+                    event_files, settings.warehouse, settings.pipelines_dir, skip_landed_files=True
+                ),
             )
         )
     return loads

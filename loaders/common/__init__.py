@@ -15,6 +15,7 @@ from loaders.common.rejected import (
     REJECTED_COLUMNS,
     REJECTED_TABLE,
     make_rejection,
+    not_yet_recorded,
     rejected_records,
     rejected_records_table,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "make_rejection",
     "md5_hex",
     "md5_key",
+    "not_yet_recorded",
     "rejected_records",
     "rejected_records_table",
     "rows_to_arrow",

@@ -125,6 +125,11 @@ def run_pipeline(pipeline_name: str, destination: WarehouseLike, pipelines_dir: 
         # extract first, then load every package: the rows are on local disk before anything is
         # loaded (a failed load keeps them for the next run), and a package an earlier run could
         # not load goes in with them; `pipeline.run(data)` would load only that one and drop `data`
+        # the pipeline's state (e.g. which files were landed) lives in the warehouse too: a machine
+        # with no local pipeline folder (CI, a new server) picks it up from there, as `run` does.
+        # Not while a package waits: syncing could replace the local folder that holds it
+        if not pipeline.has_pending_data:
+            pipeline.sync_destination()
         pipeline.extract(data)
         pipeline.normalize()
         info = pipeline.load()

@@ -12,6 +12,8 @@ import pyarrow as pa
 from loaders.common.arrow import Row, dedupe_rows, ensure_utc, rows_to_arrow
 from loaders.common.columns import Column, table_hints, text
 from loaders.common.keys import md5_key
+from loaders.common.pipeline import RAW_DATASET
+from pipeline.warehouse import WarehouseLike, connect, warehouse_exists
 
 REJECTED_TABLE = "rejected_records"
 MAX_RAW_TEXT_CHARS = 100_000
@@ -58,3 +60,23 @@ def rejected_records(rows: Sequence[Row]) -> Iterator[pa.Table]:
     """`raw.rejected_records`. Always yields (possibly an empty table) so the table exists
     after the first load even when nothing was rejected."""
     yield rejected_records_table(rows)
+
+
+def not_yet_recorded(destination: WarehouseLike, rows: Sequence[Row]) -> list[Row]:
+    """The rejections not already in raw.rejected_records: re-reading the same file keeps each
+    rejection's first rejected_at and load id instead of landing it again."""
+    if not rows or not warehouse_exists(destination):
+        return list(rows)
+    with connect(destination) as warehouse:
+        if not warehouse.table_exists(RAW_DATASET, REJECTED_TABLE):
+            return list(rows)
+        files = sorted({str(row["source_file"]) for row in rows if row["source_file"] is not None})
+        recorded = {
+            key
+            for (key,) in warehouse.execute(
+                f"select rejection_key from {RAW_DATASET}.{REJECTED_TABLE} where source_file in "
+                f"({', '.join('?' for _ in files) or 'null'})",
+                files,
+            )
+        }
+    return [row for row in rows if row["rejection_key"] not in recorded]

@@ -32,6 +32,7 @@ from loaders.common import (
     canonical_json,
     ensure_utc,
     md5_key,
+    not_yet_recorded,
     rejected_records,
     rows_to_arrow,
     run_pipeline,
@@ -67,6 +68,7 @@ from loaders.smartscout.settings import (
     PROGRESS_RUNNING,
     PROGRESS_TABLE,
     SOURCE_KIND_API,
+    SOURCE_KIND_CSV,
 )
 from pipeline.warehouse import WarehouseLike, connect, warehouse_exists
 
@@ -277,12 +279,14 @@ def _read_progress(destination: WarehouseLike, key: str) -> _SavedProgress | Non
     )
 
 
-def _latest_observations(destination: WarehouseLike, marketplace: str) -> tuple[set[str], set[str]]:
-    """record_hash of the newest API observation of every brand name in RAW, and the other
-    record_hashes of the marketplace (older API observations, CSV rows; the marketplace is part
-    of every record_hash, so no other marketplace can hold one of ours). A brand whose figures
-    went A -> B -> A is landed again on the third scan (its newest observation is B), replacing
-    its first A row (so that batch is merged, not appended)."""
+def _latest_observations(
+    destination: WarehouseLike, marketplace: str, source_kind: str = SOURCE_KIND_API
+) -> tuple[set[str], set[str]]:
+    """record_hash of the newest observation of every brand name from `source_kind` in RAW, and
+    the other record_hashes of the marketplace (older observations, the other source kind; the
+    marketplace is part of every record_hash, so no other marketplace can hold one of ours). A
+    brand whose figures went A -> B -> A is landed again on the third scan (its newest
+    observation is B), replacing its first A row (so that batch is merged, not appended)."""
     if not warehouse_exists(destination):
         return set(), set()
     with connect(destination) as warehouse:
@@ -294,14 +298,13 @@ def _latest_observations(destination: WarehouseLike, marketplace: str) -> tuple[
                 select
                     record_hash,
                     source_kind,
-                    row_number() over (
-                        partition by source_kind, brand_name order by fetched_at desc, record_hash
-                    ) as recency
+                    -- rank: rows of one brand landed together (an export listing it twice) are all newest
+                    rank() over (partition by source_kind, brand_name order by fetched_at desc) as recency
                 from {RAW_DATASET}.{BRANDS_TABLE}
                 where marketplace = ?
             ) as observations
             """,
-            [SOURCE_KIND_API, marketplace],
+            [source_kind, marketplace],
         )
     newest: set[str] = set()
     older: set[str] = set()
@@ -500,8 +503,10 @@ def load_brands_export(
     watch = Stopwatch()
     marketplace = _marketplace(marketplace)
     paths = [Path(csv_path)] if isinstance(csv_path, (str, Path)) else [Path(p) for p in csv_path]
-    # merged, not appended: finding which rows are in RAW already costs more than merging a file's rows
-    batches = _BrandBatches()
+    # a row whose brand's newest CSV observation has the same figures is not landed again: re-loading
+    # an export keeps each observation's first fetched_at (and load id), so nothing downstream moves
+    newest, _ = _latest_observations(destination, marketplace, SOURCE_KIND_CSV)
+    batches = _BrandBatches(unchanged=newest)  # merged: a figure that went A -> B -> A replaces the A row
     for path in paths:
         at = ensure_utc(fetched_at) if fetched_at else utc_now()
         batches.add(*parse_brands_export_csv(path, marketplace, at))
@@ -510,7 +515,7 @@ def load_brands_export(
         PIPELINE_NAME,
         destination,
         pipelines_dir,
-        smartscout_source(tables, rejected, append_brands=not needs_merge),
+        smartscout_source(tables, not_yet_recorded(destination, rejected), append_brands=not needs_merge),
     )
     return LoadSummary(
         source=f"smartscout csv {marketplace}",
@@ -518,4 +523,5 @@ def load_brands_export(
         rows_rejected=len(rejected),
         files_or_pages=len(paths),
         seconds=watch.seconds,
+        details={"unchanged": batches.unchanged_rows} if batches.unchanged_rows else {},
     )

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from loader_test_support import Warehouse
 
-from loaders.common import rows_to_arrow
+from loaders.common import LoadSummary, rows_to_arrow
 from loaders.smartscout import (
     DirectoryPageFetcher,
     PageCursor,
@@ -310,9 +310,14 @@ def test_load_brands_export_twice_adds_no_rows(fixtures_dir: Path, warehouse: Wa
         ("brands_export.csv", 5, "expected 9 cells, got 8")
     ]
 
-    load_brands_export(paths, "US", warehouse.duckdb_path, warehouse.pipelines_dir, fetched_at=AT)
+    # a day later, the same exports again: nothing is landed, so nothing downstream moves
+    again = load_brands_export(
+        paths, "US", warehouse.duckdb_path, warehouse.pipelines_dir, fetched_at=AT + timedelta(days=1)
+    )
+    assert (again.rows_loaded, again.details) == (0, {"unchanged": 5})
     assert warehouse.count("smartscout_brands") == 5
     assert warehouse.count("rejected_records") == 1
+    assert warehouse.scalar("select count(*) from raw.rejected_records where rejected_at = ?", [AT]) == 1
     assert (
         warehouse.scalar(
             "select count(*) from raw.smartscout_brands where source_kind = 'csv_export' and fetched_at = ?",
@@ -320,3 +325,27 @@ def test_load_brands_export_twice_adds_no_rows(fixtures_dir: Path, warehouse: Wa
         )
         == 5
     )
+
+
+def test_an_export_lands_a_brand_again_only_when_its_figures_changed(tmp_path: Path, warehouse: Warehouse) -> None:
+    header = "Brand,Estimated Monthly Revenue\n"
+
+    def export(day: int, revenue: str) -> LoadSummary:
+        path = tmp_path / f"export_{day}.csv"
+        path.write_text(header + f"Acme Kitchen,{revenue}\nDelta Pets,$500\n", encoding="utf-8")
+        return load_brands_export(
+            path, "US", warehouse.duckdb_path, warehouse.pipelines_dir, fetched_at=AT + timedelta(days=day)
+        )
+
+    assert export(0, "$100").rows_loaded == 2
+    assert export(1, "$100").rows_loaded == 0  # same figures: first observation kept
+    assert export(2, "$200").rows_loaded == 1  # Acme changed
+    assert export(3, "$100").rows_loaded == 1  # back to $100: newest is $200, so landed again
+    observations = warehouse.rows(
+        "select brand_name, monthly_revenue, fetched_at from raw.smartscout_brands order by brand_name, fetched_at"
+    )
+    assert observations == [
+        ("Acme Kitchen", "200", AT + timedelta(days=2)),
+        ("Acme Kitchen", "100", AT + timedelta(days=3)),  # the day-0 row, replaced (same content)
+        ("Delta Pets", "500", AT),
+    ]
