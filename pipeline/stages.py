@@ -167,9 +167,13 @@ def apollo_work_list(settings: Settings, ttl_days: float, now: datetime) -> tupl
     with connect(settings.warehouse, read_only=True) as warehouse:
         warehouse.require_table("segmented", "seg_apollo_worklist", "build")
         rows = warehouse.fetch_dicts(
-            "select brand_id, brand_name from segmented.seg_apollo_worklist order by score desc, brand_id"
+            "select brand_id, brand_name, company_domain from segmented.seg_apollo_worklist "
+            "order by score desc, brand_id"
         )
-    worklist = [BrandToEnrich(brand_id=row["brand_id"], brand_name=row["brand_name"]) for row in rows]
+    worklist = [
+        BrandToEnrich(brand_id=row["brand_id"], brand_name=row["brand_name"], domain=row["company_domain"])
+        for row in rows
+    ]
     due = filter_recently_looked_up(worklist, settings.warehouse, ttl_days, now)
     return due, len(worklist) - len(due)
 

@@ -1,25 +1,35 @@
 """Apollo decision-makers for brands -> raw.apollo_people, with a ledger in raw.apollo_lookups.
 
-Credits are money: every brand looked up gets a ledger row (also on no match or error), and
-`filter_recently_looked_up` drops brands whose last successful lookup is within the TTL.
+Per brand: its Apollo organization (`organizations/enrich`, by the brand's domain when the
+warehouse knows one, else by name; a name match must be the brand's own name), then the free
+people search inside that organization (`organization_ids[]`, the configured titles and
+seniorities), keeping only people whose organization is the brand's, then the reveal of their
+emails in `people/bulk_match` calls of at most 10 ids, shared by several brands.
+
+Credits are money: every brand looked up gets a ledger row (also on no match or error), every
+request a row in raw.apollo_calls with the credits it consumed, and every person id sent to
+bulk_match a row in raw.apollo_reveals, written before the call goes out.
+`filter_recently_looked_up` drops brands whose last finished lookup is within the TTL, and hands
+the brands it retries (their lookup failed part-way) what was already paid for within the TTL:
+the organization is not looked up again and ids revealed (or sent in a call whose outcome is
+unknown) are not sent to bulk_match again.
 
 `enrich_brands` streams: brands are looked up in batches, each landed by its own pipeline run
-(memory stays flat; a failure keeps what earlier batches paid for), and the ids found for several
-brands share each bulk_match call (about one call per 10 people, not one per brand). One search
-per brand remains: the work list has no domains, so brands cannot be searched together with
-`q_organization_domains_list` and attributed exactly.
+(memory stays flat; a failure keeps what earlier batches paid for). It prints a progress line
+on stderr every few seconds (brands, requests, people, credits, rate).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence, Sized
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
@@ -32,9 +42,11 @@ from dlt.extract.resource import DltResource
 from loaders.apollo.client import ApolloApiClient, ApolloConfig
 from loaders.apollo.helpers import (
     BrandToEnrich,
+    KnownOrganization,
     PeopleFinder,
     SampleApolloClient,
     make_lookup_id,
+    normalize_domain,
     normalize_org_name,
     parse_person,
 )
@@ -44,6 +56,7 @@ from loaders.apollo.settings import (
     CALLS_TABLE,
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_PEOPLE_PER_BRAND,
+    DEFAULT_PROGRESS_EVERY_SECONDS,
     DEFAULT_SENIORITIES,
     DEFAULT_TITLES,
     LOOKUP_COLUMNS,
@@ -53,10 +66,17 @@ from loaders.apollo.settings import (
     MAX_ERROR_MESSAGE_CHARS,
     MAX_PER_PAGE,
     MAX_SEARCH_PAGES,
+    MISSED,
+    ORGANIZATION_ENDPOINT,
     PEOPLE_COLUMNS,
     PEOPLE_TABLE,
     PIPELINE_NAME,
+    PRIOR_LOOKUP_CHUNK,
+    REVEAL_COLUMNS,
+    REVEALED,
+    REVEALS_TABLE,
     SEARCH_ENDPOINT,
+    UNKNOWN,
 )
 from loaders.common import (
     RAW_DATASET,
@@ -75,12 +95,14 @@ from loaders.common import (
     utc_now,
 )
 from loaders.common.http import ApiAuthError
-from pipeline.warehouse import WarehouseLike, connect, warehouse_exists
+from pipeline.warehouse import Warehouse, WarehouseLike, connect, warehouse_exists
 
 __all__ = [
     "ApolloApiClient",
     "ApolloConfig",
     "BrandToEnrich",
+    "EnrichProgress",
+    "KnownOrganization",
     "PeopleFinder",
     "SampleApolloClient",
     "apollo_lookups",
@@ -91,6 +113,7 @@ __all__ = [
     "filter_recently_looked_up",
     "normalize_org_name",
     "parse_person",
+    "print_progress",
 ]
 
 
@@ -109,11 +132,26 @@ def apollo_calls(calls: Sequence[Row]) -> Iterator[pa.Table]:
     yield rows_to_arrow(dedupe_rows(calls, ["call_id"]), CALL_COLUMNS)
 
 
+@dlt.resource(**table_hints(REVEALS_TABLE, REVEAL_COLUMNS, primary_key=["lookup_id", "person_id"]))
+def apollo_reveals(reveals: Sequence[Row]) -> Iterator[pa.Table]:
+    yield rows_to_arrow(dedupe_rows(reveals, ["lookup_id", "person_id"]), REVEAL_COLUMNS)
+
+
 @dlt.source(name="apollo", max_table_nesting=0)
 def apollo_source(
-    people: Sequence[Row], lookups: Sequence[Row], rejected: Sequence[Row], calls: Sequence[Row] = ()
-) -> tuple[DltResource, DltResource, DltResource, DltResource]:
-    return apollo_people(people), apollo_lookups(lookups), rejected_records(rejected), apollo_calls(calls)
+    people: Sequence[Row],
+    lookups: Sequence[Row],
+    rejected: Sequence[Row],
+    calls: Sequence[Row] = (),
+    reveals: Sequence[Row] = (),
+) -> tuple[DltResource, ...]:
+    return (
+        apollo_people(people),
+        apollo_lookups(lookups),
+        rejected_records(rejected),
+        apollo_calls(calls),
+        apollo_reveals(reveals),
+    )
 
 
 @dataclass(eq=False)  # identity: a lookup is a key while its ids wait for bulk_match
@@ -126,6 +164,9 @@ class _BrandLookup:
     credits_consumed: int = 0
     bulk_calls: int = 0
     calls: list[Row] = field(default_factory=list)
+    reveals: list[Row] = field(default_factory=list)  # each id sent to bulk_match, and its outcome
+    organization: KnownOrganization | None = None
+    already_paid: int = 0  # people found again whose reveal was paid (or may have been) within the TTL
     error: str | None = None
     auth_error: ApiAuthError | None = None  # the key was refused: no point looking up the rest
     pending: int = 0  # ids found by the search and not yet sent to bulk_match (or 1: searching)
@@ -166,20 +207,34 @@ class _BrandLookup:
             self.auth_error = error
 
     def ledger_row(self) -> Row:
+        """`ok` when people were revealed, now or (for a retried brand) within the TTL already;
+        `no_match` when there is no one (more) to reveal; `error` when it failed part-way (retried
+        next run, without paying again for what it got)."""
         emails = sum(1 for row in self.people if row.get("email"))
-        status = "error" if self.error is not None else "ok" if self.people else "no_match"
+        status = "error" if self.error is not None else "ok" if self.people or self.already_paid else "no_match"
+        organization = self.organization
         return {
             "lookup_id": self.lookup_id,
             "brand_id": self.brand.brand_id,
             "brand_name": self.brand.brand_name,
-            "endpoint": BULK_MATCH_ENDPOINT if self.bulk_calls else SEARCH_ENDPOINT,
+            "endpoint": self._furthest_endpoint(),
             "people_found": len(self.people),
             "emails_revealed": emails,
             "credits_consumed": self.credits_consumed,
             "status": status,
             "error_message": self.error,
             "looked_up_at": self.looked_up_at,
+            "organization_id": organization.organization_id if organization else None,
+            "organization_name": organization.name if organization else None,
+            "organization_domain": organization.domain if organization else None,
         }
+
+    def _furthest_endpoint(self) -> str:
+        if self.bulk_calls:
+            return BULK_MATCH_ENDPOINT
+        if self.calls:
+            return str(self.calls[-1]["endpoint"])
+        return SEARCH_ENDPOINT if self.brand.organization is not None else ORGANIZATION_ENDPOINT
 
 
 @dataclass(frozen=True)
@@ -192,19 +247,68 @@ class _Candidate:
     position: int
 
 
-def _search_candidates(
+def _resolve_organization(finder: PeopleFinder, lookup: _BrandLookup) -> KnownOrganization | None:
+    """The brand's Apollo organization (`organizations/enrich`: 1 credit when one is found), or
+    None. Found by domain, it is the brand's; found by name, its name must be the brand's
+    (normalized): Apollo's name match is loose, and its people must not be paid for."""
+    brand = lookup.brand
+    domain = normalize_domain(brand.domain)
+    response = finder.find_organization(domain=domain, name=brand.brand_name)
+    found = response.get("organization")
+    organization = found if isinstance(found, Mapping) and found.get("id") is not None else None
+    credits = 1 if organization is not None else 0  # Apollo: 1 credit per organization found
+    lookup.credits_consumed += credits
+    lookup.record_call(ORGANIZATION_ENDPOINT, 1, 0 if organization is None else 1, credits)
+    if organization is None:
+        return None
+    known = KnownOrganization(
+        organization_id=str(organization["id"]),
+        name=_text(organization.get("name")),
+        domain=normalize_domain(_text(organization.get("primary_domain")) or _text(organization.get("website_url"))),
+    )
+    same_domain = domain is not None and known.domain == domain
+    if not same_domain and normalize_org_name(known.name or "") != normalize_org_name(brand.brand_name):
+        return None  # another company with a similar name: its people are not the brand's
+    return known
+
+
+def _text(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _works_at(person: Mapping[str, Any], organization: KnownOrganization) -> bool:
+    """Whether a search result is employed by `organization` now. The search matches past
+    employers too, and answers with the organization's name only (an id when there is one)."""
+    employer = person.get("organization")
+    if not isinstance(employer, Mapping):
+        return False
+    if employer.get("id") is not None:
+        return str(employer["id"]) == organization.organization_id
+    name = _text(employer.get("name"))
+    if name is None or organization.name is None:
+        return False
+    return normalize_org_name(name) == normalize_org_name(organization.name)
+
+
+def _find_candidates(
     finder: PeopleFinder,
     lookup: _BrandLookup,
     titles: Sequence[str],
     seniorities: Sequence[str],
     max_people: int,
 ) -> list[str]:
-    """Person ids from the free search, at most `max_people`, in search order."""
+    """Person ids to reveal for the brand: the organization's people from the free search (at
+    most `max_people`, in search order, only those who work there), minus those already paid
+    for within the TTL."""
+    organization = lookup.brand.organization or _resolve_organization(finder, lookup)
+    if organization is None:
+        return []
+    lookup.organization = organization
     per_page = max(1, min(MAX_PER_PAGE, max_people))
     ids: list[str] = []
     for page in range(1, MAX_SEARCH_PAGES + 1):
         response = finder.search_people(
-            organization_name=lookup.brand.brand_name,
+            organization_ids=[organization.organization_id],
             titles=list(titles),
             seniorities=list(seniorities),
             page=page,
@@ -213,7 +317,7 @@ def _search_candidates(
         people = response.get("people") or []
         lookup.record_call(SEARCH_ENDPOINT, per_page, len(people), 0)  # search is free
         for person in people:
-            if isinstance(person, Mapping) and person.get("id") is not None:
+            if isinstance(person, Mapping) and person.get("id") is not None and _works_at(person, organization):
                 person_id = str(person["id"])
                 if person_id not in ids:
                     ids.append(person_id)
@@ -222,7 +326,10 @@ def _search_candidates(
             break
         if isinstance(total, int) and page * per_page >= total:
             break
-    return ids[:max_people]
+    found = ids[:max_people]
+    fresh = [person_id for person_id in found if person_id not in lookup.brand.paid_person_ids]
+    lookup.already_paid = len(found) - len(fresh)
+    return fresh
 
 
 def _apportion(total: int, weights: Sequence[int]) -> list[int]:
@@ -247,8 +354,15 @@ def _reveal(finder: PeopleFinder, chunk: Sequence[_Candidate]) -> None:
     for a reveal) when that adds up to what the call reports, else by matches found; the shares
     always add up to the call's `credits_consumed`, so the ledger keeps every credit paid.
     A failed call is an error for every brand that had an id in it (retried next run).
+
+    Each id is recorded (raw.apollo_reveals) as `unknown` before the call goes out, and becomes
+    `revealed` / `missed` once the answer is read: an id whose call failed after it was sent
+    (5xx, timeout, unreadable answer, interruption) may have been charged, so the brand's retry
+    does not send it again within the TTL.
     """
     owners = list(dict.fromkeys(candidate.lookup for candidate in chunk))
+    request_id = md5_key(BULK_MATCH_ENDPOINT, *(f"{c.lookup.lookup_id}:{c.person_id}" for c in chunk))
+    attempts = [_attempt(candidate, request_id) for candidate in chunk]
     # `pending` drops only once the call's outcome is recorded: an interruption inside the call
     # (or anything raised after it) leaves the brands pending, which the caller turns into error
     # rows, retried next run, never into a finished `ok` / `no_match`
@@ -261,11 +375,36 @@ def _reveal(finder: PeopleFinder, chunk: Sequence[_Candidate]) -> None:
         _settle(owners, chunk)
         return
     try:
-        _attribute(finder, chunk, owners, response, credits)
+        _attribute(finder, chunk, owners, response, credits, request_id)
+        _record_outcomes(attempts, response)
     except Exception as error:  # a response we cannot read: an error row for each brand in it
         for owner in owners:
             owner.fail(error, f"{BULK_MATCH_ENDPOINT} response not understood: {type(error).__name__}: {error}")
     _settle(owners, chunk)
+
+
+def _attempt(candidate: _Candidate, request_id: str) -> Row:
+    lookup = candidate.lookup
+    row: Row = {
+        "lookup_id": lookup.lookup_id,
+        "person_id": candidate.person_id,
+        "brand_id": lookup.brand.brand_id,
+        "request_id": request_id,
+        "outcome": UNKNOWN,
+        "attempted_at": lookup.looked_up_at,
+    }
+    lookup.reveals.append(row)
+    return row
+
+
+def _record_outcomes(attempts: Sequence[Row], response: Mapping[str, Any]) -> None:
+    """`revealed` / `missed` by position, once the matches could be attributed (else `unknown`)."""
+    matches = response.get("matches")
+    if not isinstance(matches, list) or len(matches) != len(attempts):
+        return
+    for attempt, match in zip(attempts, matches, strict=True):
+        person = isinstance(match, Mapping) and match.get("id") is not None
+        attempt["outcome"] = MISSED if match is None else REVEALED if person else UNKNOWN
 
 
 def _settle(owners: Sequence[_BrandLookup], chunk: Sequence[_Candidate]) -> None:
@@ -296,6 +435,7 @@ def _attribute(
     owners: Sequence[_BrandLookup],
     response: Mapping[str, Any],
     credits: int,
+    request_id: str,
 ) -> None:
     """The matches of one bulk_match to their brands, by position, with the call's credits."""
     raw_matches = response.get("matches")
@@ -314,7 +454,6 @@ def _attribute(
     if sum(weights) != credits:
         weights = [found[owner.lookup_id] for owner in owners]
     shares = _apportion(credits, weights)
-    request_id = md5_key(BULK_MATCH_ENDPOINT, *(f"{c.lookup.lookup_id}:{c.person_id}" for c in chunk))
     for owner, share in zip(owners, shares, strict=True):
         owner.bulk_calls += 1
         owner.credits_consumed += share
@@ -365,6 +504,7 @@ def _enrich_batch(
     max_people: int,
     looked_up_at: datetime,
     deadline: float = math.inf,
+    progress: Callable[[Sequence[_BrandLookup]], None] | None = None,
 ) -> None:
     """Search each brand, and reveal the ids found in bulk_match calls of 10 shared by brands
     (a call goes out as soon as 10 ids wait), until `brands` ends or `deadline` (monotonic) has
@@ -390,6 +530,8 @@ def _enrich_batch(
             waiting, reveal_refused = _reveal_waiting(finder, waiting, flush=False)
             if reveal_refused is not None:
                 stop.set()
+            if progress is not None:
+                progress(lookups)
     finally:
         searches.close()  # waits for searches in flight (a pool's threads)
     if reveal_refused is None:
@@ -423,7 +565,7 @@ def _searches(
 
     def search(lookup: _BrandLookup) -> list[str] | None:
         try:
-            return _search_candidates(finder, lookup, titles, seniorities, max_people)
+            return _find_candidates(finder, lookup, titles, seniorities, max_people)
         except Exception as error:  # recorded in the ledger
             lookup.fail(error)
             return None
@@ -500,25 +642,129 @@ class _Totals:
     brands: int = 0
     people: int = 0
     rejected: int = 0
+    requests: int = 0
     bulk_requests: int = 0
     credits: int = 0
     statuses: dict[str, int] = field(default_factory=lambda: {"ok": 0, "no_match": 0, "error": 0})
 
 
+def _requests(lookups: Iterable[_BrandLookup], endpoint: str | None = None) -> int:
+    """Requests answered (a shared bulk_match is one request, whatever its brands)."""
+    return len(
+        {
+            call["request_id"]
+            for lookup in lookups
+            for call in lookup.calls
+            if endpoint is None or call["endpoint"] == endpoint
+        }
+    )
+
+
 def _land(lookups: Sequence[_BrandLookup], destination: WarehouseLike, pipelines_dir: Path, totals: _Totals) -> None:
-    """One pipeline run for one batch: its people, ledger rows, calls and rejections."""
+    """One pipeline run for one batch: its people, ledger rows, calls, reveals and rejections."""
     people = dedupe_rows([row for lookup in lookups for row in lookup.people], ["brand_id", "person_id"])
     ledger = [lookup.ledger_row() for lookup in lookups]
     rejected = [row for lookup in lookups for row in lookup.rejected]
     calls = [call for lookup in lookups for call in lookup.calls]
-    run_pipeline(PIPELINE_NAME, destination, pipelines_dir, apollo_source(people, ledger, rejected, calls))
+    reveals = [row for lookup in lookups for row in lookup.reveals]
+    run_pipeline(PIPELINE_NAME, destination, pipelines_dir, apollo_source(people, ledger, rejected, calls, reveals))
     totals.brands += len(lookups)
     totals.people += len(people)
     totals.rejected += len(rejected)
-    totals.bulk_requests += len({call["request_id"] for call in calls if call["endpoint"] == BULK_MATCH_ENDPOINT})
+    totals.requests += _requests(lookups)
+    totals.bulk_requests += _requests(lookups, BULK_MATCH_ENDPOINT)
     totals.credits += sum(lookup.credits_consumed for lookup in lookups)
     for row in ledger:
         totals.statuses[row["status"]] += 1
+
+
+@dataclass(frozen=True)
+class EnrichProgress:
+    """Where a running enrichment is: handed to the progress callback every few seconds and at
+    the end (the same one-line form as SmartScout's `LoadProgress`)."""
+
+    source: str
+    brands: int  # looked up so far in this run
+    total: int | None  # brands on the work list, when known
+    requests: int  # answered by Apollo
+    people: int  # revealed
+    credits: int
+    errors: int  # brands whose lookup failed (retried next run)
+    seconds: float
+    done: bool = False
+
+    @property
+    def brands_per_second(self) -> float:
+        return self.brands / self.seconds if self.seconds > 0 else 0.0
+
+    def __str__(self) -> str:
+        state = "done" if self.done else "enriching"
+        of_total = f"/{self.total}" if self.total is not None else ""
+        return (
+            f"{self.source}: {state}, {self.brands}{of_total} brands, {self.requests} requests, "
+            f"{self.people} people, {self.credits} credits, {self.errors} errors, "
+            f"{self.brands_per_second:.1f} brands/s"
+        )
+
+
+def print_progress(progress: EnrichProgress) -> None:
+    """Progress callback for a terminal: one line on stderr."""
+    print(progress, file=sys.stderr, flush=True)
+
+
+class _ProgressReporter:
+    """Calls `callback` at most every `every_seconds` while brands are looked up, and once at the
+    end; the numbers are only counted when a line is due."""
+
+    def __init__(
+        self,
+        callback: Callable[[EnrichProgress], None] | None,
+        every_seconds: float,
+        total: int | None,
+        totals: _Totals,
+        watch: Stopwatch,
+    ) -> None:
+        self.callback = callback
+        self.every_seconds = every_seconds
+        self.total = total
+        self.totals = totals
+        self.watch = watch
+        self.last_report = watch.seconds
+
+    def during(self, batch: Sequence[_BrandLookup]) -> None:
+        if self.callback is None or self.watch.seconds - self.last_report < self.every_seconds:
+            return
+        finished = [lookup for lookup in batch if not lookup.pending]
+        self._report(
+            brands=len(finished),
+            requests=_requests(batch),
+            people=sum(len(lookup.people) for lookup in batch),
+            credits=sum(lookup.credits_consumed for lookup in batch),
+            errors=sum(1 for lookup in finished if lookup.error is not None),
+            done=False,
+        )
+
+    def finished(self) -> None:
+        if self.callback is not None:
+            self._report(brands=0, requests=0, people=0, credits=0, errors=0, done=True)
+
+    def _report(self, *, brands: int, requests: int, people: int, credits: int, errors: int, done: bool) -> None:
+        assert self.callback is not None
+        totals = self.totals
+        self.last_report = self.watch.seconds
+        self.callback(
+            EnrichProgress(
+                source="apollo",
+                brands=totals.brands + brands,
+                total=self.total,
+                requests=totals.requests + requests,
+                people=totals.people + people,
+                credits=totals.credits + credits,
+                errors=totals.statuses["error"] + errors,
+                seconds=self.last_report,
+                done=done,
+            )
+        )
 
 
 def enrich_brands(
@@ -533,6 +779,8 @@ def enrich_brands(
     max_people_per_brand: int = DEFAULT_MAX_PEOPLE_PER_BRAND,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_batch_seconds: float = MAX_BATCH_SECONDS,
+    progress: Callable[[EnrichProgress], None] | None = print_progress,
+    progress_every_seconds: float = DEFAULT_PROGRESS_EVERY_SECONDS,
 ) -> LoadSummary:
     """Search decision-makers per brand, reveal them in bulk_match calls of at most 10 ids
     (shared by several brands), and load people + one ledger row per brand looked up
@@ -547,12 +795,18 @@ def enrich_brands(
     remaining brands are not looked up; what was looked up so far (credits already spent) is
     still loaded, then the `ApiAuthError` is raised. Any other exception escaping mid-batch
     lands that batch's lookups (unrevealed brands as errors) before it propagates.
+
+    `progress` gets an `EnrichProgress` at most every `progress_every_seconds` and once at the
+    end (default: a line on stderr; None: silent).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     watch = Stopwatch()
     looked_up_at = ensure_utc(now) if now else utc_now()
     totals = _Totals()
+    reporter = _ProgressReporter(
+        progress, progress_every_seconds, len(worklist) if isinstance(worklist, Sized) else None, totals, watch
+    )
     landed_any = False
     brands = _unique(worklist)
     while True:
@@ -560,7 +814,17 @@ def enrich_brands(
         deadline = time.monotonic() + max_batch_seconds
         batch = itertools.islice(brands, batch_size)
         try:
-            _enrich_batch(finder, batch, lookups, titles, seniorities, max_people_per_brand, looked_up_at, deadline)
+            _enrich_batch(
+                finder,
+                batch,
+                lookups,
+                titles,
+                seniorities,
+                max_people_per_brand,
+                looked_up_at,
+                deadline,
+                reporter.during,
+            )
         except BaseException as error:  # keep what was paid for, then let it propagate
             for lookup in lookups:
                 if lookup.pending:
@@ -576,6 +840,7 @@ def enrich_brands(
             raise auth_error
     if not landed_any:  # nothing to look up: still create the (empty) tables, as before
         create_empty_tables(destination, pipelines_dir)
+    reporter.finished()
     return LoadSummary(
         source="apollo",
         rows_loaded=totals.people,
@@ -594,7 +859,11 @@ def filter_recently_looked_up(
 ) -> list[BrandToEnrich]:
     """Drop brands with an `ok`/`no_match` lookup newer than `ttl_days` (errors are retried).
 
-    Reads raw.apollo_lookups when the warehouse and the table exist; otherwise keeps all.
+    A brand retried within the TTL (its lookup failed part-way) comes back with what that lookup
+    already paid for: its `organization` (not looked up again) and `paid_person_ids` (ids
+    revealed, or sent in a bulk_match whose outcome is unknown: never sent again). Reads
+    raw.apollo_lookups / apollo_people / apollo_reveals when the warehouse and the tables exist;
+    otherwise keeps all.
     """
     if not worklist or not warehouse_exists(destination):
         return list(worklist)
@@ -604,14 +873,84 @@ def filter_recently_looked_up(
             return list(worklist)
         # compared here, not in SQL: the column is timestamptz on DuckDB and TIMESTAMP_TZ on Snowflake
         latest = warehouse.execute(
-            f"select brand_id, max(looked_up_at) from {RAW_DATASET}.{LOOKUPS_TABLE} "
-            "where status in ('ok', 'no_match') group by brand_id"
+            "select brand_id, max(case when status in ('ok', 'no_match') then looked_up_at end), "
+            f"max(looked_up_at) from {RAW_DATASET}.{LOOKUPS_TABLE} group by brand_id"
         )
-    skip = {brand_id for brand_id, looked_up_at in latest if looked_up_at and ensure_utc(looked_up_at) > cutoff}
-    return [brand for brand in worklist if brand.brand_id not in skip]
+        skip = {brand_id for brand_id, finished_at, _ in latest if _within(finished_at, cutoff)}
+        due = [brand for brand in worklist if brand.brand_id not in skip]
+        retried = {brand_id for brand_id, _, looked_up_at in latest if _within(looked_up_at, cutoff)}
+        paid = _paid_within_ttl(warehouse, [brand.brand_id for brand in due if brand.brand_id in retried], cutoff)
+    return [_with_paid(brand, *paid[brand.brand_id]) if brand.brand_id in paid else brand for brand in due]
+
+
+def _within(moment: datetime | None, cutoff: datetime) -> bool:
+    return moment is not None and ensure_utc(moment) > cutoff
+
+
+def _with_paid(
+    brand: BrandToEnrich, organization: KnownOrganization | None, person_ids: frozenset[str]
+) -> BrandToEnrich:
+    return replace(brand, organization=brand.organization or organization, paid_person_ids=person_ids)
+
+
+def _paid_within_ttl(
+    warehouse: Warehouse, brand_ids: Sequence[str], cutoff: datetime
+) -> dict[str, tuple[KnownOrganization | None, frozenset[str]]]:
+    """Per brand: the organization its lookups resolved, and the person ids revealed (or sent
+    in a call whose outcome is unknown), since `cutoff`."""
+    organizations: dict[str, tuple[datetime, KnownOrganization]] = {}
+    person_ids: dict[str, set[str]] = {}
+    has_organization = _has_column(warehouse, LOOKUPS_TABLE, "organization_id")  # older ledgers lack it
+    has_reveals = warehouse.table_exists(RAW_DATASET, REVEALS_TABLE)
+    has_people = warehouse.table_exists(RAW_DATASET, PEOPLE_TABLE)
+    for start in range(0, len(brand_ids), PRIOR_LOOKUP_CHUNK):
+        chunk = list(brand_ids[start : start + PRIOR_LOOKUP_CHUNK])
+        placeholders = ", ".join("?" for _ in chunk)
+        if has_organization:
+            for brand_id, organization_id, name, domain, looked_up_at in warehouse.execute(
+                "select brand_id, organization_id, organization_name, organization_domain, looked_up_at "
+                f"from {RAW_DATASET}.{LOOKUPS_TABLE} "
+                f"where organization_id is not null and brand_id in ({placeholders})",
+                chunk,
+            ):
+                moment = ensure_utc(looked_up_at) if looked_up_at else None
+                if moment is None or moment <= cutoff:
+                    continue
+                if brand_id not in organizations or organizations[brand_id][0] < moment:
+                    organizations[brand_id] = (moment, KnownOrganization(str(organization_id), name, domain))
+        if has_people:  # revealed people: also those landed before raw.apollo_reveals existed
+            for brand_id, person_id, matched_at in warehouse.execute(
+                f"select brand_id, person_id, matched_at from {RAW_DATASET}.{PEOPLE_TABLE} "
+                f"where brand_id in ({placeholders})",
+                chunk,
+            ):
+                if _within(matched_at, cutoff):
+                    person_ids.setdefault(brand_id, set()).add(str(person_id))
+        if has_reveals:
+            for brand_id, person_id, attempted_at in warehouse.execute(
+                f"select brand_id, person_id, attempted_at from {RAW_DATASET}.{REVEALS_TABLE} "
+                f"where outcome <> ? and brand_id in ({placeholders})",
+                [MISSED, *chunk],
+            ):
+                if _within(attempted_at, cutoff):
+                    person_ids.setdefault(brand_id, set()).add(str(person_id))
+    return {
+        brand_id: (organizations[brand_id][1] if brand_id in organizations else None,
+                   frozenset(person_ids.get(brand_id, ())))
+        for brand_id in set(organizations) | set(person_ids)
+    }  # fmt: skip
+
+
+def _has_column(warehouse: Warehouse, table: str, column: str) -> bool:
+    row = warehouse.fetch_one(
+        "select count(*) from information_schema.columns "
+        "where upper(table_schema) = upper(?) and upper(table_name) = upper(?) and upper(column_name) = upper(?)",
+        [RAW_DATASET, table, column],
+    )
+    return bool(row and row[0])
 
 
 def create_empty_tables(destination: WarehouseLike, pipelines_dir: Path) -> None:
     """Create raw.apollo_people / raw.apollo_lookups (empty, typed) so dbt can build before the
     first enrichment; loading nothing through the same resources keeps the schema in one place."""
-    run_pipeline(PIPELINE_NAME, destination, pipelines_dir, apollo_source([], [], []))
+    run_pipeline(PIPELINE_NAME, destination, pipelines_dir, apollo_source([], [], [], [], []))

@@ -1,7 +1,13 @@
 """`ApolloApiClient`: the `PeopleFinder` over Apollo's REST API (shared HTTP layer).
 
-- `POST {base}/mixed_people/api_search` (free, no emails; needs a master key, else 403);
+- `GET {base}/organizations/enrich?domain=&name=` (1 credit per organization found): the
+  brand's organization, by its domain when known, else by name;
+- `POST {base}/mixed_people/api_search?organization_ids[]=...&person_seniorities[]=...` (free,
+  no emails; needs a master key, else 403): the filters go in the query string, as the
+  OpenAPI declares them, with no body;
 - `POST {base}/people/bulk_match` with `{"details": [<= 10]}` (costs credits);
+- calls that spend credits (`organizations/enrich`, `bulk_match`) are never resent after a 5xx
+  or a read timeout: Apollo may have charged them;
 - auth header `x-api-key`; the key never appears in errors or logs (the shared layer names the
   method and path only);
 - pacing: a token bucket (`SOURCES__APOLLO__REQUESTS_PER_SECOND`); Apollo's 429s carry no
@@ -27,6 +33,7 @@ from typing import Any
 
 import requests
 
+from loaders.apollo.helpers import normalize_domain
 from loaders.apollo.settings import (
     BULK_MATCH_ENDPOINT,
     DEFAULT_SENIORITIES,
@@ -34,6 +41,7 @@ from loaders.apollo.settings import (
     MAX_BULK_MATCH,
     MAX_PER_PAGE,
     MAX_SEARCH_PAGES,
+    ORGANIZATION_ENDPOINT,
     SEARCH_ENDPOINT,
 )
 from loaders.common.http import (
@@ -161,33 +169,44 @@ class ApolloApiClient:
         """HTTP requests actually sent (retries included)."""
         return self.http.calls
 
+    def find_organization(self, *, domain: str | None, name: str) -> dict[str, Any]:
+        """`organizations/enrich` by domain (and name, which improves the match) or by name alone:
+        `{"organization": {...}}`, or `{}` when Apollo knows none. Costs a credit when found, so
+        it is never resent after a 5xx or a read timeout."""
+        params: dict[str, str] = {}
+        if normalized := normalize_domain(domain):
+            params["domain"] = normalized
+        if name.strip():
+            params["name"] = name.strip()
+        if not params:
+            raise ValueError("an organization is looked up by domain or name: neither was given")
+        return self._call("GET", ORGANIZATION_ENDPOINT, params=params, idempotent=False)
+
     def search_people(
         self,
         *,
-        organization_name: str,
+        organization_ids: Sequence[str],
         titles: Sequence[str],
         seniorities: Sequence[str],
         page: int = 1,
         per_page: int = MAX_PER_PAGE,
-        organization_domains: Sequence[str] = (),
     ) -> dict[str, Any]:
-        """One page of `mixed_people/api_search` (free; no emails). The brand name goes in
-        `q_keywords`; `organization_domains`, when known, in `q_organization_domains_list`."""
+        """One page of `mixed_people/api_search` (free; no emails) for the people of the given
+        Apollo organizations. The parameters go in the query string, as the API documents them."""
         if not 1 <= page <= MAX_SEARCH_PAGES:
             raise ValueError(f"Apollo search pages run from 1 to {MAX_SEARCH_PAGES}, got {page}")
-        body: dict[str, Any] = {
+        if not organization_ids:
+            raise ValueError("a people search needs the organization ids to search in")
+        params: dict[str, Any] = {
+            "organization_ids[]": list(organization_ids),
             "page": page,
             "per_page": max(1, min(MAX_PER_PAGE, per_page)),
         }
-        if organization_domains:
-            body["q_organization_domains_list"] = list(organization_domains)
-        if organization_name.strip():
-            body["q_keywords"] = organization_name
         if titles:
-            body["person_titles"] = list(titles)
+            params["person_titles[]"] = list(titles)
         if seniorities:
-            body["person_seniorities"] = list(seniorities)
-        return self._post(SEARCH_ENDPOINT, body)
+            params["person_seniorities[]"] = list(seniorities)
+        return self._call("POST", SEARCH_ENDPOINT, params=params)
 
     def bulk_match(self, details: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Reveal up to 10 people (`people/bulk_match`; credits are charged per match found)."""
@@ -196,7 +215,8 @@ class ApolloApiClient:
         if not details:
             return {"status": "success", "credits_consumed": 0, "matches": []}
         # credits are spent server-side: never resend after a 5xx or a read timeout
-        response = self._post(BULK_MATCH_ENDPOINT, {"details": [dict(detail) for detail in details]}, idempotent=False)
+        body = {"details": [dict(detail) for detail in details]}
+        response = self._call("POST", BULK_MATCH_ENDPOINT, json=body, idempotent=False)
         if str(response.get("status") or "").casefold() == "failed":
             code = response.get("error_code") or "unknown"
             raise ApiRequestError(SOURCE, f"POST {BULK_MATCH_ENDPOINT} failed: {code}")
@@ -207,18 +227,28 @@ class ApolloApiClient:
             )
         return response
 
-    def _post(self, path: str, body: Mapping[str, Any], *, idempotent: bool = True) -> dict[str, Any]:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Mapping[str, Any] | None = None,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
         self._wait_for_minute_window()
-        response = self.http.request("POST", path, json=dict(body), idempotent=idempotent)
+        response = self.http.request(
+            method, path, params=params, json=None if json is None else dict(json), idempotent=idempotent
+        )
         self._note_rate_headers(response)
         try:
             payload = response.json()
         except ValueError as error:
             raise ApiRequestError(
-                SOURCE, f"POST {path} returned a body that is not JSON", response.status_code
+                SOURCE, f"{method} {path} returned a body that is not JSON", response.status_code
             ) from error
         if not isinstance(payload, dict):
-            raise ApiRequestError(SOURCE, f"POST {path} returned {type(payload).__name__}, not an object")
+            raise ApiRequestError(SOURCE, f"{method} {path} returned {type(payload).__name__}, not an object")
         return payload
 
     def _note_rate_headers(self, response: requests.Response) -> None:

@@ -1,7 +1,8 @@
 """Apollo people lookup: the `PeopleFinder` protocol, a sample-backed finder, and parsing.
 
-The parsing functions take Apollo's own response shapes (`mixed_people/api_search`,
-`people/bulk_match`), so the HTTP client and `SampleApolloClient` share them.
+The parsing functions take Apollo's own response shapes (`organizations/enrich`,
+`mixed_people/api_search`, `people/bulk_match`), so the HTTP client and `SampleApolloClient`
+share them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,24 +29,48 @@ from loaders.common.arrow import stringify
 
 
 @dataclass(frozen=True)
+class KnownOrganization:
+    """The Apollo organization a brand was resolved to."""
+
+    organization_id: str
+    name: str | None = None
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
 class BrandToEnrich:
+    """A brand to look up. `domain` (the company's web domain, when the warehouse knows one)
+    finds its Apollo organization exactly; without it the organization is looked up by name.
+
+    What an earlier lookup of the brand within the TTL already paid for is set by
+    `filter_recently_looked_up` and never paid again: `organization` (the organization it
+    resolved) and `paid_person_ids` (ids revealed, or sent in a call whose outcome is unknown).
+    """
+
     brand_id: str
     brand_name: str
+    domain: str | None = None
+    organization: KnownOrganization | None = field(default=None, compare=False)
+    paid_person_ids: frozenset[str] = field(default=frozenset(), compare=False)
 
 
 class PeopleFinder(Protocol):
     """What `enrich_brands` needs from Apollo (the HTTP client or `SampleApolloClient`).
 
-    `search_people` is the free search (no emails), shaped like `mixed_people/api_search`;
-    `bulk_match` reveals up to 10 people and costs credits, shaped like `people/bulk_match`.
+    `find_organization` is shaped like `organizations/enrich` (`{"organization": {...}}`, `{}`
+    when unknown; 1 credit per organization found); `search_people` is the free search (no
+    emails) of one organization's people, shaped like `mixed_people/api_search`; `bulk_match`
+    reveals up to 10 people and costs credits, shaped like `people/bulk_match`.
     """
 
     source_kind: str  # written to raw.apollo_people.source_kind: `api` or `sample`
 
+    def find_organization(self, *, domain: str | None, name: str) -> Mapping[str, Any]: ...
+
     def search_people(
         self,
         *,
-        organization_name: str,
+        organization_ids: Sequence[str],
         titles: Sequence[str],
         seniorities: Sequence[str],
         page: int = 1,
@@ -53,6 +78,16 @@ class PeopleFinder(Protocol):
     ) -> Mapping[str, Any]: ...
 
     def bulk_match(self, details: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]: ...
+
+
+def normalize_domain(value: str | None) -> str | None:
+    """`https://www.Acme.com/shop` -> `acme.com` (Apollo wants no scheme, `www.` or path)."""
+    if not value or not value.strip():
+        return None
+    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", value.strip().casefold())
+    host = host.split("@")[-1].split("/")[0].split("?")[0].split("#")[0].split(":")[0]
+    host = host.removeprefix("www.").strip(".")
+    return host or None
 
 
 def normalize_org_name(name: str) -> str:
@@ -105,7 +140,9 @@ class SampleApolloClient:
             dataset = json.load(handle)
         if not isinstance(dataset, list):
             raise ValueError("organizations.json must be a list of {organization, people}")
-        self._by_name: dict[str, list[tuple[dict[str, Any], list[dict[str, Any]]]]] = {}
+        self._by_name: dict[str, dict[str, Any]] = {}
+        self._by_domain: dict[str, dict[str, Any]] = {}
+        self._people_by_org: dict[str, list[dict[str, Any]]] = {}
         self._by_id: dict[str, dict[str, Any]] = {}
         self._by_email: dict[str, dict[str, Any]] = {}
         for entry in dataset:
@@ -119,7 +156,12 @@ class SampleApolloClient:
             ]
             key = normalize_org_name(str(organization.get("name") or ""))
             if key:
-                self._by_name.setdefault(key, []).append((organization, people))
+                self._by_name.setdefault(key, organization)
+            domain = normalize_domain(str(organization.get("primary_domain") or ""))
+            if domain:
+                self._by_domain.setdefault(domain, organization)
+            if organization.get("id") is not None:
+                self._people_by_org.setdefault(str(organization["id"]), []).extend(people)
             for person in people:
                 if person.get("id") is not None:
                     self._by_id.setdefault(str(person["id"]), person)
@@ -135,10 +177,20 @@ class SampleApolloClient:
             full["organization_id"] = organization.get("id")
         return full
 
+    def find_organization(self, *, domain: str | None, name: str) -> dict[str, Any]:
+        """By domain when given, else by (normalized) name; `{}` when unknown."""
+        organization: dict[str, Any] | None = None
+        wanted = normalize_domain(domain)
+        if wanted:
+            organization = self._by_domain.get(wanted)
+        elif name.strip():
+            organization = self._by_name.get(normalize_org_name(name))
+        return {"organization": copy.deepcopy(organization)} if organization is not None else {}
+
     def search_people(
         self,
         *,
-        organization_name: str,
+        organization_ids: Sequence[str],
         titles: Sequence[str],
         seniorities: Sequence[str],
         page: int = 1,
@@ -148,8 +200,8 @@ class SampleApolloClient:
         page = max(1, page)
         found = [
             person
-            for _organization, people in self._by_name.get(normalize_org_name(organization_name), [])
-            for person in people
+            for organization_id in dict.fromkeys(organization_ids)
+            for person in self._people_by_org.get(str(organization_id), [])
             if _matches_filters(person, titles, seniorities)
         ]
         window = found[(page - 1) * per_page : page * per_page]

@@ -7,9 +7,11 @@ from loaders.common.columns import Column, text
 PEOPLE_TABLE = "apollo_people"
 LOOKUPS_TABLE = "apollo_lookups"
 CALLS_TABLE = "apollo_calls"
+REVEALS_TABLE = "apollo_reveals"
 PIPELINE_NAME = "apollo"
 
-SEARCH_ENDPOINT = "mixed_people/api_search"
+ORGANIZATION_ENDPOINT = "organizations/enrich"  # GET, 1 credit per organization found
+SEARCH_ENDPOINT = "mixed_people/api_search"  # free; its filters go in the query string
 BULK_MATCH_ENDPOINT = "people/bulk_match"
 MAX_BULK_MATCH = 10  # Apollo rejects more than 10 details per bulk_match call
 MAX_PER_PAGE = 100
@@ -22,6 +24,16 @@ DEFAULT_MAX_PEOPLE_PER_BRAND = 10
 DEFAULT_BATCH_SIZE = 5000
 MAX_BATCH_SECONDS = 60.0
 MAX_ERROR_MESSAGE_CHARS = 500
+# enrich prints a progress line at most this often (and one when it is done)
+DEFAULT_PROGRESS_EVERY_SECONDS = 10.0
+# brand ids per `in (...)` list when reading what earlier lookups already paid for
+PRIOR_LOOKUP_CHUNK = 500
+
+# outcome of one person id sent to bulk_match (raw.apollo_reveals)
+REVEALED = "revealed"  # a match came back (Apollo charges for it)
+MISSED = "missed"  # null in its position: no match, no charge
+UNKNOWN = "unknown"  # the call failed after it was sent (5xx, timeout, unreadable answer,
+# interruption): Apollo may have charged it, so it is not sent again within the TTL
 
 # Who is revealed by default: decision-makers and the people who run the Amazon / e-commerce
 # business, by Apollo's structured seniority (interns, coordinators, individual contributors
@@ -95,6 +107,19 @@ LOOKUP_COLUMNS: list[Column] = [
     Column("status", nullable=False),
     Column("error_message"),
     Column("looked_up_at", "timestamp"),
+    # the Apollo organization the people were searched in (reused within the TTL: it cost a credit)
+    *text("organization_id", "organization_name", "organization_domain"),
+]
+
+# one row per (lookup, person id sent to bulk_match), written before the call goes out: what was
+# paid for (or may have been) is never sent again for the brand within the TTL
+REVEAL_COLUMNS: list[Column] = [
+    Column("lookup_id", nullable=False),
+    Column("person_id", nullable=False),
+    Column("brand_id", nullable=False),
+    Column("request_id"),
+    Column("outcome", nullable=False),
+    Column("attempted_at", "timestamp"),
 ]
 
 # one row per (Apollo request, brand it served): what it asked for, what came back, what it cost.

@@ -25,6 +25,8 @@ final as (
         brands.brand_name,
         brands.normalized_brand_name,
         brands.store_slug,
+        -- from an earlier contact (not usable): finds the Apollo organization exactly
+        brands.company_domain,
         scores.segment,
 
         -- measures

@@ -25,8 +25,15 @@ from loaders.apollo import (
     enrich_brands,
     filter_recently_looked_up,
 )
-from loaders.common.http import ApiAuthError, ApiRequestError, MissingSecretError
-from tests.python.fakes.apollo import BULK_MATCH_PATH, SEARCH_PATH, FakeApollo, big_organization, org_key
+from loaders.common.http import ApiAuthError, ApiRequestError, MissingSecretError, RetryPolicy
+from tests.python.fakes.apollo import (
+    BULK_MATCH_PATH,
+    ORGANIZATION_PATH,
+    SEARCH_PATH,
+    FakeApollo,
+    big_organization,
+    org_key,
+)
 from tests.python.fakes.server import RunningServer, serve
 
 KEY = "test-master-key"
@@ -65,14 +72,16 @@ class Harness:
         config = ApolloConfig(api_key=key, base_url=self.server.base_url, requests_per_second=requests_per_second)
         return ApolloApiClient(config, sleep=self.clock.sleep, clock=self.clock.time, rng=random.Random(7))
 
-    def enrich(self, worklist: list[BrandToEnrich], now: datetime, client: ApolloApiClient | None = None) -> Any:
+    def enrich(
+        self, worklist: list[BrandToEnrich], now: datetime, client: ApolloApiClient | None = None, **kwargs: Any
+    ) -> Any:
         return enrich_brands(
             worklist,
             client or self.client(),
             self.duckdb_path,
             self.pipelines_dir,
             now=now,
-            max_people_per_brand=MAX_PEOPLE,
+            **{"max_people_per_brand": MAX_PEOPLE, **kwargs},
         )
 
     def due(self, now: datetime, ttl_days: float = 30) -> list[BrandToEnrich]:
@@ -90,8 +99,21 @@ class Harness:
         )
         return {row[0]: row[1:] for row in rows}
 
-    def searched_names(self) -> list[str]:
-        return [request.json()["q_keywords"] for request in self.server.requests if request.path == SEARCH_PATH]
+    def searched_organizations(self) -> list[str]:
+        """The `organization_ids[]` of each people search, in order."""
+        return [
+            id_
+            for request in self.server.requests
+            if request.path == SEARCH_PATH
+            for id_ in request.query["organization_ids[]"]
+        ]
+
+    def organization_lookups(self) -> list[dict[str, str]]:
+        return [
+            {name: values[0] for name, values in request.query.items()}
+            for request in self.server.requests
+            if request.path == ORGANIZATION_PATH
+        ]
 
 
 @pytest.fixture
@@ -112,27 +134,32 @@ def test_enrich_over_http_loads_people_and_ledger(harness: Harness) -> None:
         "b-cobalt": "ok",
         "b-none": "no_match",
     }
-    # Acme: 12 decision-makers + an unmatchable one found by search (null in bulk_match); intern filtered out
-    assert ledger["b-acme"][1:4] == (12, 11, 11)
-    assert ledger["b-beton"][1:4] == (2, 1, 1)
-    assert ledger["b-none"][1:4] == (0, 0, 0)
+    # Acme: 12 decision-makers + an unmatchable one found by search (null in bulk_match); intern
+    # filtered out; credits: 11 emails + 1 for the organization
+    assert ledger["b-acme"][1:4] == (12, 11, 12)
+    assert ledger["b-beton"][1:4] == (2, 1, 2)
+    assert ledger["b-none"][1:4] == (0, 0, 0)  # no organization: nothing searched, nothing paid
     people = harness.rows("select brand_id, person_id, email, source_kind, organization_domain from raw.apollo_people")
     assert len(people) == 12 + 2 + 3
     assert {row[3] for row in people} == {"api"}
     assert ("b-cobalt", "cobalt-1", "cara@cobaltoutdoors.com", "api", "cobaltoutdoors.com") in people
     assert not any(row[1] in {"acme-ghost", "acme-intern"} for row in people)
 
-    # credits: what Apollo reported is what the ledger sums, and equals what the fake charged
-    assert sum(row[3] for row in ledger.values()) == harness.fake.credits_consumed == 15
-    assert summary.details["credits"] == 15
+    # credits: what Apollo charged (15 emails, 3 organizations) is what the ledger sums
+    assert sum(row[3] for row in ledger.values()) == harness.fake.credits_consumed == 18
+    assert summary.details["credits"] == 18
 
     # the ids of several brands share a bulk_match call (13 Acme + 2 Béton + 3 Cobalt = 18 ids)
     bulk = [request for request in harness.server.requests if request.path == BULK_MATCH_PATH]
     assert [len(request.json()["details"]) for request in bulk] == [10, 8]
-    assert harness.fake.calls[BULK_MATCH_PATH] == 2 and harness.fake.calls[SEARCH_PATH] == 4
+    assert harness.fake.calls[BULK_MATCH_PATH] == 2 and harness.fake.calls[SEARCH_PATH] == 3
+    assert harness.fake.calls[ORGANIZATION_PATH] == 4
     assert all(request.header("x-api-key") == KEY for request in harness.server.requests)
-    assert all(request.method == "POST" for request in harness.server.requests)
     assert summary.files_or_pages == 2
+
+    # Acme's search also finds a former employee, now at another company: never paid for
+    assert "supplies-1" not in harness.fake.bulk_match_ids
+    assert len(harness.fake.bulk_match_ids) == 18
 
     # every call is in the per-call ledger, one row per (request, brand it served), with what it
     # asked for and what it cost; request_id names the request, so requests can be counted
@@ -140,7 +167,7 @@ def test_enrich_over_http_loads_people_and_ledger(harness: Harness) -> None:
         "select brand_id, endpoint, records_requested, records_returned, credits_consumed, request_id, "
         "brands_in_request from raw.apollo_calls order by brand_id, call_number"
     )
-    assert len({row[5] for row in calls}) == len(harness.server.requests) == 6
+    assert len({row[5] for row in calls}) == len(harness.server.requests) == 9
     bulk_rows = [row for row in calls if row[1] == "people/bulk_match"]
     assert [(row[0], row[2], row[3], row[6]) for row in bulk_rows] == [
         ("b-acme", 10, 10, 1),
@@ -150,13 +177,32 @@ def test_enrich_over_http_loads_people_and_ledger(harness: Harness) -> None:
     ]
     assert sum(row[4] for row in calls) == harness.fake.credits_consumed
     per_brand = harness.rows("select brand_id, sum(credits_consumed) from raw.apollo_calls group by 1 order by 1")
-    assert per_brand == [("b-acme", 11), ("b-beton", 1), ("b-cobalt", 3), ("b-none", 0)]
+    assert per_brand == [("b-acme", 12), ("b-beton", 2), ("b-cobalt", 4), ("b-none", 0)]
+    organization_calls = [row for row in calls if row[1] == "organizations/enrich"]
+    assert [(row[0], row[3], row[4]) for row in organization_calls] == [
+        ("b-acme", 1, 1),
+        ("b-beton", 1, 1),
+        ("b-cobalt", 1, 1),
+        ("b-none", 0, 0),
+    ]
 
-    search = [request.json() for request in harness.server.requests if request.path == SEARCH_PATH]
-    assert search[0]["q_keywords"] == "ACME KITCHEN"
-    assert search[0]["per_page"] == MAX_PEOPLE
-    assert "director" in search[0]["person_seniorities"]
-    assert "intern" not in search[0]["person_seniorities"]
+    # the organization first (GET, by name: the work list has no domain here), then its people;
+    # the search's filters go in the query string, as the OpenAPI documents them, with no body
+    assert harness.organization_lookups()[0] == {"name": "ACME KITCHEN"}
+    searches = [request for request in harness.server.requests if request.path == SEARCH_PATH]
+    assert all(request.method == "POST" and not request.body for request in searches)
+    assert searches[0].query["organization_ids[]"] == ["org-acme"]
+    assert searches[0].query["per_page"] == [str(MAX_PEOPLE)]
+    assert "director" in searches[0].query["person_seniorities[]"]
+    assert "intern" not in searches[0].query["person_seniorities[]"]
+    assert harness.rows(
+        "select brand_id, organization_id, organization_name from raw.apollo_lookups order by brand_id"
+    ) == [
+        ("b-acme", "org-acme", "Acme Kitchen"),
+        ("b-beton", "org-beton", "Béton Brut"),
+        ("b-cobalt", "org-cobalt", "Cobalt Outdoors"),
+        ("b-none", None, None),
+    ]
 
 
 def test_second_run_inside_ttl_calls_apollo_zero_times(harness: Harness) -> None:
@@ -191,34 +237,117 @@ def test_a_500_on_one_brand_is_an_error_row_retried_next_run(harness: Harness) -
     ledger = harness.ledger()
     assert ledger["b-cobalt"][0] == "error"
     assert "500" in ledger["b-cobalt"][4] and "apollo" in ledger["b-cobalt"][4]
-    assert ledger["b-cobalt"][3] == 0
+    assert ledger["b-cobalt"][3] == 1  # its organization was found (and paid) before the search failed
     assert {ledger[brand][0] for brand in ("b-acme", "b-beton")} == {"ok"}
     assert summary.details["error"] == 1
-    cobalt_searches = harness.searched_names().count("Cobalt Outdoors")
-    assert cobalt_searches == 6  # retried by the shared layer, then given up
+    cobalt_searches = harness.searched_organizations().count("org-cobalt")
+    assert cobalt_searches == 6  # the free search is retried by the shared layer, then given up
     assert len(harness.clock.sleeps) >= 5
 
     harness.fake.fail_organizations.clear()
     later = NOW + timedelta(hours=6)
     due = harness.due(later)
     assert due == [BrandToEnrich("b-cobalt", "Cobalt Outdoors")]
-    before = len(harness.searched_names())
+    assert due[0].organization is not None and due[0].organization.organization_id == "org-cobalt"
+    before, lookups_before = len(harness.searched_organizations()), len(harness.organization_lookups())
     harness.enrich(due, later)
-    assert harness.searched_names()[before:] == ["Cobalt Outdoors"]
+    assert harness.searched_organizations()[before:] == ["org-cobalt"]
+    assert len(harness.organization_lookups()) == lookups_before  # the organization is not paid for twice
     assert harness.ledger()["b-cobalt"][0] == "ok"
     assert harness.due(later + timedelta(minutes=1)) == []
 
 
-def test_error_after_credits_were_spent_keeps_those_credits_in_the_ledger(harness: Harness) -> None:
-    harness.fake.fail_person_ids.add("acme-12")  # the second bulk_match batch of Acme fails
+def test_error_after_credits_were_spent_keeps_those_credits_and_the_retry_pays_nothing_twice(
+    harness: Harness,
+) -> None:
+    harness.fake.fail_person_ids.add("acme-12")  # the second bulk_match batch of Acme fails (charged)
     harness.enrich(WORKLIST[:1], NOW)
 
     status, found, emails, credits, error = harness.ledger()["b-acme"]
     assert status == "error"
     assert "bulk_match" in error
-    assert credits == harness.fake.credits_consumed == 9  # first batch: 10 people, one without email
+    assert credits == 1 + 9  # the organization, then the first batch: 10 people, one without email
+    assert harness.fake.credits_consumed == credits + 2  # what the failed call charged is unknown to us
     assert (found, emails) == (10, 9)
-    assert harness.due(NOW + timedelta(hours=1)) == WORKLIST  # an error is retried next run
+    assert harness.fake.bulk_match_ids.count("acme-12") == 1  # never resent after the 500
+    reveals = dict(harness.rows("select person_id, outcome from raw.apollo_reveals"))
+    assert [reveals[f"acme-{index:02d}"] for index in (1, 10, 11, 12)] == ["revealed", "revealed", "unknown", "unknown"]
+
+    # an error is retried next run, but nothing it paid for (or may have) is paid again
+    later = NOW + timedelta(hours=1)
+    due = harness.due(later)
+    assert due == WORKLIST
+    assert len(due[0].paid_person_ids) == 13 and due[0].organization is not None
+    sent, charged = len(harness.fake.bulk_match_ids), harness.fake.credits_consumed
+    harness.enrich(due[:1], later)
+    assert len(harness.fake.bulk_match_ids) == sent and harness.fake.credits_consumed == charged
+    assert harness.fake.calls[ORGANIZATION_PATH] == 1
+    assert harness.ledger()["b-acme"][:4] == ("ok", 0, 0, 0)  # done for this TTL
+    assert harness.due(later + timedelta(minutes=1)) == WORKLIST[1:]
+
+
+def test_a_retry_reveals_only_the_people_not_yet_paid_for(tmp_path: Path) -> None:
+    clock = FakeClock()
+    fake = FakeApollo(_many_organizations(1, 25), clock=clock.time)
+    fake.fail_person_ids.add("brand00-0015")  # the second of three bulk_match calls fails
+    brand = BrandToEnrich("b-00", "Brand 00")
+    duckdb_path, pipelines_dir = tmp_path / "db.duckdb", tmp_path / "pipelines"
+    with serve(fake) as server:
+        config = ApolloConfig(api_key=KEY, base_url=server.base_url, requests_per_second=1000.0)
+        client = ApolloApiClient(config, sleep=clock.sleep, clock=clock.time)
+        enrich_brands([brand], client, duckdb_path, pipelines_dir, now=NOW, max_people_per_brand=25)
+        first = list(fake.bulk_match_ids)
+        # ids 1-10 revealed, 11-20 sent in the failed call (charged), 21-25 never sent
+        assert first == [f"brand00-{index:04d}" for index in range(1, 21)]
+
+        fake.fail_person_ids.clear()
+        later = NOW + timedelta(hours=2)
+        due = filter_recently_looked_up([brand], duckdb_path, 30, later)
+        assert due == [brand]
+        charged = fake.credits_consumed
+        enrich_brands(due, client, duckdb_path, pipelines_dir, now=later, max_people_per_brand=25)
+        retried = fake.bulk_match_ids[len(first) :]
+    assert retried == [f"brand00-{index:04d}" for index in range(21, 26)]
+    assert fake.credits_consumed - charged == 5  # only the people never sent before
+    with duckdb.connect(str(duckdb_path)) as connection:
+        ledger = connection.execute(
+            "select status, people_found, credits_consumed from raw.apollo_lookups order by looked_up_at"
+        ).fetchall()
+        people = connection.execute("select count(*) from raw.apollo_people").fetchone()
+    assert ledger == [("error", 10, 11), ("ok", 5, 5)]
+    assert people == (15,)
+
+
+@pytest.mark.parametrize("failure", ["server error", "read timeout"])
+def test_bulk_match_is_sent_once_after_a_500_or_a_read_timeout(tmp_path: Path, failure: str) -> None:
+    clock = FakeClock()
+    fake = FakeApollo(_many_organizations(2, 5), clock=clock.time)
+    if failure == "server error":
+        fake.fail_person_ids.add("brand00-0001")
+    else:
+        fake.slow_person_ids.add("brand00-0001")
+        fake.slow_seconds = 1.0
+    worklist = [BrandToEnrich("b-00", "Brand 00"), BrandToEnrich("b-01", "Brand 01")]
+    duckdb_path = tmp_path / "db.duckdb"
+    with serve(fake) as server:
+        config = ApolloConfig(api_key=KEY, base_url=server.base_url, requests_per_second=1000.0)
+        retry = RetryPolicy(max_attempts=6, backoff_base_seconds=0.01, timeout_seconds=0.3)
+        client = ApolloApiClient(config, retry=retry, sleep=clock.sleep, clock=clock.time)
+        summary = enrich_brands(worklist, client, duckdb_path, tmp_path / "pipelines", now=NOW)
+        bulk_requests = [request for request in server.requests if request.path == BULK_MATCH_PATH]
+    assert len(bulk_requests) == 1  # one shared call (10 ids of both brands), never resent
+    assert fake.bulk_match_ids.count("brand00-0001") == 1
+    assert summary.details["error"] == 2
+    with duckdb.connect(str(duckdb_path)) as connection:
+        ledger = connection.execute(
+            "select brand_id, status, credits_consumed, error_message from raw.apollo_lookups order by 1"
+        ).fetchall()
+        outcomes = connection.execute("select distinct outcome from raw.apollo_reveals").fetchall()
+    assert [(row[0], row[1], row[2]) for row in ledger] == [("b-00", "error", 1), ("b-01", "error", 1)]
+    assert all("bulk_match" in row[3] for row in ledger)
+    assert outcomes == [("unknown",)]  # Apollo may have charged them: not sent again within the TTL
+    due = filter_recently_looked_up(worklist, duckdb_path, 30, NOW + timedelta(hours=1))
+    assert [len(brand.paid_person_ids) for brand in due] == [5, 5]
 
 
 def test_429_without_retry_after_backs_off_then_succeeds(harness: Harness) -> None:
@@ -226,7 +355,7 @@ def test_429_without_retry_after_backs_off_then_succeeds(harness: Harness) -> No
     harness.fake.use_quota(SEARCH_PATH, 5)  # another client used up this minute's window
     client = harness.client()
 
-    result = client.search_people(organization_name="Cobalt Outdoors", titles=[], seniorities=[])
+    result = client.search_people(organization_ids=["org-cobalt"], titles=[], seniorities=[])
 
     assert result["total_entries"] == 3
     statuses = harness.fake.statuses(SEARCH_PATH)
@@ -241,7 +370,7 @@ def test_minute_requests_left_zero_waits_for_next_window_without_a_429(harness: 
     harness.fake.minute_limit = 3
     client = harness.client()
     for _ in range(5):
-        client.search_people(organization_name="Béton Brut", titles=[], seniorities=[])
+        client.search_people(organization_ids=["org-beton"], titles=[], seniorities=[])
     assert harness.fake.statuses() == [200] * 5
     assert 50.0 <= max(harness.clock.sleeps) <= 51.5  # to the window's end (50 s away) + 1 s margin
     assert sum(1 for seconds in harness.clock.sleeps if seconds > 10) == 1
@@ -250,7 +379,7 @@ def test_minute_requests_left_zero_waits_for_next_window_without_a_429(harness: 
 def test_requests_are_paced_by_requests_per_second(harness: Harness) -> None:
     client = harness.client(requests_per_second=1.0)
     for _ in range(3):
-        client.search_people(organization_name="Béton Brut", titles=[], seniorities=[])
+        client.search_people(organization_ids=["org-beton"], titles=[], seniorities=[])
     assert sum(harness.clock.sleeps) >= 1.5
 
 
@@ -278,7 +407,7 @@ def test_bad_key_raises_auth_error_naming_apollo_without_the_key(
 
 def test_non_master_key_gets_403_on_search(harness: Harness) -> None:
     with pytest.raises(ApiAuthError) as raised:
-        harness.client(key="plain-key").search_people(organization_name="Acme Kitchen", titles=[], seniorities=[])
+        harness.client(key="plain-key").search_people(organization_ids=["org-acme"], titles=[], seniorities=[])
     assert raised.value.status == 403
     assert "plain-key" not in str(raised.value)
 
@@ -310,13 +439,13 @@ def test_search_pages_through_results(tmp_path: Path) -> None:
             now=NOW,
             max_people_per_brand=120,
         )
-        pages = [request.json() for request in server.requests if request.path == SEARCH_PATH]
-        assert [(page["page"], page["per_page"]) for page in pages] == [(1, 100), (2, 100)]
+        pages = [request.query for request in server.requests if request.path == SEARCH_PATH]
+        assert [(page["page"], page["per_page"]) for page in pages] == [(["1"], ["100"]), (["2"], ["100"])]
         assert summary.rows_loaded == 120
         assert all(len(r.json()["details"]) <= 10 for r in server.requests if r.path == BULK_MATCH_PATH)
 
         with pytest.raises(ValueError, match="500"):
-            client.search_people(organization_name="Giant Goods", titles=[], seniorities=[], page=501)
+            client.search_people(organization_ids=["org-giantgoods"], titles=[], seniorities=[], page=501)
 
 
 def test_fake_caps_per_page_and_pages_and_rejects_big_bulk_match() -> None:
@@ -325,7 +454,7 @@ def test_fake_caps_per_page_and_pages_and_rejects_big_bulk_match() -> None:
         headers = {"x-api-key": KEY}
         wide = requests.post(
             f"{server.base_url}{SEARCH_PATH}",
-            json={"q_organization_domains_list": ["giant.example"], "per_page": 500},
+            params=[("q_organization_domains_list[]", "giant.example"), ("per_page", "500")],
             headers=headers,
             timeout=5,
         ).json()
@@ -336,6 +465,14 @@ def test_fake_caps_per_page_and_pages_and_rejects_big_bulk_match() -> None:
             f"{server.base_url}{SEARCH_PATH}?page=501&q_keywords=Giant%20Goods", headers=headers, timeout=5
         ).json()
         assert beyond["people"] == []
+        # only what the OpenAPI documents, where it documents it: the search takes no JSON body
+        as_body = requests.post(
+            f"{server.base_url}{SEARCH_PATH}", json={"q_keywords": "Giant"}, headers=headers, timeout=5
+        )
+        undocumented = requests.post(
+            f"{server.base_url}{SEARCH_PATH}?organization_name=Giant", headers=headers, timeout=5
+        )
+        assert (as_body.status_code, undocumented.status_code) == (422, 422)
         too_many = requests.post(
             f"{server.base_url}{BULK_MATCH_PATH}", json={"details": [{"id": "x"}] * 11}, headers=headers, timeout=5
         )
@@ -395,7 +532,7 @@ def test_non_json_body_is_a_request_error(tmp_path: Path) -> None:
     with serve(lambda request: Reply(200, "<html>maintenance</html>", {"Content-Type": "text/html"})) as server:
         client = ApolloApiClient(ApolloConfig(api_key=KEY, base_url=server.base_url, requests_per_second=1000.0))
         with pytest.raises(ApiRequestError, match="not JSON"):
-            client.search_people(organization_name="x", titles=[], seniorities=[])
+            client.search_people(organization_ids=["x"], titles=[], seniorities=[])
 
 
 def _many_organizations(count: int, people: int) -> list[dict[str, Any]]:
@@ -423,7 +560,7 @@ def test_each_batch_is_landed_and_an_auth_error_in_batch_3_keeps_batches_1_and_2
         search = client.search_people
 
         def revoke_key_at_brand_07(**kwargs: Any) -> dict[str, Any]:
-            if kwargs["organization_name"] == "Brand 07":
+            if kwargs["organization_ids"] == ["org-brand07"]:
                 fake.api_keys.discard(KEY)  # the key is revoked while batch 3 (brands 06-08) runs
             return search(**kwargs)
 
@@ -439,16 +576,16 @@ def test_each_batch_is_landed_and_an_auth_error_in_batch_3_keeps_batches_1_and_2
         people = connection.execute("select brand_id, count(*) from raw.apollo_people group by 1 order by 1").fetchall()
     # batches 1 and 2 landed whole, each by its own pipeline run
     assert [(row[0], row[1], row[2], row[3]) for row in ledger[:6]] == [
-        (f"b-{number:02d}", "ok", 3, 3) for number in range(6)
+        (f"b-{number:02d}", "ok", 3, 4) for number in range(6)
     ]
     assert len({row[5] for row in ledger}) == 3  # batches 1, 2 and what batch 3 got to
     assert people == [(f"b-{number:02d}", 3) for number in range(6)]
-    # batch 3: brand 06 was searched, its reveal was refused; brand 07's search was refused;
-    # brand 08 and batch 4 were never looked up
-    assert [(row[0], row[1], row[3]) for row in ledger[6:]] == [("b-06", "error", 0), ("b-07", "error", 0)]
+    # batch 3: brand 06 was searched, its reveal was refused; brand 07's search was refused (both
+    # had paid for their organization); brand 08 and batch 4 were never looked up
+    assert [(row[0], row[1], row[3]) for row in ledger[6:]] == [("b-06", "error", 1), ("b-07", "error", 1)]
     assert all("ApiAuthError" in row[4] for row in ledger[6:])
     # every credit Apollo charged is in the ledger; one bulk_match per batch (9 ids of 3 brands)
-    assert sum(row[3] for row in ledger) == fake.credits_consumed == 18
+    assert sum(row[3] for row in ledger) == fake.credits_consumed == 18 + 8
     assert fake.calls[BULK_MATCH_PATH] == 2
     assert fake.calls[SEARCH_PATH] == 7
 
@@ -468,7 +605,7 @@ def test_bulk_match_calls_are_shared_by_brands(tmp_path: Path) -> None:
     assert fake.calls[SEARCH_PATH] == 25
     assert fake.calls[BULK_MATCH_PATH] == 5 == summary.files_or_pages  # 50 ids: 5 calls, not 25
     assert sizes == [10] * 5
-    assert summary.details == {"brands": 25, "ok": 25, "no_match": 0, "error": 0, "credits": 50}
+    assert summary.details == {"brands": 25, "ok": 25, "no_match": 0, "error": 0, "credits": 75}
     with duckdb.connect(str(tmp_path / "db.duckdb")) as connection:
         credits = connection.execute(
             "select count(distinct brand_id), min(credits_consumed), max(credits_consumed), sum(credits_consumed) "
@@ -478,8 +615,12 @@ def test_bulk_match_calls_are_shared_by_brands(tmp_path: Path) -> None:
             "select endpoint, count(distinct request_id), max(brands_in_request) from raw.apollo_calls group by 1 "
             "order by 1"
         ).fetchall()
-    assert credits == (25, 2, 2, 50)
-    assert requests_made == [("mixed_people/api_search", 25, 1), ("people/bulk_match", 5, 5)]
+    assert credits == (25, 3, 3, 75)  # 2 emails and the organization each
+    assert requests_made == [
+        ("mixed_people/api_search", 25, 1),
+        ("organizations/enrich", 25, 1),
+        ("people/bulk_match", 5, 5),
+    ]
 
 
 def test_concurrent_searches_give_the_same_lookups_and_shared_bulk_calls(tmp_path: Path) -> None:
@@ -492,11 +633,48 @@ def test_concurrent_searches_give_the_same_lookups_and_shared_bulk_calls(tmp_pat
         assert client.concurrency == 4
         summary = enrich_brands(worklist, client, tmp_path / "db.duckdb", tmp_path / "pipelines", now=NOW)
         sizes = [len(request.json()["details"]) for request in server.requests if request.path == BULK_MATCH_PATH]
-    assert summary.details == {"brands": 30, "ok": 25, "no_match": 5, "error": 0, "credits": 50}
-    assert fake.calls[SEARCH_PATH] == 30
+    assert summary.details == {"brands": 30, "ok": 25, "no_match": 5, "error": 0, "credits": 75}
+    assert fake.calls[ORGANIZATION_PATH] == 30
+    assert fake.calls[SEARCH_PATH] == 25  # no organization, no search
     assert sizes == [10] * 5
     with duckdb.connect(str(tmp_path / "db.duckdb")) as connection:
         people = connection.execute("select brand_id, count(*) from raw.apollo_people group by 1").fetchall()
         credits = connection.execute("select sum(credits_consumed) from raw.apollo_calls").fetchone()
     assert sorted(people) == [(f"b-{number:02d}", 2) for number in range(25)]
-    assert credits == (50,) and fake.credits_consumed == 50
+    assert credits == (75,) and fake.credits_consumed == 75
+
+
+def test_organization_by_domain_or_exact_name_only(harness: Harness) -> None:
+    worklist = [
+        BrandToEnrich("b-acme-site", "Acme Store", domain="https://www.AcmeKitchen.com/shop"),
+        BrandToEnrich("b-acme-loose", "Acme"),  # Apollo's loose name match finds `Acme Kitchen`
+    ]
+    summary = harness.enrich(worklist, NOW)
+
+    # by domain: the organization is the brand's whatever its name; the request carries no scheme or www
+    assert harness.organization_lookups() == [
+        {"domain": "acmekitchen.com", "name": "Acme Store"},
+        {"name": "Acme"},
+    ]
+    ledger = harness.ledger()
+    assert ledger["b-acme-site"][:2] == ("ok", 12)
+    # by name, another company's organization is not the brand's: paid for, never searched or revealed
+    assert ledger["b-acme-loose"][:4] == ("no_match", 0, 0, 1)
+    assert harness.searched_organizations() == ["org-acme"]
+    assert not any(person_id.startswith("supplies") for person_id in harness.fake.bulk_match_ids)
+    assert summary.details["credits"] == harness.fake.credits_consumed == 12 + 1
+
+
+def test_progress_lines_on_stderr(harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
+    harness.enrich(WORKLIST, NOW, progress_every_seconds=0.0)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) >= 2
+    assert lines[0].startswith("apollo: enriching, ") and "/4 brands" in lines[0]
+    assert lines[-1].startswith("apollo: done, 4/4 brands, 9 requests, 17 people, 18 credits, 0 errors, ")
+    assert lines[-1].endswith(" brands/s")
+
+
+def test_progress_is_throttled(harness: Harness, capsys: pytest.CaptureFixture[str]) -> None:
+    harness.enrich(WORKLIST, NOW, progress_every_seconds=3600.0)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("apollo: done, 4/4 brands")

@@ -1,21 +1,34 @@
-"""A fake Apollo.io API (people search + bulk_match) on the real local HTTP server of `server.py`.
+"""A fake Apollo.io API (organization enrich, people search, bulk_match) on the real local HTTP
+server of `server.py`.
 
-Faithful to what the loader relies on (see /work/shared/api-specs CONTRACTS.md section 2):
+Faithful to what the loader relies on (see /work/shared/api-specs CONTRACTS.md section 2 and
+apollo.openapi.json); it accepts only the parameters the OpenAPI documents, where it documents
+them, so a client that sends them elsewhere gets a 422:
 
 - auth by `x-api-key`: 401 plain text `Invalid access credentials.` for a missing or unknown
   key; 403 `{error, error_code: API_INACCESSIBLE}` when a non-master key calls the search;
-- `POST /mixed_people/api_search`: params from the JSON body or the query string
-  (`person_titles[]`...), `per_page` capped at 100, pages beyond 500 are empty; the answer is
-  `{total_entries, people: [{id, first_name, last_name_obfuscated, title, has_email,
-  organization: {name}}]}` - never an email, no `pagination` object;
-- `POST /people/bulk_match`: more than 10 details -> 400 `{status: failed, error_code:
-  RECORD_LIMIT_EXCEEDED}`; matches in input order, `null` for an unknown id; one credit per
-  revealed email, reported as `credits_consumed` and added to `FakeApollo.credits_consumed`;
+- `GET /organizations/enrich?domain=&name=&website=&linkedin_url=` (query only): by domain
+  (exact), else by name, loosely as Apollo does (a name contained in another company's name
+  finds that company); `{"organization": {...}}`, `{}` when unknown; 1 credit per organization
+  found, added to `FakeApollo.credits_consumed`;
+- `POST /mixed_people/api_search`: parameters in the query string only (`organization_ids[]`,
+  `q_organization_domains_list[]`, `q_keywords`, `person_titles[]`, `person_seniorities[]`,
+  `page`, `per_page`...); a JSON body or an undocumented parameter is a 422. Organization ids and
+  domains match current AND past employers (`employment_history`), keywords match loosely (any
+  word, in the organization's name, the person's name or title), as Apollo does. `per_page` is
+  capped at 100, pages beyond 500 are empty; the answer is `{total_entries, people: [{id,
+  first_name, last_name_obfuscated, title, has_email, organization: {name}}]}` - never an email,
+  no `pagination` object;
+- `POST /people/bulk_match` with a JSON body `{details: [...]}`: more than 10 details -> 400
+  `{status: failed, error_code: RECORD_LIMIT_EXCEEDED}`; matches in input order, `null` for an
+  unknown id; one credit per revealed email, reported as `credits_consumed` and added to
+  `FakeApollo.credits_consumed`; every id asked for is kept in `FakeApollo.bulk_match_ids`;
 - fixed one-minute windows per endpoint (on an injectable clock, so a test's fake sleep moves
   time): headers `x-rate-limit-minute` / `x-minute-requests-left`, and once the window is used
   up, 429 `{"message": "The maximum number of api calls allowed for ..."}` with NO Retry-After;
-- configurable 500s: for an organization's searches, for bulk_match of given person ids, or for
-  the next N requests.
+- configurable failures: 500s for an organization's searches, for bulk_match of given person
+  ids (after charging them, as a server failing part-way may), or for the next N requests; a
+  slow bulk_match (charged, answered after `slow_seconds`) for given person ids.
 """
 
 from __future__ import annotations
@@ -36,6 +49,24 @@ from tests.python.fakes.server import Reply, Request
 
 SEARCH_PATH = "/mixed_people/api_search"
 BULK_MATCH_PATH = "/people/bulk_match"
+ORGANIZATION_PATH = "/organizations/enrich"
+# what the OpenAPI documents for each endpoint (query parameters; bulk_match's details go in the body)
+ORGANIZATION_PARAMS = frozenset({"domain", "name", "website", "linkedin_url"})
+SEARCH_PARAMS = frozenset(
+    {
+        "person_titles[]", "include_similar_titles", "q_keywords", "person_locations[]",
+        "person_seniorities[]", "organization_locations[]", "q_organization_domains_list[]",
+        "contact_email_status[]", "organization_ids[]", "organization_num_employees_ranges[]",
+        "revenue_range[min]", "revenue_range[max]", "currently_using_all_of_technology_uids[]",
+        "currently_using_any_of_technology_uids[]", "currently_not_using_any_of_technology_uids[]",
+        "q_organization_job_titles[]", "organization_job_locations[]", "organization_num_jobs_range[min]",
+        "organization_num_jobs_range[max]", "organization_job_posted_at_range[min]",
+        "organization_job_posted_at_range[max]", "page", "per_page",
+    }
+)  # fmt: skip
+BULK_MATCH_PARAMS = frozenset(
+    {"run_waterfall_email", "run_waterfall_phone", "reveal_personal_emails", "reveal_phone_number", "webhook_url"}
+)
 MAX_PER_PAGE = 100
 MAX_PAGES = 500
 MAX_BULK_MATCH = 10
@@ -109,8 +140,38 @@ def default_organizations() -> list[dict[str, Any]]:
     acme_people.append(
         _person("acme-ghost", "Gus", "Host", "VP Sales", "vp", "gus@acmekitchen.com", **{UNMATCHABLE: True})
     )
+    acme = _organization("org-acme", "Acme Kitchen", "acmekitchen.com")
     return [
-        {"organization": _organization("org-acme", "Acme Kitchen", "acmekitchen.com"), "people": acme_people},
+        {"organization": acme, "people": acme_people},
+        {
+            # another company whose name contains `Acme Kitchen`; its founder used to work at Acme
+            # (a search of Acme's people finds her: past employers match)
+            "organization": _organization("org-acme-supplies", "Acme Kitchen Supplies", "acmesupplies.com"),
+            "people": [
+                _person(
+                    "supplies-1",
+                    "Sue",
+                    "Pply",
+                    "Founder",
+                    "founder",
+                    "sue@acmesupplies.com",
+                    employment_history=[
+                        {
+                            "organization_id": "org-acme-supplies",
+                            "organization_name": "Acme Kitchen Supplies",
+                            "title": "Founder",
+                            "current": True,
+                        },
+                        {
+                            "organization_id": "org-acme",
+                            "organization_name": "Acme Kitchen",
+                            "title": "Director of Ops",
+                            "current": False,
+                        },
+                    ],
+                ),
+            ],
+        },
         {
             "organization": _organization("org-beton", "Béton Brut", "betonbrut.de"),
             "people": [
@@ -182,27 +243,26 @@ class FakeApollo:
         self.credits_consumed = 0
         self.answers: list[Answer] = []
         self.calls: Counter[str] = Counter()
-        self.fail_organizations: set[str] = set()  # org_key(...) of names whose search answers 500
-        self.fail_person_ids: set[str] = set()  # bulk_match asking for one of these answers 500
+        self.bulk_match_ids: list[str] = []  # every id asked for, in order (repeats included)
+        self.fail_organizations: set[str] = set()  # org_key(...) of names whose people search answers 500
+        self.fail_person_ids: set[str] = set()  # bulk_match asking for one of these answers 500 (after charging)
+        self.slow_person_ids: set[str] = set()  # bulk_match asking for one of these answers after `slow_seconds`
+        self.slow_seconds = 2.0
         self.fail_next = 0  # the next N requests answer 500
         self._window_counts: Counter[tuple[str, int]] = Counter()
         self._lock = threading.Lock()
-        self._by_org: dict[str, list[dict[str, Any]]] = {}
-        self._by_domain: dict[str, list[dict[str, Any]]] = {}
+        self._organizations: list[dict[str, Any]] = []
+        self._people: list[dict[str, Any]] = []
         self._by_id: dict[str, dict[str, Any]] = {}
         for entry in organizations if organizations is not None else default_organizations():
             organization = dict(entry["organization"])
-            people = []
+            self._organizations.append(organization)
             for raw in entry.get("people") or []:
                 person = dict(raw)
                 person.setdefault("organization", organization)
                 person.setdefault("organization_id", organization.get("id"))
-                people.append(person)
+                self._people.append(person)
                 self._by_id.setdefault(str(person["id"]), person)
-            self._by_org.setdefault(org_key(str(organization.get("name") or "")), []).extend(people)
-            domain = str(organization.get("primary_domain") or "").casefold()
-            if domain:
-                self._by_domain.setdefault(domain, []).extend(people)
 
     # -- test controls -------------------------------------------------------------------------
 
@@ -226,7 +286,8 @@ class FakeApollo:
         return int(self.clock() // 60)
 
     def _handle(self, request: Request) -> Reply:
-        if request.method != "POST" or request.path not in {SEARCH_PATH, BULK_MATCH_PATH}:
+        routes = {(ORGANIZATION_PATH, "GET"), (SEARCH_PATH, "POST"), (BULK_MATCH_PATH, "POST")}
+        if (request.path, request.method) not in routes:
             return Reply(404, {"error": "Not found"})
         key = request.header("x-api-key")
         if not key or key not in self.api_keys | self.non_master_keys:
@@ -261,52 +322,79 @@ class FakeApollo:
             if self.fail_next > 0:
                 self.fail_next -= 1
                 return Reply(500, {"error": "Internal server error"}, rate_headers)
-        try:
-            params = self._params(request)
-        except ValueError:
-            return Reply(422, {"error": "Invalid parameters"}, rate_headers)
-        reply = self._search(params) if request.path == SEARCH_PATH else self._bulk_match(params)
+        undocumented = set(request.query) - self._documented(request.path)
+        if undocumented:
+            return Reply(422, {"error": f"Invalid parameters: {', '.join(sorted(undocumented))}"}, rate_headers)
+        if request.path == BULK_MATCH_PATH:
+            reply = self._bulk_match(request)
+        elif request.body:  # the OpenAPI has no request body for these: parameters go in the query
+            reply = Reply(422, {"error": "Invalid parameters: send them in the query string"})
+        elif request.path == SEARCH_PATH:
+            reply = self._search(request.query)
+        else:
+            reply = self._enrich_organization(request.query)
         reply.headers.update(rate_headers)
         return reply
 
     @staticmethod
-    def _params(request: Request) -> dict[str, Any]:
-        """Query-string params (`name[]` -> list) overlaid by the JSON body."""
-        params: dict[str, Any] = {}
-        for name, values in request.query.items():
-            if name.endswith("[]"):
-                params[name[:-2]] = values
-            else:
-                params[name] = values[0]
-        if request.body:
-            body = json.loads(request.body)
-            if not isinstance(body, dict):
-                raise ValueError("body is not an object")
-            params.update({name.removesuffix("[]"): value for name, value in body.items()})
-        return params
+    def _documented(path: str) -> frozenset[str]:
+        return {ORGANIZATION_PATH: ORGANIZATION_PARAMS, SEARCH_PATH: SEARCH_PARAMS}.get(path, BULK_MATCH_PARAMS)
 
-    def _search(self, params: Mapping[str, Any]) -> Reply:
+    # -- organizations/enrich --------------------------------------------------------------------
+
+    def _enrich_organization(self, query: Mapping[str, list[str]]) -> Reply:
+        domain = _first(query, "domain").casefold().removeprefix("www.")
+        name = _first(query, "name")
+        if not domain and not name and not _first(query, "website") and not _first(query, "linkedin_url"):
+            return Reply(422, {"error": "Required parameter 'domain' missing"})
+        organization = self._organization_by_domain(domain) if domain else None
+        if organization is None and name:
+            organization = self._organization_by_name(name)
+        if organization is None:
+            return Reply(200, {})
+        with self._lock:
+            self.credits_consumed += 1  # 1 credit per organization found
+        return Reply(200, {"organization": copy.deepcopy(organization)})
+
+    def _organization_by_domain(self, domain: str) -> dict[str, Any] | None:
+        return next(
+            (org for org in self._organizations if str(org.get("primary_domain") or "").casefold() == domain), None
+        )
+
+    def _organization_by_name(self, name: str) -> dict[str, Any] | None:
+        """Exact (loose key) first, else the first company whose name contains it: Apollo's name
+        match finds *a* company, not necessarily the brand's."""
+        wanted = org_key(name)
+        if not wanted:
+            return None
+        keys = [(org_key(str(org.get("name") or "")), org) for org in self._organizations]
+        exact = next((org for key, org in keys if key == wanted), None)
+        return exact or next((org for key, org in keys if wanted in key), None)
+
+    # -- mixed_people/api_search -----------------------------------------------------------------
+
+    def _search(self, query: Mapping[str, list[str]]) -> Reply:
         try:
-            page = max(1, int(params.get("page") or 1))
-            per_page = max(1, min(MAX_PER_PAGE, int(params.get("per_page") or 25)))
-        except (TypeError, ValueError):
+            page = max(1, int(_first(query, "page") or 1))
+            per_page = max(1, min(MAX_PER_PAGE, int(_first(query, "per_page") or 25)))
+        except ValueError:
             return Reply(422, {"error": "Invalid parameters"})
-        name = params.get("organization_name") or params.get("q_keywords") or ""
-        domains = params.get("q_organization_domains_list") or []
-        if org_key(str(name)) in self.fail_organizations:
+        organization_ids = set(query.get("organization_ids[]", []))
+        domains = {domain.casefold() for domain in query.get("q_organization_domains_list[]", [])}
+        keywords = org_key_words(_first(query, "q_keywords"))
+        searched = [org for org in self._organizations if str(org.get("id")) in organization_ids]
+        searched += [org for org in self._organizations if str(org.get("primary_domain") or "").casefold() in domains]
+        if any(org_key(str(org.get("name") or "")) in self.fail_organizations for org in searched):
             return Reply(500, {"error": "Internal server error"})
-        people: list[dict[str, Any]] = []
-        if domains:
-            for domain in domains:
-                people.extend(self._by_domain.get(str(domain).casefold(), []))
-        elif name:
-            people = list(self._by_org.get(org_key(str(name)), []))
-        titles = [str(title).casefold() for title in params.get("person_titles") or []]
-        seniorities = {str(value).casefold() for value in params.get("person_seniorities") or []}
+        titles = [title.casefold() for title in query.get("person_titles[]", [])]
+        seniorities = {value.casefold() for value in query.get("person_seniorities[]", [])}
         found = [
             person
-            for person in people
-            if (not titles or any(title in str(person.get("title") or "").casefold() for title in titles))
+            for person in self._people
+            if (not organization_ids or organization_ids & _employer_ids(person))
+            and (not domains or domains & _employer_domains(person, self._organizations))
+            and (not keywords or _mentions_any(person, keywords))
+            and (not titles or any(title in str(person.get("title") or "").casefold() for title in titles))
             and (not seniorities or str(person.get("seniority") or "").casefold() in seniorities)
         ]
         window = [] if page > MAX_PAGES else found[(page - 1) * per_page : page * per_page]
@@ -330,8 +418,14 @@ class FakeApollo:
             },
         )
 
-    def _bulk_match(self, params: Mapping[str, Any]) -> Reply:
-        details = params.get("details")
+    # -- people/bulk_match -----------------------------------------------------------------------
+
+    def _bulk_match(self, request: Request) -> Reply:
+        try:
+            body = json.loads(request.body) if request.body else None
+        except ValueError:
+            body = None
+        details = body.get("details") if isinstance(body, dict) else None
         if not isinstance(details, list) or not details:
             return Reply(
                 400,
@@ -347,8 +441,6 @@ class FakeApollo:
                 },
             )
         ids = [str(detail.get("id")) for detail in details if isinstance(detail, dict)]
-        if self.fail_person_ids.intersection(ids):
-            return Reply(500, {"error": "Internal server error"})
         matches: list[dict[str, Any] | None] = []
         for detail in details:
             person = self._by_id.get(str(detail.get("id"))) if isinstance(detail, dict) else None
@@ -358,8 +450,11 @@ class FakeApollo:
             revealed = {key: copy.deepcopy(value) for key, value in person.items() if key != UNMATCHABLE}
             matches.append(revealed)
         credits = sum(1 for match in matches if match is not None and match.get("email"))
-        with self._lock:
+        with self._lock:  # charged before anything can fail: the client cannot know what it paid
+            self.bulk_match_ids.extend(ids)
             self.credits_consumed += credits
+        if self.fail_person_ids.intersection(ids):
+            return Reply(500, {"error": "Internal server error"})
         found = [match for match in matches if match is not None]
         return Reply(
             200,
@@ -374,4 +469,37 @@ class FakeApollo:
                 "matches": matches,
                 "request_id": 1,
             },
+            delay_seconds=self.slow_seconds if self.slow_person_ids.intersection(ids) else 0.0,
         )
+
+
+def _first(query: Mapping[str, list[str]], name: str) -> str:
+    values = query.get(name) or [""]
+    return values[0].strip()
+
+
+def org_key_words(text: str) -> list[str]:
+    """Keywords as Apollo matches them: any word, loosely."""
+    return [org_key(word) for word in text.split() if org_key(word)]
+
+
+def _mentions_any(person: Mapping[str, Any], words: Iterable[str]) -> bool:
+    organization = person.get("organization") or {}
+    haystack = org_key(
+        " ".join(str(v or "") for v in (organization.get("name"), person.get("name"), person.get("title")))
+    )
+    return any(word in haystack for word in words)
+
+
+def _employer_ids(person: Mapping[str, Any]) -> set[str]:
+    """Current and past employers (Apollo's organization filters match both)."""
+    ids = {str(person.get("organization_id"))}
+    for job in person.get("employment_history") or []:
+        if isinstance(job, Mapping) and job.get("organization_id") is not None:
+            ids.add(str(job["organization_id"]))
+    return ids
+
+
+def _employer_domains(person: Mapping[str, Any], organizations: Iterable[Mapping[str, Any]]) -> set[str]:
+    ids = _employer_ids(person)
+    return {str(org.get("primary_domain") or "").casefold() for org in organizations if str(org.get("id")) in ids}

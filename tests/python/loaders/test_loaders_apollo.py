@@ -28,7 +28,7 @@ WORKLIST = [
 
 
 class SpyFinder:
-    """Wraps a finder and records every call; can fail for one organization name."""
+    """Wraps a finder and records every call; can fail for one brand name."""
 
     def __init__(self, inner: SampleApolloClient, fail_for: str | None = None) -> None:
         self.inner = inner
@@ -37,20 +37,23 @@ class SpyFinder:
         self.bulk_sizes: list[int] = []
         self.searches: list[str] = []
 
+    def find_organization(self, *, domain: str | None, name: str) -> Mapping[str, Any]:
+        if name == self.fail_for:
+            raise TimeoutError("apollo did not answer in 60 s")
+        return self.inner.find_organization(domain=domain, name=name)
+
     def search_people(
         self,
         *,
-        organization_name: str,
+        organization_ids: Sequence[str],
         titles: Sequence[str],
         seniorities: Sequence[str],
         page: int = 1,
         per_page: int = 100,
     ) -> Mapping[str, Any]:
-        self.searches.append(organization_name)
-        if organization_name == self.fail_for:
-            raise TimeoutError("apollo did not answer in 60 s")
+        self.searches.extend(organization_ids)
         return self.inner.search_people(
-            organization_name=organization_name,
+            organization_ids=organization_ids,
             titles=titles,
             seniorities=seniorities,
             page=page,
@@ -76,7 +79,10 @@ def test_normalize_org_name() -> None:
 
 
 def test_sample_client_answers_in_apollo_shapes(sample_client: SampleApolloClient) -> None:
-    search = sample_client.search_people(organization_name="acme kitchen", titles=TITLES, seniorities=[])
+    assert sample_client.find_organization(domain=None, name="acme kitchen")["organization"]["id"] == "org-acme"
+    assert sample_client.find_organization(domain="www.acme.example", name="x")["organization"]["id"] == "org-acme"
+    assert sample_client.find_organization(domain=None, name="Nobody Sells This") == {}
+    search = sample_client.search_people(organization_ids=["org-acme"], titles=TITLES, seniorities=[])
     assert search["total_entries"] == 2
     assert [(p["id"], p["last_name_obfuscated"], p["has_email"]) for p in search["people"]] == [
         ("p-ana", "R***z", True),
@@ -109,18 +115,18 @@ def test_enrich_brands_writes_people_and_ledger(sample_client: SampleApolloClien
         now=NOW,
     )
     assert summary.rows_loaded == 3
-    assert summary.details == {"brands": 4, "ok": 2, "no_match": 1, "error": 1, "credits": 2}
+    assert summary.details == {"brands": 4, "ok": 2, "no_match": 1, "error": 1, "credits": 4}
     assert finder.bulk_sizes == [3]  # Acme's 2 ids and Béton's 1 in one bulk_match
 
     assert warehouse.rows(
         "select brand_id, brand_name, endpoint, people_found, emails_revealed, credits_consumed, status, "
         "error_message, looked_up_at from raw.apollo_lookups order by brand_id"
     ) == [
-        ("b-acme", "ACME KITCHEN", "people/bulk_match", 2, 1, 1, "ok", None, NOW),
-        ("b-beton", "Béton Brut", "people/bulk_match", 1, 1, 1, "ok", None, NOW),
-        ("b-cobalt", "Cobalt Outdoors", "mixed_people/api_search", 0, 0, 0, "error",
+        ("b-acme", "ACME KITCHEN", "people/bulk_match", 2, 1, 2, "ok", None, NOW),
+        ("b-beton", "Béton Brut", "people/bulk_match", 1, 1, 2, "ok", None, NOW),
+        ("b-cobalt", "Cobalt Outdoors", "organizations/enrich", 0, 0, 0, "error",
          "TimeoutError: apollo did not answer in 60 s", NOW),
-        ("b-none", "Nobody Sells This", "mixed_people/api_search", 0, 0, 0, "no_match", None, NOW),
+        ("b-none", "Nobody Sells This", "organizations/enrich", 0, 0, 0, "no_match", None, NOW),
     ]  # fmt: skip
     assert warehouse.column_types("apollo_lookups")["credits_consumed"] == "BIGINT"
 
@@ -187,7 +193,7 @@ def test_reveals_are_batched_by_at_most_ten(tmp_path: Path, warehouse: Warehouse
     assert finder.bulk_sizes == [10, 10, 3]
     assert summary.files_or_pages == 3
     assert warehouse.rows("select people_found, emails_revealed, credits_consumed, status from raw.apollo_lookups") == [
-        (23, 11, 11, "ok")
+        (23, 11, 12, "ok")
     ]
     assert warehouse.count("apollo_people") == 23
 
@@ -226,11 +232,11 @@ def test_default_filters_reveal_decision_makers_not_entry_level(
 
 
 def test_title_filter_is_loose(sample_client: SampleApolloClient) -> None:
-    found = sample_client.search_people(organization_name="Acme Kitchen", titles=["co founder"], seniorities=[])
+    found = sample_client.search_people(organization_ids=["org-acme"], titles=["co founder"], seniorities=[])
     assert [p["id"] for p in found["people"]] == ["p-bo"]
-    found = sample_client.search_people(organization_name="Acme Kitchen", titles=["CEO"], seniorities=["c_suite"])
+    found = sample_client.search_people(organization_ids=["org-acme"], titles=["CEO"], seniorities=["c_suite"])
     assert [p["id"] for p in found["people"]] == ["p-ana"]
-    found = sample_client.search_people(organization_name="Acme Kitchen", titles=["CEO"], seniorities=["founder"])
+    found = sample_client.search_people(organization_ids=["org-acme"], titles=["CEO"], seniorities=["founder"])
     assert found == {"total_entries": 0, "people": []}
 
 
@@ -238,10 +244,10 @@ def test_an_interruption_mid_batch_lands_what_was_paid_for(
     sample_client: SampleApolloClient, warehouse: Warehouse
 ) -> None:
     class Interrupting(SpyFinder):
-        def search_people(self, **kwargs: Any) -> Mapping[str, Any]:
-            if kwargs["organization_name"] == "Nobody Sells This":
+        def find_organization(self, *, domain: str | None, name: str) -> Mapping[str, Any]:
+            if name == "Nobody Sells This":
                 raise KeyboardInterrupt
-            return super().search_people(**kwargs)
+            return super().find_organization(domain=domain, name=name)
 
     batches = [*WORKLIST[:2], BrandToEnrich("b-acme-2", "Acme Kitchen"), WORKLIST[1], WORKLIST[3]]
     finder = Interrupting(sample_client)
@@ -252,9 +258,9 @@ def test_an_interruption_mid_batch_lands_what_was_paid_for(
     # run was interrupted at b-none (the repeated Béton is looked up once)
     assert finder.bulk_sizes == [3]
     assert warehouse.rows("select brand_id, status, credits_consumed from raw.apollo_lookups order by 1") == [
-        ("b-acme", "ok", 1),
-        ("b-acme-2", "error", 0),
-        ("b-beton", "ok", 1),
+        ("b-acme", "ok", 2),
+        ("b-acme-2", "error", 1),
+        ("b-beton", "ok", 2),
         ("b-none", "error", 0),
     ]
     assert warehouse.count("apollo_people") == 3
@@ -284,7 +290,7 @@ def test_a_failed_shared_bulk_match_is_an_error_for_each_brand_in_it(
     summary = enrich_brands(WORKLIST, finder, warehouse.duckdb_path, warehouse.pipelines_dir, titles=TITLES,
                             seniorities=[], now=NOW)  # fmt: skip
     assert finder.bulk_sizes == [3]
-    assert summary.details == {"brands": 4, "ok": 0, "no_match": 2, "error": 2, "credits": 0}
+    assert summary.details == {"brands": 4, "ok": 0, "no_match": 2, "error": 2, "credits": 3}  # 3 organizations
     assert warehouse.rows("select brand_id, status, error_message from raw.apollo_lookups order by 1") == [
         ("b-acme", "error", "TimeoutError: bulk_match did not answer"),
         ("b-beton", "error", "TimeoutError: bulk_match did not answer"),
@@ -306,7 +312,7 @@ def test_matches_that_cannot_be_attributed_keep_the_credits_and_are_an_error(
                   titles=TITLES, seniorities=[], now=NOW)  # fmt: skip
     rows = warehouse.rows("select brand_id, status, credits_consumed, error_message from raw.apollo_lookups order by 1")
     assert [row[:2] for row in rows] == [("b-acme", "error"), ("b-beton", "error")]
-    assert sum(row[2] for row in rows) == 2  # what the call reported is kept in the ledger
+    assert sum(row[2] for row in rows) == 2 + 2  # what the call reported is kept, with the 2 organizations
     assert all("2 matches for 3 details" in row[3] for row in rows)
     assert warehouse.count("apollo_people") == 0
 
@@ -334,7 +340,8 @@ def test_an_interruption_inside_a_bulk_match_leaves_its_brands_errors_not_done(
 
 @pytest.mark.parametrize(
     ("reported", "ledger"),
-    [("3", [("b-acme", "ok", 2), ("b-beton", "ok", 1)]), (2.5, [("b-acme", "ok", 2), ("b-beton", "ok", 1)])],
+    # 1 credit each for the organization, plus the call's credits split 2:1
+    [("3", [("b-acme", "ok", 3), ("b-beton", "ok", 2)]), (2.5, [("b-acme", "ok", 3), ("b-beton", "ok", 2)])],
 )
 def test_fractional_credits_are_rounded_up_in_the_ledger(
     sample_client: SampleApolloClient, warehouse: Warehouse, reported: object, ledger: list[tuple[str, str, int]]
@@ -360,3 +367,25 @@ def test_an_unreadable_credit_count_is_an_error_for_the_brands_of_the_call(
     rows = warehouse.rows("select brand_id, status, error_message from raw.apollo_lookups order by 1")
     assert [row[:2] for row in rows] == [("b-acme", "error"), ("b-beton", "error")]
     assert all("credits_consumed is not a number" in row[2] for row in rows)
+
+
+def test_people_of_another_organization_are_never_revealed(
+    sample_client: SampleApolloClient, warehouse: Warehouse
+) -> None:
+    class PastEmployeesToo(SpyFinder):
+        """The search also answers with a former employee, now at another company (as Apollo's
+        organization filters match past employers)."""
+
+        def search_people(self, **kwargs: Any) -> Mapping[str, Any]:
+            response = dict(super().search_people(**kwargs))
+            former = {"id": "p-former", "first_name": "Fo", "organization": {"name": "Other Goods LLC"}}
+            return {**response, "people": [*response["people"], former]}
+
+        def bulk_match(self, details: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+            self.revealed = [detail["id"] for detail in details]
+            return super().bulk_match(details)
+
+    finder = PastEmployeesToo(sample_client)
+    enrich_brands(WORKLIST[:1], finder, warehouse.duckdb_path, warehouse.pipelines_dir, titles=TITLES,
+                  seniorities=[], now=NOW, progress=None)  # fmt: skip
+    assert finder.revealed == ["p-ana", "p-bo"]
