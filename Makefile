@@ -24,11 +24,13 @@ lint: setup
 
 setup: $(INSTALLED) profiles.yml
 
-$(INSTALLED): pyproject.toml
+# constraints.txt pins every package, dependencies of dependencies included, so a fresh machine
+# installs exactly the set CI tested
+$(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet pip==26.3
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(INSTALLED)
 
 # Benchmark on synthetic data (generated under benchmarks/data/ when missing): figures into

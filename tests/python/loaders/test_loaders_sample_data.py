@@ -6,17 +6,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import pytest
 from loader_test_support import SAMPLE_DATA, Warehouse
 
 from loaders.apollo import BrandToEnrich, SampleApolloClient, enrich_brands
 from loaders.smartlead import load_event_files
 from loaders.smartscout import DirectoryPageFetcher, load_brand_pages, load_brands_export
 
-pytestmark = pytest.mark.skipif(
-    not (SAMPLE_DATA / "smartscout" / "brands_search_US" / "first.json").is_file(),
-    reason="sample_data/ not generated",
-)
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 TABLES = ("smartscout_brands", "smartlead_events", "apollo_people", "apollo_lookups", "rejected_records")
 

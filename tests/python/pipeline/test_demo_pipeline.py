@@ -124,6 +124,25 @@ def test_suppressed_brands_are_matched_by_name_and_slug_and_never_queued(
         row[0] for row in demo_db.execute("select matched_by from enriched.int_brand_suppressions").fetchall()
     }
     assert {"brand_name", "store_slug", "email"} <= matched_by
+    # the suppression list spells them differently from SmartScout (case, accents, "&", suffixes),
+    # or names only the store
+    matches = set(
+        demo_db.execute(
+            """
+            select suppressions.matched_by, suppressions.suppression_key, brands.brand_name
+            from enriched.int_brand_suppressions as suppressions
+            inner join clean.stg_smartscout__brands as brands using (brand_id)
+            """
+        ).fetchall()
+    )
+    assert {
+        ("brand_name", "muller and sohne", "Muller & Sohne GmbH"),  # list: "Muller & Sohne"
+        ("brand_name", "briar living", "Briar Living"),  # list: "BRIAR LIVING, Inc."
+        ("brand_name", "peak and pine", "Peak & Pine Co."),  # list: "Peak and Pine"
+        ("brand_name", "zephyr home", "ZEPHYR HOME, INC."),  # list: "zephyr home inc" and "ZEPHYR HOME"
+        ("store_slug", "ironapothecary", "Iron Apothecary"),  # only the store slug is listed
+        ("store_slug", "luvelshop", "Luvel"),
+    } <= matches
     assert count(demo_db, "enriched.dim_brands", "is_suppressed") > 0
     leaked = count(
         demo_db,

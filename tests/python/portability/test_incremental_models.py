@@ -398,7 +398,6 @@ def fakesnow_days(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[FakesnowDays]:
     """Day 1 and day 2 in a database of their own on the session's fakesnow server."""
-    pytest.importorskip("snowflake.connector", reason="snowflake-connector-python comes with dbt-snowflake")
     from .copy_raw import connect, copy_raw_schema
     from .fakesnow_server import fresh_database_name
 

@@ -1,0 +1,76 @@
+"""Conventions every model and seed must keep, read from dbt's own manifest (no warehouse needed):
+a model without a grain test or a seed without column types fails here, not in review."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+DBT = str(Path(sys.executable).with_name("dbt"))
+UNIQUE_TESTS = {"unique", "unique_combination"}
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    target = tmp_path_factory.mktemp("parse")
+    env = {**os.environ, "DBT_TARGET": "duckdb", "OUTREACH_DUCKDB_PATH": str(target / "unused.duckdb")}
+    if not (PROJECT_DIR / "profiles.yml").exists():
+        env["DBT_PROFILES_DIR"] = str(target)
+        (target / "profiles.yml").write_text((PROJECT_DIR / "profiles.yml.example").read_text())
+    completed = subprocess.run(
+        [DBT, "parse", "--target-path", str(target), "--log-path", str(target), "--no-partial-parse"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return dict(json.loads((target / "manifest.json").read_text()))
+
+
+def project_nodes(manifest: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        unique_id: node
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == resource_type and node["package_name"] == manifest["metadata"]["project_name"]
+    }
+
+
+def test_every_model_has_a_unique_and_not_null_grain(manifest: dict[str, Any]) -> None:
+    tests_by_model: dict[str, set[str]] = defaultdict(set)
+    for test in project_nodes(manifest, "test").values():
+        metadata = test.get("test_metadata") or {}
+        if test.get("attached_node") and metadata.get("name"):
+            tests_by_model[test["attached_node"]].add(metadata["name"])
+    missing = {
+        model["name"]: sorted(
+            {"unique", "not_null"}
+            - ({"unique"} if tests_by_model[unique_id] & UNIQUE_TESTS else set())
+            - tests_by_model[unique_id]
+        )
+        for unique_id, model in project_nodes(manifest, "model").items()
+    }
+    assert {name: tests for name, tests in missing.items() if tests} == {}
+
+
+def test_every_model_is_described(manifest: dict[str, Any]) -> None:
+    undescribed = sorted(
+        model["name"] for model in project_nodes(manifest, "model").values() if not model["description"].strip()
+    )
+    assert undescribed == []
+
+
+def test_every_seed_declares_its_column_types(manifest: dict[str, Any]) -> None:
+    untyped = sorted(
+        seed["name"] for seed in project_nodes(manifest, "seed").values() if not seed["config"].get("column_types")
+    )
+    assert untyped == []
