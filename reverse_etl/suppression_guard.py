@@ -65,23 +65,25 @@ def load_suppression_index(
     brand_ids: Sequence[str] | None = None,
 ) -> SuppressionIndex:
     """Every reason blocks outreach; only hand-off-blocking reasons keep a contact out of the CRM.
-    With `keys` (emails and domains) and `brand_ids`, only those are read (a cheap filtered query
-    per batch); without them, everything."""
+    With `keys` (emails and domains) and/or `brand_ids`, only those are read, in one filtered
+    query per 500 values of each (a cheap lookup per batch); without either, everything."""
     if keys is None and brand_ids is None:
-        key_rows = _key_reasons(warehouse, crm_handoff, None)
-        brand_rows = _brand_reasons(warehouse, crm_handoff, None)
+        found = _reasons(warehouse, crm_handoff, None, None)
     else:
-        key_rows, brand_rows = [], []
-        wanted_keys = sorted(set(keys or ()))
-        wanted_brands = sorted(set(brand_ids or ()))
-        for start in range(0, len(wanted_keys), LOOKUP_CHUNK):
-            key_rows += _key_reasons(warehouse, crm_handoff, wanted_keys[start : start + LOOKUP_CHUNK])
-        for start in range(0, len(wanted_brands), LOOKUP_CHUNK):
-            brand_rows += _brand_reasons(warehouse, crm_handoff, wanted_brands[start : start + LOOKUP_CHUNK])
+        key_chunks = _chunks(sorted(set(keys or ())))
+        brand_chunks = _chunks(sorted(set(brand_ids or ())))
+        found = []
+        for position in range(max(len(key_chunks), len(brand_chunks))):
+            found += _reasons(
+                warehouse,
+                crm_handoff,
+                key_chunks[position] if position < len(key_chunks) else [],
+                brand_chunks[position] if position < len(brand_chunks) else [],
+            )
     return SuppressionIndex(
-        emails={row["suppression_key"]: row["reason"] for row in key_rows if row["key_type"] == "email"},
-        domains={row["suppression_key"]: row["reason"] for row in key_rows if row["key_type"] == "domain"},
-        brands={row["brand_id"]: row["reason"] for row in brand_rows},
+        emails={row["lookup_key"]: row["reason"] for row in found if row["key_type"] == "email"},
+        domains={row["lookup_key"]: row["reason"] for row in found if row["key_type"] == "domain"},
+        brands={row["lookup_key"]: row["reason"] for row in found if row["key_type"] == "brand"},
     )
 
 
@@ -106,6 +108,10 @@ def recheck(warehouse: Warehouse, subjects: Mapping[str, GuardSubject]) -> dict[
     return refusals
 
 
+def _chunks(values: list[str]) -> list[list[str]]:
+    return [values[start : start + LOOKUP_CHUNK] for start in range(0, len(values), LOOKUP_CHUNK)]
+
+
 def _lookup_keys(subjects: Iterable[GuardSubject]) -> set[str]:
     keys: set[str] = set()
     for subject in subjects:
@@ -116,21 +122,29 @@ def _lookup_keys(subjects: Iterable[GuardSubject]) -> set[str]:
 
 
 def _in_list(column: str, values: Sequence[str] | None) -> tuple[str, list[str]]:
+    """A filter on `column` (none when `values` is None; nothing matches an empty list)."""
     if values is None:
         return "", []
+    if not values:
+        return " and 1 = 0", []
     return f" and {column} in ({', '.join('?' for _ in values)})", list(values)
 
 
-def _key_reasons(warehouse: Warehouse, crm_handoff: bool, keys: Sequence[str] | None) -> list[dict[str, str]]:
-    # the highest-priority reason is the one reported (seed suppression_reasons)
+def _reasons(
+    warehouse: Warehouse, crm_handoff: bool, keys: Sequence[str] | None, brand_ids: Sequence[str] | None
+) -> list[dict[str, str]]:
+    """(key_type, lookup_key, reason) of the suppressed emails and domains (`keys`) and brands
+    (key_type `brand`), in one query; the highest-priority reason is the one reported (seed
+    suppression_reasons)."""
     handoff = " and reasons.blocks_crm_handoff" if crm_handoff else ""
-    key_filter, params = _in_list("keys.suppression_key", keys)
+    key_filter, key_params = _in_list("keys.suppression_key", keys)
+    brand_filter, brand_params = _in_list("suppressions.brand_id", brand_ids)
     return warehouse.fetch_dicts(
         f"""
-        select key_type, suppression_key, reason from (
+        select key_type, lookup_key, reason from (
             select
                 keys.key_type,
-                keys.suppression_key,
+                keys.suppression_key as lookup_key,
                 keys.reason,
                 row_number() over (
                     partition by keys.key_type, keys.suppression_key order by reasons.priority
@@ -138,28 +152,19 @@ def _key_reasons(warehouse: Warehouse, crm_handoff: bool, keys: Sequence[str] | 
             from clean.stg_suppression__keys as keys
             inner join config.suppression_reasons as reasons on keys.reason = reasons.reason
             where keys.key_type in ('email', 'domain'){handoff}{key_filter}
-        ) as ranked
+        ) as ranked_keys
         where reason_rank = 1
-        """,
-        params,
-    )
-
-
-def _brand_reasons(warehouse: Warehouse, crm_handoff: bool, brand_ids: Sequence[str] | None) -> list[dict[str, str]]:
-    handoff = " and reasons.blocks_crm_handoff" if crm_handoff else ""
-    brand_filter, params = _in_list("suppressions.brand_id", brand_ids)
-    return warehouse.fetch_dicts(
-        f"""
-        select brand_id, reason from (
+        union all
+        select 'brand' as key_type, lookup_key, reason from (
             select
-                suppressions.brand_id,
+                suppressions.brand_id as lookup_key,
                 suppressions.reason,
                 row_number() over (partition by suppressions.brand_id order by reasons.priority) as reason_rank
             from enriched.int_brand_suppressions as suppressions
             inner join config.suppression_reasons as reasons on suppressions.reason = reasons.reason
-            where true{handoff}{brand_filter}
-        ) as ranked
+            where 1 = 1{handoff}{brand_filter}
+        ) as ranked_brands
         where reason_rank = 1
         """,
-        params,
+        [*key_params, *brand_params],
     )
