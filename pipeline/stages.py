@@ -36,7 +36,7 @@ from pipeline.warehouse import (
     source_modes,
 )
 from reverse_etl.destinations import destinations_from_env
-from reverse_etl.ledger import copy_ledger, remote_id
+from reverse_etl.ledger import copy_ledger, ledger_entry
 from reverse_etl.preview import count_actions, write_preview
 from reverse_etl.sync import collect_records, execute, plan_all
 
@@ -223,7 +223,7 @@ def sync(settings: Settings) -> list[str]:
             ]
         refuse_unsafe_production(warehouse, settings)
 
-        summaries = execute(warehouse, planned, destinations_from_env(partial(remote_id, warehouse)))
+        summaries = execute(warehouse, planned, destinations_from_env(partial(ledger_entry, warehouse)))
     lines = [f"PIPELINE_MODE=production: {overview}"] + [str(summary) for summary in summaries]
     failed = sum(summary.failed for summary in summaries)
     if failed:

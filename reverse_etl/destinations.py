@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+from loaders.common.http import ApiAuthError, ApiRequestError
 from reverse_etl import ledger
 from reverse_etl.hubspot_client import HubSpotClient, RowResult
 from reverse_etl.smartlead_client import BLOCK_LIST_BATCH_SIZE, SmartleadLeadsClient
@@ -15,7 +16,9 @@ from reverse_etl.sync import (
     HUBSPOT_CONTACTS,
     SMARTLEAD_BLOCK_LIST,
     SMARTLEAD_LEADS,
+    BatchResult,
     Destination,
+    DestinationConfigError,
     Outcome,
     SyncRecord,
 )
@@ -24,8 +27,24 @@ logger = logging.getLogger(__name__)
 
 SMARTLEAD_STATUS = {"accepted": ledger.SENT, "failed": ledger.FAILED, "refused": ledger.REFUSED}
 
+# Smartlead's batch-level counts kept per batch (sync_batches) and summed in the run summary
+SMARTLEAD_BATCH_COUNTS = (
+    "upload_count",
+    "total_leads",
+    "added_count",
+    "already_added_to_campaign",
+    "duplicate_count",
+    "invalid_email_count",
+    "block_count",
+    "bounce_count",
+    "skipped_count",
+    "lead_import_stopped_count",
+)
 
-RemoteIdLookup = Callable[[str, str], str | None]  # (destination, record_key) -> remote id
+# 4xx answers to an association that are not about the request itself: retry later
+RETRYABLE_CLIENT_STATUSES = frozenset({408, 423, 429})
+
+LedgerLookup = Callable[[str, str], ledger.LedgerEntry | None]  # (destination, record_key) -> ledger row
 
 
 class _SmartleadCalls:
@@ -51,16 +70,19 @@ class SmartleadLeads(_SmartleadCalls):
         self.client = client
         self.batch_size = client.config.batch_size
 
-    def send(self, target: str, records: Sequence[SyncRecord]) -> list[Outcome]:
+    def send(self, target: str, records: Sequence[SyncRecord]) -> BatchResult:
         by_email = {str(record.payload["email"]).strip().casefold(): record for record in records}
         result = self.client.add_leads(int(target), [record.payload for record in records])
+        if result.batch_size_refused:
+            raise DestinationConfigError(result.outcomes[0].error or "Smartlead refused the batch size")
+        counts = {key: value for key, value in result.raw_counts.items() if key in SMARTLEAD_BATCH_COUNTS}
         stopped = result.raw_counts.get("lead_import_stopped_count") or 0
         if result.lead_limit_exhausted or stopped:
             # the account's lead limit stopped the import: which rows made it is unknown, retry them
             error = "Smartlead lead limit exhausted; the import stopped"
-            return [Outcome(record.record_key, ledger.FAILED, error) for record in records]
+            return BatchResult([Outcome(record.record_key, ledger.FAILED, error) for record in records], counts)
         if result.block_count or result.bounce_count:
-            # Smartlead reports these per batch only: make them visible, rows still count as accepted
+            # Smartlead reports these per batch only (kept in sync_batches); rows count as accepted
             logger.warning(
                 "smartlead campaign %s: %d leads on the global block list, %d known bounces (not added by Smartlead)",
                 target,
@@ -73,7 +95,7 @@ class SmartleadLeads(_SmartleadCalls):
             if record is not None:
                 status = SMARTLEAD_STATUS[outcome.status]
                 outcomes.append(Outcome(record.record_key, status, outcome.error, outcome.permanent))
-        return outcomes
+        return BatchResult(outcomes, counts)
 
 
 class SmartleadBlockList(_SmartleadCalls):
@@ -83,9 +105,9 @@ class SmartleadBlockList(_SmartleadCalls):
     def __init__(self, client: SmartleadLeadsClient) -> None:
         self.client = client
 
-    def send(self, target: str, records: Sequence[SyncRecord]) -> list[Outcome]:
+    def send(self, target: str, records: Sequence[SyncRecord]) -> BatchResult:
         self.client.add_to_global_block_list([record.record_key for record in records])
-        return [Outcome(record.record_key, ledger.SENT) for record in records]
+        return BatchResult([Outcome(record.record_key, ledger.SENT) for record in records])
 
 
 class HubSpotContacts(_HubSpotCalls):
@@ -95,8 +117,8 @@ class HubSpotContacts(_HubSpotCalls):
         self.client = client
         self.batch_size = client.config.batch_size
 
-    def send(self, target: str, records: Sequence[SyncRecord]) -> list[Outcome]:
-        return _outcomes(self.client.upsert_contacts([record.payload for record in records]))
+    def send(self, target: str, records: Sequence[SyncRecord]) -> BatchResult:
+        return BatchResult(_outcomes(self.client.upsert_contacts([record.payload for record in records])))
 
 
 class HubSpotCompanies(_HubSpotCalls):
@@ -106,36 +128,72 @@ class HubSpotCompanies(_HubSpotCalls):
         self.client = client
         self.batch_size = client.config.batch_size
 
-    def send(self, target: str, records: Sequence[SyncRecord]) -> list[Outcome]:
-        return _outcomes(self.client.upsert_companies([record.payload for record in records]))
+    def send(self, target: str, records: Sequence[SyncRecord]) -> BatchResult:
+        return BatchResult(_outcomes(self.client.upsert_companies([record.payload for record in records])))
 
 
 class HubSpotAssociations(_HubSpotCalls):
     """Contact -> company (v4 default association), once both are in HubSpot: their ids come
-    from the ledger rows the upserts just wrote. If a side was not upserted the row fails; the
-    association carries both sides' payload hashes, so it is retried once either changes."""
+    from the ledger rows the upserts wrote (this run sends associations after both upserts).
+
+    A side that is not in HubSpot yet fails the row: retryably when that side may still get there
+    without a change (its upsert is pending or failed for now), permanently when it cannot (it
+    failed permanently, was refused, or is not in the sync models): the association carries both
+    sides' payload hashes, so it is planned again once either side changes. Each PUT is answered
+    per row: a 4xx (but 408/423/429) fails that row for good; a 429/5xx that outlasted the retries
+    fails it and the rest of the batch for now (HubSpot is not answering: no point trying them)."""
 
     name = HUBSPOT_ASSOCIATIONS
     batch_size = 100
 
-    def __init__(self, client: HubSpotClient, remote_id: RemoteIdLookup) -> None:
+    def __init__(self, client: HubSpotClient, lookup: LedgerLookup) -> None:
         self.client = client
-        self.remote_id = remote_id
+        self.lookup = lookup
 
-    def send(self, target: str, records: Sequence[SyncRecord]) -> list[Outcome]:
-        outcomes = []
+    def send(self, target: str, records: Sequence[SyncRecord]) -> BatchResult:
+        outcomes: list[Outcome] = []
+        unavailable: str | None = None  # set once HubSpot stopped answering
         for record in records:
-            contact_id = self.remote_id(HUBSPOT_CONTACTS, str(record.payload["contact"]))
-            company_id = self.remote_id(HUBSPOT_COMPANIES, str(record.payload["company"]))
-            if contact_id is None or company_id is None:
-                # permanent for this version of the contact: it is retried when the contact changes
-                outcomes.append(
-                    Outcome(record.record_key, ledger.FAILED, "contact or company was not upserted", permanent=True)
-                )
+            if unavailable is not None:
+                outcomes.append(Outcome(record.record_key, ledger.FAILED, unavailable))
                 continue
-            self.client.associate_contact_company(contact_id, company_id)
+            contact = self.lookup(HUBSPOT_CONTACTS, str(record.payload["contact"]))
+            company = self.lookup(HUBSPOT_COMPANIES, str(record.payload["company"]))
+            contact_id = contact.remote_id if contact is not None else None
+            company_id = company.remote_id if company is not None else None
+            if not contact_id or not company_id:
+                missing = [
+                    (side, entry)
+                    for side, entry in (("contact", contact), ("company", company))
+                    if not (entry and entry.remote_id)
+                ]
+                waiting = any(_may_be_upserted_later(entry) for _, entry in missing)
+                error = f"{' and '.join(side for side, _ in missing)} not upserted in HubSpot" + (
+                    " yet (retried next run)" if waiting else " (retried once it changes)"
+                )
+                outcomes.append(Outcome(record.record_key, ledger.FAILED, error, permanent=not waiting))
+                continue
+            try:
+                self.client.associate_contact_company(contact_id, company_id)
+            except ApiAuthError:
+                raise
+            except ApiRequestError as error:
+                status = error.status
+                if status is not None and 400 <= status < 500 and status not in RETRYABLE_CLIENT_STATUSES:
+                    outcomes.append(Outcome(record.record_key, ledger.FAILED, str(error), permanent=True))
+                    continue
+                unavailable = f"not attempted: HubSpot did not answer an association ({error})"
+                outcomes.append(Outcome(record.record_key, ledger.FAILED, str(error)))
+                continue
             outcomes.append(Outcome(record.record_key, ledger.SENT))
-        return outcomes
+        return BatchResult(outcomes)
+
+
+def _may_be_upserted_later(entry: ledger.LedgerEntry | None) -> bool:
+    """Pending (a run died mid-request) or failed for now: the next run tries that side again."""
+    if entry is None:
+        return False  # not in the sync models: nothing will upsert it until they change
+    return entry.status == ledger.PENDING or (entry.status == ledger.FAILED and not entry.is_permanent_error)
 
 
 def _outcomes(results: Sequence[RowResult]) -> list[Outcome]:
@@ -151,7 +209,7 @@ def _outcomes(results: Sequence[RowResult]) -> list[Outcome]:
     ]
 
 
-def destinations_from_env(remote_id: RemoteIdLookup) -> dict[str, Destination]:
+def destinations_from_env(lookup: LedgerLookup) -> dict[str, Destination]:
     """Clients from DESTINATION__* environment variables / dlt secrets (a missing key is a clear error)."""
     smartlead = SmartleadLeadsClient.from_env()
     hubspot = HubSpotClient.from_env()
@@ -160,6 +218,6 @@ def destinations_from_env(remote_id: RemoteIdLookup) -> dict[str, Destination]:
         SmartleadBlockList(smartlead),
         HubSpotContacts(hubspot),
         HubSpotCompanies(hubspot),
-        HubSpotAssociations(hubspot, remote_id),
+        HubSpotAssociations(hubspot, lookup),
     ]
     return {destination.name: destination for destination in destinations}

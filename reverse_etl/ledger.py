@@ -104,13 +104,99 @@ def read_ledger(warehouse: Warehouse, destination: str) -> dict[str, LedgerEntry
     }
 
 
-def remote_id(warehouse: Warehouse, destination: str, record_key: str) -> str | None:
-    """The destination's own id for a record (e.g. a HubSpot object id), once it was sent."""
+def ledger_entry(warehouse: Warehouse, destination: str, record_key: str) -> LedgerEntry | None:
+    """One record's ledger row as it is now (e.g. a HubSpot contact upserted earlier in this run)."""
     ensure_ledger(warehouse)
     row = warehouse.fetch_one(
-        f"select remote_id from {LEDGER_TABLE} where destination = ? and record_key = ?", [destination, record_key]
+        f"""
+        select record_key, payload_hash, status, attempts, is_permanent_error, payload_json, remote_id, target
+        from {LEDGER_TABLE} where destination = ? and record_key = ?
+        """,
+        [destination, record_key],
     )
-    return row[0] if row else None
+    if row is None:
+        return None
+    return LedgerEntry(destination, row[0], row[1], row[2], int(row[3]), bool(row[4]), *row[5:])
+
+
+BATCH_LOG_TABLE = f"{LEDGER_SCHEMA}.sync_batches"
+BATCH_LOG_COLUMNS = (
+    "destination",
+    "target",
+    "sent_at",
+    "rows_in_batch",
+    "requests",
+    "sent_count",
+    "failed_count",
+    "refused_count",
+    "block_count",
+    "bounce_count",
+    "invalid_email_count",
+    "vendor_counts_json",
+    "batch_error",
+)
+
+
+@dataclass(frozen=True)
+class BatchLog:
+    """One request batch as answered: per-row outcomes summed, and the counts the vendor gives
+    only for the whole batch (Smartlead's `block_count`, `bounce_count`, ...), which no ledger
+    row can carry."""
+
+    destination: str
+    target: str
+    sent_at: datetime
+    rows_in_batch: int
+    requests: int
+    sent_count: int
+    failed_count: int
+    refused_count: int
+    vendor_counts: dict[str, int]
+    batch_error: str | None = None
+
+
+def ensure_batch_log(warehouse: Warehouse) -> None:
+    warehouse.execute(f"create schema if not exists {LEDGER_SCHEMA}")
+    warehouse.execute(
+        f"""
+        create table if not exists {BATCH_LOG_TABLE} (
+            destination varchar not null,
+            target varchar,
+            sent_at timestamp not null,
+            rows_in_batch integer not null,
+            requests integer not null,
+            sent_count integer not null,
+            failed_count integer not null,
+            refused_count integer not null,
+            block_count integer,
+            bounce_count integer,
+            invalid_email_count integer,
+            vendor_counts_json varchar,
+            batch_error varchar
+        )
+        """
+    )
+
+
+def log_batch(warehouse: Warehouse, batch: BatchLog) -> None:
+    ensure_batch_log(warehouse)
+    counts = batch.vendor_counts
+    row = (
+        batch.destination,
+        batch.target,
+        batch.sent_at,
+        batch.rows_in_batch,
+        batch.requests,
+        batch.sent_count,
+        batch.failed_count,
+        batch.refused_count,
+        counts.get("block_count"),
+        counts.get("bounce_count"),
+        counts.get("invalid_email_count"),
+        json.dumps(counts, sort_keys=True) if counts else None,
+        batch.batch_error,
+    )
+    warehouse.insert_rows(BATCH_LOG_TABLE, BATCH_LOG_COLUMNS, [row])
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,11 @@ SMARTLEAD_LEAD_FIELDS = (
 
 
 def smartlead_lead(row: dict[str, Any]) -> dict[str, Any]:
-    """One `lead_list` item from a sync_smartlead__leads row."""
+    """One `lead_list` item from a sync_smartlead__leads row. Smartlead takes `custom_fields`
+    values as strings only (they become merge tags): a missing value is sent as ""."""
     lead: dict[str, Any] = {field: row[field] for field in SMARTLEAD_LEAD_FIELDS}
     lead["custom_fields"] = {
-        column.removeprefix(CUSTOM_FIELD_PREFIX): value
+        column.removeprefix(CUSTOM_FIELD_PREFIX): "" if value is None else str(value)
         for column, value in sorted(row.items())
         if column.startswith(CUSTOM_FIELD_PREFIX)
     }

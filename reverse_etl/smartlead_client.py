@@ -4,8 +4,7 @@ Built on the shared HTTP layer (`loaders.common.http`): `api_key` travels as a q
 (Smartlead has no header option), so it is never logged and never part of an error message
 (errors name the method and path only; urllib3's URL logging is redacted).
 
-`add_leads` sends one batch (at most `batch_size` leads, default 100: the documented maximum is
-disputed, 100/350/400, so anything above 400 is refused) with the four `ignore_*` settings all
+`add_leads` sends one batch (at most `batch_size` leads) with the four `ignore_*` settings all
 false, and turns Smartlead's batch-level answer into one outcome per lead:
 
 - email in `invalid_emails`     -> failed, permanent ("invalid email");
@@ -14,15 +13,22 @@ false, and turns Smartlead's batch-level answer into one outcome per lead:
 
 Counts that cannot be attributed to a lead (`block_count`, `bounce_count`, ...) stay batch-level
 in `AddLeadsResult.raw_counts`. 400/404/422 answers fail the whole batch permanently (returned as
-outcomes, not raised); 401/403 raise `ApiAuthError`; 429/5xx are retried (re-adding an email to
-the same campaign is harmless: Smartlead counts it as `already_added_to_campaign`), and retries
-exhausted raise `ApiRequestError`.
+outcomes, not raised), except a refusal of the batch's size (413, a message about a cap, or any
+400/422 for a batch above the confirmed 100): that is a configuration error, the rows stay
+retryable and `AddLeadsResult.batch_size_refused` is set. 401/403 raise `ApiAuthError`; 429/5xx
+are retried (re-adding an email to the same campaign is harmless: Smartlead counts it as
+`already_added_to_campaign`), and retries exhausted raise `ApiRequestError`.
+
+Batch size: CONTRACTS.md says "use 100"; NOTES.md says the current docs allow 400 a request,
+older docs and clients 100 (unconfirmed, to check with a live key). So the default is 100, and
+up to 400 (the largest documented cap) is accepted for an account where 400 was confirmed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +51,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "API_SOURCE",
+    "BATCH_SIZE_ENV",
     "BLOCK_LIST_BATCH_SIZE",
+    "CONFIRMED_BATCH_SIZE",
     "DEFAULT_BASE_URL",
     "MAX_BATCH_SIZE",
     "AddLeadsResult",
@@ -57,7 +65,8 @@ __all__ = [
 API_SOURCE = "smartlead"
 DEFAULT_BASE_URL = "https://server.smartlead.ai/api/v1"
 DEFAULT_REQUESTS_PER_SECOND = 1.0
-MAX_BATCH_SIZE = 400  # the largest documented cap (others say 100 or 350)
+CONFIRMED_BATCH_SIZE = 100  # every source accepts it (CONTRACTS.md: "use 100")
+MAX_BATCH_SIZE = 400  # the current docs' cap, the largest any source documents (others: 100, 350)
 BLOCK_LIST_BATCH_SIZE = 100
 
 API_KEY_ENV = "DESTINATION__SMARTLEAD__API_KEY"
@@ -68,6 +77,8 @@ REQUESTS_PER_SECOND_ENV = "DESTINATION__SMARTLEAD__REQUESTS_PER_SECOND"
 
 # statuses that reject the batch itself: retrying the same body cannot help
 PERMANENT_BATCH_STATUSES = frozenset({400, 404, 409, 413, 422})
+# words of an answer that refuses the number of leads in one request
+CAP_MESSAGE = re.compile(r"at most|maximum|\bmax\b|limit|exceed|too (?:many|large)", re.IGNORECASE)
 
 # every count either documented response shape may carry (observed shape and the docs guide's)
 COUNT_KEYS = (
@@ -101,8 +112,8 @@ class SmartleadLeadsConfig:
             raise ValueError("api_key must not be empty")
         if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
             raise ValueError(
-                f"batch_size must be between 1 and {MAX_BATCH_SIZE} (documented caps disagree: 100/350/400), "
-                f"got {self.batch_size}"
+                f"{BATCH_SIZE_ENV} must be between 1 and {MAX_BATCH_SIZE} (documented caps disagree: 100/350/400; "
+                f"100 is the safe default), got {self.batch_size}"
             )
         if self.requests_per_second <= 0:
             raise ValueError(f"requests_per_second must be positive, got {self.requests_per_second}")
@@ -134,6 +145,7 @@ class AddLeadsResult:
     raw_counts: dict[str, int] = field(default_factory=dict)
     lead_limit_exhausted: bool = False
     batch_status: int | None = None  # HTTP status when the whole batch was rejected (400/404/422)
+    batch_size_refused: bool = False  # the batch was too large for the server: a configuration error
 
     @property
     def accepted(self) -> list[RowOutcome]:
@@ -206,6 +218,15 @@ class SmartleadLeadsClient:
         except ApiRequestError as error:
             if error.status in PERMANENT_BATCH_STATUSES:
                 logger.warning("%s: campaign %s batch of %d rejected: %s", API_SOURCE, campaign_id, len(keys), error)
+                if _refuses_batch_size(error.status, len(keys), str(error)):
+                    # nothing wrong with the rows: they are sent again once the batch size fits
+                    message = (
+                        f"Smartlead refused a batch of {len(keys)} leads (HTTP {error.status}), most likely over "
+                        f"its per-request cap (documented as 100 or 400): set {BATCH_SIZE_ENV} lower "
+                        f"(default {SMARTLEAD_BATCH_SIZE}); {error}"
+                    )
+                    outcomes = [RowOutcome(key, "failed", message, permanent=False) for key in keys]
+                    return AddLeadsResult(outcomes=outcomes, batch_status=error.status, batch_size_refused=True)
                 message = str(error)
                 outcomes = [RowOutcome(key, "failed", message, permanent=True) for key in keys]
                 return AddLeadsResult(outcomes=outcomes, batch_status=error.status)
@@ -246,6 +267,15 @@ class SmartleadLeadsClient:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def _refuses_batch_size(status: int | None, batch_length: int, message: str) -> bool:
+    """Whether a rejected batch was (most likely) rejected for its size, not for its content."""
+    if status == 413:
+        return True
+    if status not in (400, 422):
+        return False
+    return batch_length > CONFIRMED_BATCH_SIZE or CAP_MESSAGE.search(message) is not None
 
 
 def _normalise_email(value: str) -> str:

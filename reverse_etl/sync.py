@@ -13,7 +13,7 @@ from loaders.common.http import ApiAuthError, ApiError
 from pipeline.warehouse import Warehouse
 from reverse_etl import ledger
 from reverse_etl.payloads import hubspot_contact_input, payload_hash, smartlead_lead
-from reverse_etl.suppression_guard import SuppressionIndex, load_suppression_index
+from reverse_etl.suppression_guard import GuardSubject, SuppressionIndex, load_suppression_index, recheck
 
 SMARTLEAD_LEADS = "smartlead_leads"
 SMARTLEAD_BLOCK_LIST = "smartlead_block_list"
@@ -36,6 +36,16 @@ BLOCK_LIST_REASONS = (
 ADD, CHANGE, RETRY, UNCHANGED, REFUSE, SKIP_FAILED = "add", "change", "retry", "unchanged", "refuse", "skip_failed"
 TO_SEND = (ADD, CHANGE, RETRY)
 
+# the order destinations are sent in: the block list first, so Smartlead itself holds back
+# anything that slips past the checks here; associations last, once both sides have their ids
+SEND_ORDER = (SMARTLEAD_BLOCK_LIST, SMARTLEAD_LEADS, HUBSPOT_CONTACTS, HUBSPOT_COMPANIES, HUBSPOT_ASSOCIATIONS)
+
+
+class DestinationConfigError(Exception):
+    """A destination refused a batch because of how this run is configured (e.g. a batch size
+    over the vendor's cap): every later batch would fail the same way, so the destination's
+    remaining batches wait for the next run, and the rows stay retryable."""
+
 
 @dataclass(frozen=True)
 class SyncRecord:
@@ -44,6 +54,7 @@ class SyncRecord:
     record_key: str
     payload: dict[str, Any]
     refusal: str | None = None
+    subject: GuardSubject | None = None  # checked against suppression again right before sending
 
     @property
     def payload_hash(self) -> str:
@@ -66,6 +77,12 @@ class Outcome:
     remote_id: str | None = None  # the destination's own id (HubSpot object id)
 
 
+@dataclass(frozen=True)
+class BatchResult:
+    outcomes: list[Outcome]
+    vendor_counts: dict[str, int] = field(default_factory=dict)  # counts the vendor gives per batch only
+
+
 class Destination(Protocol):
     name: str
     batch_size: int
@@ -75,7 +92,9 @@ class Destination(Protocol):
         """HTTP requests made so far (retries included)."""
         ...
 
-    def send(self, target: str, records: Sequence[SyncRecord]) -> list[Outcome]: ...
+    def send(self, target: str, records: Sequence[SyncRecord]) -> BatchResult:
+        """One batch; raises `DestinationConfigError` when the batch cannot fit this configuration."""
+        ...
 
 
 def plan(records: Sequence[SyncRecord], entries: dict[str, ledger.LedgerEntry]) -> list[PlannedRecord]:
@@ -88,6 +107,10 @@ def plan(records: Sequence[SyncRecord], entries: dict[str, ledger.LedgerEntry]) 
             planned.append(PlannedRecord(record, ADD))
         elif entry.payload_hash != record.payload_hash:
             planned.append(PlannedRecord(record, CHANGE))
+        elif entry.target is not None and entry.target != record.target and not entry.may_have_been_sent:
+            # never delivered (e.g. an unknown campaign id, since fixed): the new target is a change.
+            # One that may have been delivered elsewhere was refused above (_smartlead_record)
+            planned.append(PlannedRecord(record, CHANGE, f"target changed from {entry.target}"))
         elif entry.status == ledger.SENT:
             planned.append(PlannedRecord(record, UNCHANGED))
         elif entry.status == ledger.FAILED and entry.is_permanent_error:
@@ -107,12 +130,19 @@ def collect_records(warehouse: Warehouse) -> list[SyncRecord]:
     outreach_guard = load_suppression_index(warehouse, crm_handoff=False)
     crm_guard = load_suppression_index(warehouse, crm_handoff=True)
     sent_leads = ledger.read_ledger(warehouse, SMARTLEAD_LEADS)
-    records = [
-        _smartlead_record(lead, outreach_guard, sent_leads)
-        for lead in warehouse.fetch_dicts(
-            "select * from segmented.sync_smartlead__leads order by campaign_id, brand_id"
-        )
-    ]
+    # email -> (brand id, campaign) of every lead that may have reached Smartlead, then of every
+    # lead this run will send: one contact is pitched for one brand only
+    claimed = {
+        _email_key(email): (entry.record_key, entry.target or "")
+        for entry in sent_leads.values()
+        if entry.may_have_been_sent and (email := _sent_email(entry)) is not None
+    }
+    records = []
+    for lead in warehouse.fetch_dicts("select * from segmented.sync_smartlead__leads order by campaign_id, brand_id"):
+        record = _smartlead_record(lead, outreach_guard, sent_leads, claimed)
+        if record.refusal is None:
+            claimed.setdefault(_email_key(lead["email"]), (record.record_key, record.target))
+        records.append(record)
     records += [
         SyncRecord(
             HUBSPOT_CONTACTS,
@@ -120,6 +150,7 @@ def collect_records(warehouse: Warehouse) -> list[SyncRecord]:
             contact["email"],
             hubspot_contact_input(contact),
             crm_guard.refusal_reason(contact["email"], contact["outreach_brand_id"] or None),
+            GuardSubject(contact["email"], contact["outreach_brand_id"] or None, crm_handoff=True),
         )
         for contact in warehouse.fetch_dicts("select * from segmented.sync_hubspot__contacts order by email")
     ]
@@ -133,6 +164,7 @@ def collect_records(warehouse: Warehouse) -> list[SyncRecord]:
                 brand_id,
                 {"idProperty": "outreach_brand_id", "id": brand_id, "properties": dict(sorted(company.items()))},
                 f"brand suppressed: {refusal}" if refusal else None,
+                GuardSubject(None, brand_id, crm_handoff=True),
             )
         )
     company_versions = {r.record_key: r.payload_hash for r in records if r.destination == HUBSPOT_COMPANIES}
@@ -149,6 +181,7 @@ def collect_records(warehouse: Warehouse) -> list[SyncRecord]:
                 "company_version": company_versions.get(record.payload["properties"]["outreach_brand_id"]),
             },
             record.refusal,
+            record.subject,
         )
         for record in records
         if record.destination == HUBSPOT_CONTACTS and record.payload["properties"].get("outreach_brand_id")
@@ -167,10 +200,16 @@ def collect_records(warehouse: Warehouse) -> list[SyncRecord]:
     return records
 
 
-def _smartlead_record(lead: dict[str, Any], guard: SuppressionIndex, sent: dict[str, ledger.LedgerEntry]) -> SyncRecord:
+def _smartlead_record(
+    lead: dict[str, Any],
+    guard: SuppressionIndex,
+    sent: dict[str, ledger.LedgerEntry],
+    claimed: dict[str, tuple[str, str]],
+) -> SyncRecord:
     payload = smartlead_lead(lead)
-    refusal = guard.refusal_reason(lead["email"], lead["brand_id"])
-    entry = sent.get(lead["brand_id"])
+    brand_id = lead["brand_id"]
+    refusal = guard.refusal_reason(lead["email"], brand_id)
+    entry = sent.get(brand_id)
     campaign = str(lead["campaign_id"])
     if refusal is None and entry is not None and entry.may_have_been_sent:
         # one brand, one person, one sequence: a new best contact or a new segment after a send
@@ -180,7 +219,13 @@ def _smartlead_record(lead: dict[str, Any], guard: SuppressionIndex, sent: dict[
             refusal = "brand already sent to Smartlead with another contact"
         elif entry.target is not None and entry.target != campaign:
             refusal = f"brand already sent to Smartlead campaign {entry.target}"
-    return SyncRecord(SMARTLEAD_LEADS, campaign, lead["brand_id"], payload, refusal)
+    owner = claimed.get(_email_key(lead["email"]))
+    if refusal is None and owner is not None and owner[0] != brand_id:
+        # the same person for another brand: another campaign would be a second sequence, the same
+        # campaign would rewrite the running sequence's merge fields
+        refusal = f"email already sent to Smartlead for brand {owner[0]} (campaign {owner[1]})"
+    subject = GuardSubject(lead["email"], brand_id, crm_handoff=False)
+    return SyncRecord(SMARTLEAD_LEADS, campaign, brand_id, payload, refusal, subject)
 
 
 def _sent_email(entry: ledger.LedgerEntry) -> str | None:
@@ -188,19 +233,34 @@ def _sent_email(entry: ledger.LedgerEntry) -> str | None:
     return str(email) if email else None
 
 
+def _email_key(email: str) -> str:
+    return email.strip().casefold()
+
+
 @dataclass
 class SyncSummary:
     destination: str
     counts: dict[str, int] = field(default_factory=dict)
     calls: int = 0
+    vendor_counts: dict[str, int] = field(default_factory=dict)  # e.g. Smartlead's block_count, summed
+    notes: list[str] = field(default_factory=list)  # configuration errors that stopped this destination
 
     @property
     def failed(self) -> int:
         return self.counts.get("failed", 0)
 
+    def add(self, label: str, count: int = 1) -> None:
+        if count:
+            self.counts[label] = self.counts.get(label, 0) + count
+
     def __str__(self) -> str:
         parts = ", ".join(f"{name} {count}" for name, count in sorted(self.counts.items()))
-        return f"{self.destination}: {parts or 'nothing to do'} ({self.calls} requests)"
+        text = f"{self.destination}: {parts or 'nothing to do'} ({self.calls} requests)"
+        if self.vendor_counts:
+            text += "; reported by the destination: " + ", ".join(
+                f"{name} {count}" for name, count in sorted(self.vendor_counts.items())
+            )
+        return "".join([text, *(f"; STOPPED: {note}" for note in self.notes)])
 
 
 def execute(
@@ -210,7 +270,8 @@ def execute(
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC).replace(tzinfo=None),
 ) -> list[SyncSummary]:
-    """Send the planned records. Per batch: write-ahead `pending`, send, record each outcome."""
+    """Send the planned records. Per batch: check suppression again, write-ahead `pending`, send,
+    record each outcome."""
     summaries: dict[str, SyncSummary] = {}
     by_batch: dict[tuple[str, str], list[SyncRecord]] = {}
     refusals: dict[str, list[ledger.Refusal]] = {}
@@ -220,53 +281,124 @@ def execute(
         if item.action in TO_SEND:
             by_batch.setdefault((record.destination, record.target), []).append(record)
         elif item.action == REFUSE:
-            summary.counts["refused"] = summary.counts.get("refused", 0) + 1
+            summary.add("refused")
             refused = ledger.Refusal(record.target, record.record_key, record.payload_hash, item.reason)
             refusals.setdefault(record.destination, []).append(refused)
         else:
-            summary.counts["unchanged"] = summary.counts.get("unchanged", 0) + 1
+            summary.add("unchanged")
     for destination_name, destination_refusals in refusals.items():
         ledger.mark_refused(warehouse, destination_name, destination_refusals, now())
-    for (destination_name, target), records in by_batch.items():
+    stopped: set[str] = set()  # destinations a configuration error stopped for this run
+    for (destination_name, target), records in sorted(by_batch.items(), key=lambda item: _send_rank(item[0][0])):
         destination = destinations[destination_name]
         summary = summaries[destination_name]
         for start in range(0, len(records), destination.batch_size):
             batch = records[start : start + destination.batch_size]
-            ledger.mark_pending(
-                warehouse,
-                destination_name,
-                target,
-                [(r.record_key, r.payload_hash, json.dumps(r.payload, sort_keys=True)) for r in batch],
-                now(),
-            )
-            calls_before = destination.calls
-            try:
-                sent = destination.send(target, batch)
-            except ApiAuthError:
-                raise  # a refused key stops the run; the batch stays pending and is retried
-            except ApiError as error:  # retries exhausted: those rows are retried next run
-                sent = [Outcome(record.record_key, ledger.FAILED, str(error)) for record in batch]
-            summary.calls += destination.calls - calls_before
-            outcomes = {outcome.record_key: outcome for outcome in sent}
-            results = []
-            for record in batch:
-                outcome = outcomes.get(record.record_key) or Outcome(
-                    record.record_key, ledger.FAILED, "no result for this row in the response"
-                )
-                results.append(
-                    ledger.RowResult(
-                        record.record_key,
-                        record.payload_hash,
-                        outcome.status,
-                        outcome.error,
-                        outcome.permanent,
-                        outcome.remote_id,
-                    )
-                )
-                label = {ledger.SENT: "sent", ledger.FAILED: "failed", ledger.REFUSED: "refused"}[outcome.status]
-                summary.counts[label] = summary.counts.get(label, 0) + 1
-            ledger.mark_results(warehouse, destination_name, target, results, now())
+            if destination_name in stopped:
+                summary.add("not sent (stopped)", len(batch))
+                continue
+            batch = _refuse_suppressed_now(warehouse, destination_name, batch, summary, now())
+            if batch:
+                _send_batch(warehouse, destination, target, batch, summary, stopped, now)
     return list(summaries.values())
+
+
+def _send_rank(destination: str) -> int:
+    return SEND_ORDER.index(destination) if destination in SEND_ORDER else len(SEND_ORDER)
+
+
+def _refuse_suppressed_now(
+    warehouse: Warehouse, destination: str, batch: list[SyncRecord], summary: SyncSummary, moment: datetime
+) -> list[SyncRecord]:
+    """The batch minus what is suppressed at this moment (read again from the warehouse for these
+    rows only); those are recorded as refused and never sent."""
+    subjects = {record.record_key: record.subject for record in batch if record.subject is not None}
+    hits = recheck(warehouse, subjects) if subjects else {}
+    if not hits:
+        return batch
+    refused = [
+        ledger.Refusal(record.target, record.record_key, record.payload_hash, hits[record.record_key])
+        for record in batch
+        if record.record_key in hits
+    ]
+    ledger.mark_refused(warehouse, destination, refused, moment)
+    summary.add("refused", len(refused))
+    return [record for record in batch if record.record_key not in hits]
+
+
+def _send_batch(
+    warehouse: Warehouse,
+    destination: Destination,
+    target: str,
+    batch: list[SyncRecord],
+    summary: SyncSummary,
+    stopped: set[str],
+    now: Callable[[], datetime],
+) -> None:
+    ledger.mark_pending(
+        warehouse,
+        destination.name,
+        target,
+        [(r.record_key, r.payload_hash, json.dumps(r.payload, sort_keys=True)) for r in batch],
+        now(),
+    )
+    calls_before = destination.calls
+    batch_error: str | None = None
+    vendor_counts: dict[str, int] = {}
+    try:
+        answer = destination.send(target, batch)
+        sent, vendor_counts = answer.outcomes, answer.vendor_counts
+    except ApiAuthError:
+        raise  # a refused key stops the run; the batch stays pending and is retried
+    except DestinationConfigError as error:  # the rows are fine: retried once the setting is fixed
+        batch_error = str(error)
+        stopped.add(destination.name)
+        summary.notes.append(batch_error)
+        sent = [Outcome(record.record_key, ledger.FAILED, batch_error) for record in batch]
+    except ApiError as error:  # retries exhausted: those rows are retried next run
+        batch_error = str(error)
+        sent = [Outcome(record.record_key, ledger.FAILED, batch_error) for record in batch]
+    requests = destination.calls - calls_before
+    summary.calls += requests
+    outcomes = {outcome.record_key: outcome for outcome in sent}
+    results = []
+    labels = {ledger.SENT: "sent", ledger.FAILED: "failed", ledger.REFUSED: "refused"}
+    tally: dict[str, int] = {}
+    for record in batch:
+        outcome = outcomes.get(record.record_key) or Outcome(
+            record.record_key, ledger.FAILED, "no result for this row in the response"
+        )
+        results.append(
+            ledger.RowResult(
+                record.record_key,
+                record.payload_hash,
+                outcome.status,
+                outcome.error,
+                outcome.permanent,
+                outcome.remote_id,
+            )
+        )
+        tally[outcome.status] = tally.get(outcome.status, 0) + 1
+        summary.add(labels[outcome.status])
+    moment = now()
+    ledger.mark_results(warehouse, destination.name, target, results, moment)
+    for name, count in vendor_counts.items():
+        summary.vendor_counts[name] = summary.vendor_counts.get(name, 0) + count
+    ledger.log_batch(
+        warehouse,
+        ledger.BatchLog(
+            destination.name,
+            target,
+            moment,
+            len(batch),
+            requests,
+            tally.get(ledger.SENT, 0),
+            tally.get(ledger.FAILED, 0),
+            tally.get(ledger.REFUSED, 0),
+            vendor_counts,
+            batch_error,
+        ),
+    )
 
 
 def plan_all(warehouse: Warehouse, records: Sequence[SyncRecord]) -> list[PlannedRecord]:

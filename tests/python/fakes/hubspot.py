@@ -11,7 +11,8 @@ Behaviour reproduced (CONTRACTS.md section 4, NOTES.md section 4):
   property value returned as a string; results come back in **reverse** input order by default
   (HubSpot does not promise any order);
 - invalid inputs (an id in `invalid_ids`, or a contact email without "@") -> 207 with `results`
-  for the others plus `errors` (each with `context: {"ids": [...]}`) and `numErrors`;
+  for the others plus `errors` (each with `context: {"ids": [...]}`) and `numErrors`; ids in
+  `transient_ids` the same way with the transient category `RATE_LIMITS`;
 - `PUT /crm/v4/objects/contacts/{cid}/associations/default/companies/{coid}`: stores the pair once
   (idempotent), 404 when either record does not exist;
 - a rolling window rate limit (`rate_limit` requests per `rate_window_seconds`, default 10 s): 429
@@ -71,6 +72,7 @@ class FakeHubSpot:
     )
     known_properties: dict[str, set[str]] | None = None  # None: any property is accepted
     invalid_ids: set[str] = field(default_factory=set)  # inputs answered with a 207 error
+    transient_ids: set[str] = field(default_factory=set)  # inputs answered with a 207 `RATE_LIMITS` error
     reverse_results: bool = True
     rate_limit: int | None = None  # requests allowed per rolling window; None: unlimited
     rate_window_seconds: float = 10.0
@@ -226,6 +228,16 @@ class FakeHubSpot:
                         "status": "error",
                         "category": "VALIDATION_ERROR",
                         "message": invalid,
+                        "context": {"ids": [record_id]},
+                    }
+                )
+                continue
+            if record_id.lower() in {value.lower() for value in self.transient_ids}:
+                errors.append(
+                    {
+                        "status": "error",
+                        "category": "RATE_LIMITS",
+                        "message": f"{record_id} was not written: try again later",
                         "context": {"ids": [record_id]},
                     }
                 )

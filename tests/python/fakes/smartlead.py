@@ -9,14 +9,16 @@ Behaviour reproduced (CONTRACTS.md section 3):
 - a sliding-window rate limit: 429 with `Retry-After` and
   `{"error": {"code": "RATE_LIMIT_EXCEEDED", "message", "retry_after"}}`;
 - `fail_next(n)` answers the next n calls with 500;
-- `POST /campaigns/{id}/leads` (add leads): 404 for an unknown campaign, 400 for a bad body or more
-  than `lead_cap` leads (default 100); per-campaign dedup by email (a repeat counts in
-  `already_added_to_campaign` and updates the stored lead); duplicates inside one upload count in
-  `duplicate_count`; invalid emails (no "@", or in `invalid_emails`) counted and listed; emails in
-  `unsubscribed_emails` listed in `unsubscribed_leads`; emails whose address or domain is on the
-  global block list are not added and count in `block_count`; emails in `bounced_emails` count in
-  `bounce_count`. The `settings.ignore_*` flags switch those lists off as documented.
-  `response_shape="guide"` answers with the docs guide's `added_count`/`skipped_count` instead;
+- `POST /campaigns/{id}/leads` (add leads): 404 for an unknown campaign, 400 for a bad body (no
+  `settings` object, a setting that is not one of the four `ignore_*` booleans, `custom_fields`
+  values that are not strings) or more than `lead_cap` leads (default 100); per-campaign dedup by
+  email (a repeat counts in `already_added_to_campaign` and updates the stored lead); duplicates
+  inside one upload count in `duplicate_count`; invalid emails (no "@", or in `invalid_emails`)
+  counted and listed; emails in `unsubscribed_emails` listed in `unsubscribed_leads`; emails whose
+  address or domain is on the global block list are not added and count in `block_count`; emails in
+  `bounced_emails` count in `bounce_count`. The `settings.ignore_*` flags switch those lists off as
+  documented. `response_shape="guide"` answers with the docs guide's `added_count`/`skipped_count`
+  instead;
 - `POST /leads/add-domain-block-list` `{"domain_block_list": [...]}` stores entries (domains and
   emails); `GET /leads/get-domain-block-list` lists them.
 Accessors: `leads_in(campaign_id)`, `block_list`, `calls_to(path)` (requests per path).
@@ -255,14 +257,22 @@ class FakeSmartlead:
             return Reply(400, {"message": "body is not JSON"})
         if not isinstance(body, dict) or not isinstance(body.get("lead_list"), list):
             return Reply(400, {"message": "lead_list is required and must be an array"})
-        settings = body.get("settings") or {}
-        if not isinstance(settings, dict) or set(settings) - LEAD_SETTINGS:
-            return Reply(400, {"message": f"settings may only hold {sorted(LEAD_SETTINGS)}"})
+        settings = body.get("settings")
+        if not isinstance(settings, dict):
+            return Reply(400, {"message": "settings is required and must be an object"})
+        if set(settings) - LEAD_SETTINGS or not all(isinstance(value, bool) for value in settings.values()):
+            return Reply(400, {"message": f"settings may only hold the booleans {sorted(LEAD_SETTINGS)}"})
         lead_list: list[Any] = body["lead_list"]
         if len(lead_list) > self.lead_cap:
             return Reply(400, {"message": f"lead_list can hold at most {self.lead_cap} leads"})
         if not all(isinstance(lead, dict) and isinstance(lead.get("email"), str) for lead in lead_list):
             return Reply(400, {"message": "every lead needs an email"})
+        for lead in lead_list:
+            custom_fields = lead.get("custom_fields", {})
+            if not isinstance(custom_fields, dict) or not all(
+                isinstance(name, str) and isinstance(value, str) for name, value in custom_fields.items()
+            ):
+                return Reply(400, {"message": "custom_fields must be an object of string values"})
         stored = self.leads.setdefault(campaign_id, {})
         seen: set[str] = set()
         counts = Counter[str]()

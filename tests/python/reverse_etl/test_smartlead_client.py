@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import requests
 
 from loaders.common.http import ApiAuthError, ApiRequestError, MissingSecretError, RetryPolicy
 from reverse_etl.payloads import SMARTLEAD_LEAD_SETTINGS, smartlead_lead
@@ -241,17 +242,56 @@ def test_batch_over_the_cap_or_with_duplicates_is_refused_before_sending(harness
     assert harness.server.requests == []
 
 
-def test_fake_caps_leads_per_call_with_400(fake: FakeSmartlead) -> None:
-    """A client configured above the server's cap (here 50) sees the whole batch fail permanently."""
+def test_a_batch_over_the_servers_cap_is_a_configuration_error_not_a_permanent_failure(fake: FakeSmartlead) -> None:
+    """A client configured above the server's cap (here 50) sees the batch refused for its size:
+    the rows stay retryable and the error names the setting to change."""
     fake.lead_cap = 50
     with serve_smartlead(fake) as server:
         client = make_harness(fake, server, batch_size=100).client
         result = client.add_leads(CAMPAIGN, leads(51))
-    assert result.batch_status == 400
-    assert all(outcome.status == "failed" and outcome.permanent for outcome in result.outcomes)
-    assert "400" in (result.outcomes[0].error or "")
+    assert (result.batch_status, result.batch_size_refused) == (400, True)
+    assert all(outcome.status == "failed" and not outcome.permanent for outcome in result.outcomes)
+    assert "DESTINATION__SMARTLEAD__BATCH_SIZE" in (result.outcomes[0].error or "")
     assert client.calls == 1  # not retried
     assert fake.leads_in(CAMPAIGN) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda body: body.pop("settings"), "settings is required"),
+        (lambda body: body["lead_list"][0]["custom_fields"].update(score=0.91), "string values"),
+        (lambda body: body["lead_list"][0]["custom_fields"].update(score=None), "string values"),
+    ],
+)
+def test_fake_rejects_a_body_against_the_contract(
+    harness: Harness, change: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    body = {"lead_list": leads(1), "settings": dict(SMARTLEAD_LEAD_SETTINGS)}
+    change(body)
+    response = requests.post(
+        f"{harness.server.base_url}/campaigns/{CAMPAIGN}/leads", params={"api_key": KEY}, json=body, timeout=5
+    )
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+    assert harness.fake.leads_in(CAMPAIGN) == []
+
+
+def test_custom_fields_are_sent_as_strings(harness: Harness) -> None:
+    row = {**sync_row(1), "custom_year_growth_pct": None, "custom_score": 0.5}
+    result = harness.client.add_leads(CAMPAIGN, [smartlead_lead(row)])
+    assert [outcome.status for outcome in result.outcomes] == ["accepted"]
+    (body,) = harness.bodies()
+    assert body["lead_list"][0]["custom_fields"]["year_growth_pct"] == ""
+    assert body["lead_list"][0]["custom_fields"]["score"] == "0.5"
+
+
+def test_a_bad_body_in_a_small_batch_fails_its_rows_permanently(fake: FakeSmartlead) -> None:
+    with serve_smartlead(fake) as server:
+        client = make_harness(fake, server).client
+        result = client.add_leads(CAMPAIGN, [{"email": "a@acme.example", "custom_fields": {"score": 1}}])
+    assert (result.batch_status, result.batch_size_refused) == (400, False)
+    assert [(outcome.status, outcome.permanent) for outcome in result.outcomes] == [("failed", True)]
 
 
 def test_429_with_retry_after_is_honoured(fake: FakeSmartlead) -> None:

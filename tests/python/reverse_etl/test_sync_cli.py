@@ -5,42 +5,87 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import duckdb
-import pytest
 
+from reverse_etl.sync import BLOCK_LIST_REASONS
 from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach
 from tests.python.fakes.destinations import Destinations
 
-
-@pytest.fixture
-def sample_warehouse(demo_run: PipelineRun, tmp_path: Path) -> Path:
-    copy = tmp_path / "outreach.duckdb"
-    shutil.copyfile(demo_run.duckdb_path, copy)
-    return copy
+BATCH = 7  # small: every campaign of the demo needs several add-leads calls
+BLOCK_LIST_PATH = "/api/v1/leads/add-domain-block-list"
 
 
-@pytest.fixture
-def warehouse(sample_warehouse: Path) -> Path:
-    """The demo's warehouse, relabelled as built from live data: the fakes stand in for the vendors."""
-    with duckdb.connect(str(sample_warehouse)) as connection:
-        connection.execute("update pipeline_ops.source_modes set source_mode = 'live'")
-    return sample_warehouse
-
-
-def rows(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
+def rows(warehouse: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
+        return connection.execute(sql, params or []).fetchall()
+
+
+def change(warehouse: Path, sql: str, params: list[Any] | None = None) -> None:
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(sql, params or [])
+
+
+def insert_lead(warehouse: Path, campaign_id: int, brand_id: str, email: str) -> None:
+    """A row as sync_smartlead__leads holds them (every value a string)."""
+    change(
+        warehouse,
+        """
+        insert into segmented.sync_smartlead__leads
+        select ?, ?, ?, 'Ana', 'Ruiz', 'Injected', 'injected.example', '', '', ?, 'A', '0.9', 'v1', '', '', '', ''
+        """,
+        [campaign_id, brand_id, email, brand_id],
+    )
 
 
 def sync(warehouse: Path, destinations: Destinations, **extra_env: str) -> PipelineRun:
     return run_outreach(warehouse, "sync", env={**destinations.env, **extra_env})
+
+
+def leads_by_campaign(warehouse: Path) -> dict[int, list[str]]:
+    """The emails of each campaign's leads, in the order the sync sends them."""
+    per_campaign: dict[int, list[str]] = {}
+    for campaign_id, email in rows(
+        warehouse, "select campaign_id, email from segmented.sync_smartlead__leads order by campaign_id, brand_id"
+    ):
+        per_campaign.setdefault(int(campaign_id), []).append(str(email))
+    return per_campaign
+
+
+def lead_calls(destinations: Destinations, campaign_id: int) -> int:
+    return destinations.smartlead.calls_to(f"/campaigns/{campaign_id}/leads")
+
+
+def times_sent(destinations: Destinations) -> Counter[str]:
+    return Counter(lead["email"] for upload in destinations.smartlead.uploads for lead in upload["lead_list"])
+
+
+def block_list_entries(warehouse: Path) -> set[str]:
+    reasons = ", ".join(f"'{reason}'" for reason in BLOCK_LIST_REASONS)
+    found = rows(
+        warehouse,
+        "select distinct suppression_key from clean.stg_suppression__keys "
+        f"where key_type in ('email', 'domain') and reason in ({reasons})",
+    )
+    return {str(key) for (key,) in found}
+
+
+def ledger_row(warehouse: Path, destination: str, record_key: str) -> tuple[Any, ...]:
+    found = rows(
+        warehouse,
+        "select status, is_permanent_error, last_error, target from reverse_etl.sync_ledger"
+        " where destination = ? and record_key = ?",
+        [destination, record_key],
+    )
+    assert len(found) == 1, (destination, record_key, found)
+    return found[0]
 
 
 def test_nothing_leaves_without_production_mode(warehouse: Path, destinations: Destinations) -> None:
@@ -73,23 +118,24 @@ def test_production_refuses_without_smartlead_events(warehouse: Path, destinatio
 def test_first_run_sends_everything_in_the_fewest_calls_and_the_second_sends_nothing(
     warehouse: Path, destinations: Destinations
 ) -> None:
-    leads = rows(warehouse, "select campaign_id, email from segmented.sync_smartlead__leads")
+    per_campaign = leads_by_campaign(warehouse)
+    assert all(len(emails) > BATCH for emails in per_campaign.values()), "every campaign needs several batches"
     contacts = rows(warehouse, "select email from segmented.sync_hubspot__contacts")
-    run = sync(warehouse, destinations)
+    run = sync(warehouse, destinations, DESTINATION__SMARTLEAD__BATCH_SIZE=str(BATCH))
     assert run.returncode == 0, run.stdout + run.stderr
 
-    per_campaign: dict[int, set[str]] = {}
-    for campaign_id, email in leads:
-        per_campaign.setdefault(int(str(campaign_id)), set()).add(str(email))
     for campaign_id, emails in per_campaign.items():
-        assert set(destinations.smartlead.emails_in(campaign_id)) == emails
-        assert destinations.smartlead.calls_to(f"/campaigns/{campaign_id}/leads") == math.ceil(len(emails) / 100)
-    block_entries = rows(
-        warehouse, "select count(*) from reverse_etl.sync_ledger where destination = 'smartlead_block_list'"
-    )
-    assert destinations.smartlead.calls_to("/leads/add-domain-block-list") == math.ceil(
-        int(str(block_entries[0][0])) / 100
-    )
+        assert sorted(destinations.smartlead.emails_in(campaign_id)) == sorted(emails)
+        assert lead_calls(destinations, campaign_id) == math.ceil(len(emails) / BATCH)
+    assert max(len(upload["lead_list"]) for upload in destinations.smartlead.uploads) == BATCH
+    assert times_sent(destinations) == Counter(email for emails in per_campaign.values() for email in emails)
+    # the block list holds exactly the suppressed emails and domains, and went out before any lead
+    expected_block_list = block_list_entries(warehouse)
+    assert expected_block_list and set(destinations.smartlead.block_list) == expected_block_list
+    block_calls = math.ceil(len(expected_block_list) / 100)
+    assert destinations.smartlead_paths[:block_calls] == [BLOCK_LIST_PATH] * block_calls
+    assert destinations.smartlead.calls_to("/leads/add-domain-block-list") == block_calls
+
     assert set(destinations.hubspot.records["contacts"]) == {str(email) for (email,) in contacts}
     companies = rows(warehouse, "select outreach_brand_id from segmented.sync_hubspot__companies")
     assert set(destinations.hubspot.records["companies"]) == {str(brand_id) for (brand_id,) in companies}
@@ -101,12 +147,50 @@ def test_first_run_sends_everything_in_the_fewest_calls_and_the_second_sends_not
     )
     statuses = rows(warehouse, "select distinct status from reverse_etl.sync_ledger")
     assert statuses == [("sent",)]
+    # one batch log row per add-leads request, with Smartlead's batch-level counts
+    logged = rows(
+        warehouse,
+        "select target, count(*), sum(requests), sum(sent_count), sum(block_count), sum(bounce_count) "
+        "from reverse_etl.sync_batches where destination = 'smartlead_leads' group by target order by target",
+    )
+    assert logged == [
+        (str(campaign_id), math.ceil(len(emails) / BATCH), math.ceil(len(emails) / BATCH), len(emails), 0, 0)
+        for campaign_id, emails in sorted(per_campaign.items())
+    ]
+    assert "smartlead_leads: sent" in run.stdout and "reported by the destination: " in run.stdout
 
     smartlead_calls, hubspot_calls = destinations.smartlead_calls(), destinations.hubspot.calls
-    again = sync(warehouse, destinations)
+    again = sync(warehouse, destinations, DESTINATION__SMARTLEAD__BATCH_SIZE=str(BATCH))
     assert again.returncode == 0, again.stderr
     assert destinations.smartlead_calls() == smartlead_calls
     assert destinations.hubspot.calls == hubspot_calls
+
+
+def test_leads_smartlead_holds_back_are_counted_per_batch_and_in_the_summary(
+    warehouse: Path, destinations: Destinations
+) -> None:
+    campaign_id, email = rows(
+        warehouse, "select campaign_id, email from segmented.sync_smartlead__leads order by brand_id limit 1"
+    )[0]
+    destinations.smartlead.block_list.append(str(email).rpartition("@")[2])  # blocked in Smartlead only
+    destinations.smartlead.bounced_emails.add(
+        str(rows(warehouse, "select max(email) from segmented.sync_smartlead__leads")[0][0])
+    )
+    run = sync(warehouse, destinations)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert email not in destinations.smartlead.emails_in(campaign_id)
+    totals = rows(
+        warehouse,
+        "select sum(block_count), sum(bounce_count), sum(invalid_email_count) from reverse_etl.sync_batches"
+        " where destination = 'smartlead_leads'",
+    )
+    assert totals == [(1, 1, 0)]
+    assert rows(
+        warehouse,
+        "select vendor_counts_json like '%\"block_count\": 1%' from reverse_etl.sync_batches where target = ?",
+        [str(campaign_id)],
+    ) == [(True,)]
+    assert "block_count 1" in run.stdout and "bounce_count 1" in run.stdout
 
 
 def test_a_changed_row_is_the_only_one_sent(warehouse: Path, destinations: Destinations) -> None:
@@ -127,38 +211,49 @@ def test_a_changed_row_is_the_only_one_sent(warehouse: Path, destinations: Desti
     assert stored[email]["first_name"] == "Renamed"
 
 
-def test_a_crash_mid_request_resends_those_rows_once_and_nothing_confirmed(
+def test_a_crash_during_a_later_upload_resends_only_that_batch_once(
     warehouse: Path, destinations: Destinations
 ) -> None:
-    destinations.slow_leads[0] = True
+    per_campaign = leads_by_campaign(warehouse)
+    destinations.slow_uploads.add(2)  # the second add-leads call of the run answers late
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "--duckdb", str(warehouse), "sync"],
         cwd=PROJECT_DIR,
-        env={**os.environ, **destinations.env},
+        env={**os.environ, **destinations.env, "DESTINATION__SMARTLEAD__BATCH_SIZE": str(BATCH)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
-    while not destinations.smartlead.uploads and time.monotonic() < deadline:
+    while len(destinations.smartlead.uploads) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert destinations.smartlead.uploads, "the sync never reached Smartlead"
-    process.send_signal(signal.SIGKILL)  # killed while the first batch is in flight
+    assert len(destinations.smartlead.uploads) == 2, "the sync never reached its second upload"
+    process.send_signal(signal.SIGKILL)  # killed while the second batch is in flight
     process.wait(timeout=10)
-    in_flight = {lead["email"] for lead in destinations.smartlead.uploads[0]["lead_list"]}
-    pending = rows(warehouse, "select count(*) from reverse_etl.sync_ledger where status = 'pending'")
-    assert pending == [(len(in_flight),)]
+    confirmed = [lead["email"] for lead in destinations.smartlead.uploads[0]["lead_list"]]
+    in_flight = [lead["email"] for lead in destinations.smartlead.uploads[1]["lead_list"]]
+    first_campaign = min(per_campaign)
+    assert confirmed + in_flight == per_campaign[first_campaign][: 2 * BATCH]
+    assert rows(
+        warehouse,
+        "select status, count(*) from reverse_etl.sync_ledger where destination = 'smartlead_leads' group by 1"
+        " order by 1",
+    ) == [("pending", BATCH), ("sent", BATCH)]
 
-    destinations.slow_leads[0] = False
-    run = sync(warehouse, destinations)
+    destinations.slow_uploads.clear()
+    calls_before = {campaign_id: lead_calls(destinations, campaign_id) for campaign_id in per_campaign}
+    run = sync(warehouse, destinations, DESTINATION__SMARTLEAD__BATCH_SIZE=str(BATCH))
     assert run.returncode == 0, run.stdout + run.stderr
-    times_sent: dict[str, int] = {}
-    for upload in destinations.smartlead.uploads:
-        for lead in upload["lead_list"]:
-            times_sent[lead["email"]] = times_sent.get(lead["email"], 0) + 1
-    assert {email: count for email, count in times_sent.items() if count > 1} == dict.fromkeys(in_flight, 2)
+    # the confirmed batch is not sent again, the in-flight one once more, everything else once
+    sent = times_sent(destinations)
+    assert {email: count for email, count in sent.items() if count != 1} == dict.fromkeys(in_flight, 2)
+    assert all(sent[email] == 1 for email in confirmed)
+    for campaign_id, emails in per_campaign.items():
+        left = len(emails) - (BATCH if campaign_id == first_campaign else 0)
+        assert lead_calls(destinations, campaign_id) - calls_before[campaign_id] == math.ceil(left / BATCH)
+        assert sorted(destinations.smartlead.emails_in(campaign_id)) == sorted(emails)
     assert rows(warehouse, "select distinct status from reverse_etl.sync_ledger") == [("sent",)]
     uploads = len(destinations.smartlead.uploads)
-    assert sync(warehouse, destinations).returncode == 0
+    assert sync(warehouse, destinations, DESTINATION__SMARTLEAD__BATCH_SIZE=str(BATCH)).returncode == 0
     assert len(destinations.smartlead.uploads) == uploads
 
 
@@ -259,3 +354,174 @@ def test_production_refuses_when_seeds_changed_after_the_last_build(
     assert "suppression_list.csv" in run.stderr or "..." in run.stderr
     assert destinations.smartlead_calls() == 0
     assert destinations.hubspot.calls == 0
+
+
+def test_an_association_waits_for_a_contact_that_failed_for_now(warehouse: Path, destinations: Destinations) -> None:
+    email, brand_id = rows(
+        warehouse,
+        "select email, outreach_brand_id from segmented.sync_hubspot__contacts where outreach_brand_id != ''"
+        " order by email limit 1",
+    )[0]
+    association = f"{email}|{brand_id}"
+    destinations.hubspot.transient_ids.add(str(email))  # a 207 whose error for this contact is RATE_LIMITS
+    run = sync(warehouse, destinations)
+    assert run.returncode == 1
+    assert ledger_row(warehouse, "hubspot_contacts", email)[:2] == ("failed", False)
+    status, permanent, error, _ = ledger_row(warehouse, "hubspot_associations", association)
+    assert (status, permanent) == ("failed", False) and "contact not upserted in HubSpot yet" in error
+
+    destinations.hubspot.transient_ids.clear()
+    calls = destinations.hubspot.calls
+    again = sync(warehouse, destinations)
+    assert again.returncode == 0, again.stdout + again.stderr
+    contact_id = destinations.hubspot.contacts[str(email)]["id"]
+    company_id = destinations.hubspot.companies[str(brand_id)]["id"]
+    assert (contact_id, company_id) in destinations.hubspot.associations
+    assert destinations.hubspot.calls - calls == 2  # the contact's upsert, then its association
+    assert rows(warehouse, "select distinct status from reverse_etl.sync_ledger where destination like 'hubspot%'") == [
+        ("sent",)
+    ]
+
+
+def test_leads_for_an_unknown_campaign_are_sent_once_the_campaign_is_fixed(
+    warehouse: Path, destinations: Destinations
+) -> None:
+    emails = leads_by_campaign(warehouse)[1001]
+    change(warehouse, "update segmented.sync_smartlead__leads set campaign_id = 9999 where campaign_id = 1001")
+    run = sync(warehouse, destinations)
+    assert run.returncode == 1
+    assert lead_calls(destinations, 9999) == 1
+    failed = rows(
+        warehouse,
+        "select count(*), bool_and(is_permanent_error), min(last_error) from reverse_etl.sync_ledger"
+        " where destination = 'smartlead_leads' and status = 'failed' and target = '9999'",
+    )
+    assert failed[0][:2] == (len(emails), True) and "404" in failed[0][2]
+
+    uploads = len(destinations.smartlead.uploads)
+    assert sync(warehouse, destinations).returncode == 0  # same row, same campaign: left alone
+    assert lead_calls(destinations, 9999) == 1
+
+    change(warehouse, "update segmented.sync_smartlead__leads set campaign_id = 1001 where campaign_id = 9999")
+    fixed = sync(warehouse, destinations)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert sorted(destinations.smartlead.emails_in(1001)) == sorted(emails)
+    assert len(destinations.smartlead.uploads) == uploads + 1
+    ledger_targets = rows(
+        warehouse,
+        "select distinct status, target from reverse_etl.sync_ledger where destination = 'smartlead_leads'",
+    )
+    assert sorted(ledger_targets) == [("sent", "1001"), ("sent", "1002"), ("sent", "1003")]
+
+
+def test_a_batch_over_smartleads_cap_is_a_configuration_error_and_no_lead_is_lost(
+    warehouse: Path, destinations: Destinations
+) -> None:
+    per_campaign = leads_by_campaign(warehouse)
+    destinations.smartlead.lead_cap = 5  # this account takes fewer leads a call than configured
+    run = sync(warehouse, destinations, DESTINATION__SMARTLEAD__BATCH_SIZE=str(BATCH))
+    assert run.returncode == 1
+    assert "set DESTINATION__SMARTLEAD__BATCH_SIZE lower" in run.stdout
+    # the first refusal stops the uploads: every later batch would be refused the same way
+    assert sum(lead_calls(destinations, campaign_id) for campaign_id in per_campaign) == 1
+    assert rows(
+        warehouse,
+        "select status, is_permanent_error, count(*) from reverse_etl.sync_ledger"
+        " where destination = 'smartlead_leads' group by all",
+    ) == [("failed", False, BATCH)]
+    assert destinations.hubspot.records["contacts"], "the other destinations still ran"
+
+    fixed = sync(warehouse, destinations, DESTINATION__SMARTLEAD__BATCH_SIZE="5")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    for campaign_id, emails in per_campaign.items():
+        assert sorted(destinations.smartlead.emails_in(campaign_id)) == sorted(emails)
+    assert times_sent(destinations) == Counter(email for emails in per_campaign.values() for email in emails)
+
+
+def test_a_permanent_association_error_fails_that_row_only(warehouse: Path, destinations: Destinations) -> None:
+    assert sync(warehouse, destinations).returncode == 0
+    associated = rows(
+        warehouse,
+        "select email, outreach_brand_id from segmented.sync_hubspot__contacts where outreach_brand_id != ''"
+        " order by email",
+    )
+    assert len(associated) >= 2
+    (gone_email, gone_brand), (kept_email, kept_brand) = associated[:2]
+    del destinations.hubspot.contacts[str(gone_email)]  # deleted in HubSpot by hand: its id is stale
+    # both companies change, so both associations are sent again
+    change(warehouse, "update segmented.sync_hubspot__companies set industry_category = 'Renamed'")
+    calls = destinations.hubspot.calls
+    run = sync(warehouse, destinations)
+    assert run.returncode == 1
+    assert destinations.hubspot.calls - calls == 1 + len(associated)  # companies upsert + one PUT each, no retry
+    status, permanent, error, _ = ledger_row(warehouse, "hubspot_associations", f"{gone_email}|{gone_brand}")
+    assert (status, permanent) == ("failed", True) and "404" in error
+    assert ledger_row(warehouse, "hubspot_associations", f"{kept_email}|{kept_brand}")[0] == "sent"
+    calls = destinations.hubspot.calls
+    assert sync(warehouse, destinations).returncode == 0  # a permanent failure waits for a change
+    assert destinations.hubspot.calls == calls
+
+
+def test_a_subdomain_of_a_suppressed_domain_or_an_email_sent_for_another_brand_is_refused(
+    warehouse: Path, destinations: Destinations
+) -> None:
+    assert sync(warehouse, destinations).returncode == 0
+    domain, reason = rows(
+        warehouse,
+        "select suppression_key, reason from clean.stg_suppression__keys where key_type = 'domain' limit 1",
+    )[0]
+    sent_email = leads_by_campaign(warehouse)[1001][0]
+    insert_lead(warehouse, 1001, "subdomain-brand", f"ana@eu.{domain}")
+    insert_lead(warehouse, 1002, "twin-brand", sent_email.upper())  # the same person, for another brand
+    uploads = len(destinations.smartlead.uploads)
+    run = sync(warehouse, destinations)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len(destinations.smartlead.uploads) == uploads
+    assert ledger_row(warehouse, "smartlead_leads", "subdomain-brand")[:3] == (
+        "refused",
+        True,
+        f"domain suppressed: {reason}",
+    )
+    status, _, error, _ = ledger_row(warehouse, "smartlead_leads", "twin-brand")
+    assert status == "refused" and error.startswith("email already sent to Smartlead for brand ")
+
+
+def test_rate_limits_and_server_errors_are_retried_and_nothing_is_sent_twice(
+    warehouse: Path, destinations: Destinations
+) -> None:
+    per_campaign = leads_by_campaign(warehouse)
+    smartlead, hubspot = destinations.smartlead, destinations.hubspot
+    smartlead.clock = hubspot.clock = time.monotonic  # rolling windows in real time: 2 calls a second
+    smartlead.rate_limit = hubspot.rate_limit = 2
+    smartlead.rate_window_seconds = hubspot.rate_window_seconds = 1.0
+    hubspot.policy_name = "SECONDLY"  # HubSpot's 429 without Retry-After: wait 1 s
+    smartlead.fail_next(1)
+    hubspot.fail_next(1)
+    run = sync(warehouse, destinations)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert smartlead.rate_limited > 0 and hubspot.rate_limited > 0
+    assert times_sent(destinations) == Counter(email for emails in per_campaign.values() for email in emails)
+    minimum_smartlead = 1 + sum(math.ceil(len(emails) / 100) for emails in per_campaign.values())
+    assert destinations.smartlead_calls() == minimum_smartlead + smartlead.rate_limited + 1
+    minimum_hubspot = 2 + len(hubspot.associations)  # one upsert each for contacts and companies
+    assert hubspot.calls == minimum_hubspot + hubspot.rate_limited + 1
+    assert rows(warehouse, "select distinct status from reverse_etl.sync_ledger") == [("sent",)]
+
+
+def test_an_invalid_email_is_recorded_in_the_ledger_and_not_retried(
+    warehouse: Path, destinations: Destinations
+) -> None:
+    brand_id, email = rows(warehouse, "select brand_id, email from segmented.sync_smartlead__leads order by brand_id")[
+        0
+    ]
+    destinations.smartlead.invalid_emails.add(str(email))
+    run = sync(warehouse, destinations)
+    assert run.returncode == 1
+    assert "1 rows failed" in run.stderr
+    assert ledger_row(warehouse, "smartlead_leads", brand_id)[:3] == ("failed", True, "invalid email")
+    assert rows(
+        warehouse, "select sum(invalid_email_count) from reverse_etl.sync_batches where destination = 'smartlead_leads'"
+    ) == [(1,)]
+    uploads = len(destinations.smartlead.uploads)
+    assert sync(warehouse, destinations).returncode == 0
+    assert len(destinations.smartlead.uploads) == uploads
