@@ -378,27 +378,34 @@ _FOLD = str.maketrans(
     "áàâäãåāăąçćčďéèêëēėęěíìîïīįłñńňóòôöõøōőŕřśšşťúùûüūůűųýÿźżžßæœ",
     "aaaaaaaaacccdeeeeeeeeiiiiiilnnnoooooooorrssstuuuuuuuuyyzzzsao",
 )
-_SUFFIXES = (
-    "inc|incorporated|llc|l l c|ltd|limited|co|corp|corporation|company|gmbh|ag|kg|sa|s a|sas"
-    "|sarl|srl|spa|bv|nv|plc|pty|pte|oy|ab|as|kk"
+# the lists of macros/normalize_name.sql (legal_suffixes)
+_SUFFIX_WORDS = (
+    *("inc", "incorporated", "llc", "ltd", "limited", "co", "corp", "corporation", "company", "gmbh", "ag", "kg"),
+    *("sa", "sas", "sarl", "srl", "spa", "bv", "nv", "plc", "pty", "pte", "oy", "ab", "as", "kk", "de cv"),
 )
-_SUFFIX_RE = re.compile(rf"( (and )?({_SUFFIXES}))+$")
+# also written letter by letter with dots: 'S.A.S.' reads 's a s' once punctuation is a space
+_DOTTED_SUFFIXES = ("llc", "gmbh", "ag", "kg", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "plc", "ab", "as", "kk")
+_SUFFIX = "(" + "|".join([*_SUFFIX_WORDS, *(" ".join(word) for word in _DOTTED_SUFFIXES), "de c v"]) + ")"
+_SUFFIX_RE = re.compile(rf"(^| )(and )?{_SUFFIX}( (and )?{_SUFFIX})*$")
 
 
 def normalize_name(name: str | None) -> str | None:
-    """Same result as the normalize_name dbt macro."""
+    """Same result as the normalize_name dbt macro (macros/normalize_name.sql)."""
     if name is None:
         return None
-    folded = name.strip(" ").lower().translate(_FOLD).replace("&", " and ")
-    spaced = re.sub(r"[^a-z0-9]+", " ", folded).strip(" ")
+    folded = name.strip(" ").lower().translate(_FOLD)
+    spaced = re.sub(r"[^a-z0-9]+", " ", folded.replace("&", " and ")).strip(" ")
     stripped = _SUFFIX_RE.sub("", spaced)
-    return stripped or spaced or None
+    if stripped or spaced:
+        return stripped or spaced
+    # no a-z/0-9 at all: other letters (CJK, ...) are kept, runs of spaces collapsed
+    return re.sub(" +", " ", folded) if re.sub("[ -~]+", "", folded) else None
 
 
 def ascii_words(name: str) -> list[str]:
-    """Words of a name with accents folded and legal suffixes dropped, for slugs and domains."""
+    """ASCII words of a name with accents folded and legal suffixes dropped, for slugs and domains."""
     normalized = normalize_name(name.replace("&", " "))
-    return normalized.split() if normalized else []
+    return [word for word in normalized.split() if word.isascii()] if normalized else []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,6 +460,12 @@ class Brand:
     origin: str  # api | csv_export | csv_variant_headers
     spellings: list[str] = field(default_factory=list)
     is_quarantined: bool = False  # its only observation is malformed: CLEAN rejects it
+    is_sidelined: bool = False  # clean, but given no part in the other awkward cases
+
+    @property
+    def is_usable(self) -> bool:
+        """Fit for the other cases (recipients, suppression, the revenue median)."""
+        return not (self.is_quarantined or self.is_sidelined)
 
     @property
     def revenue(self) -> float | None:
@@ -668,7 +681,7 @@ def build_api_brands(rng: random.Random, names: NameRegistry) -> tuple[list[Bran
         items.extend(perturbed_item(rng, brand, spelling) for spelling in others)
     for name, category in NON_ASCII_BRANDS:
         brand = new_brand(rng, name, category, "api")
-        brand.is_quarantined = normalize_name(name) is None  # 山田工房: no Latin letters at all
+        brand.is_sidelined = not ascii_words(name)  # 山田工房: no Latin letters, no slug or domain words
         brands.append(brand)
         items.append(brand_item(brand))
     for bad_name, bad_field, bad_value in MALFORMED_ITEMS:
@@ -832,7 +845,7 @@ def build_export(
         rows.append(export_row(rng, reobserved(rng, by_name[canonical]), canonical))
         info["same_spelling"].append(canonical)
     named = {group[0] for group in VARIANT_GROUPS} | {name for name, _ in NON_ASCII_BRANDS}
-    regular = [b for b in api_brands if b.name not in named and b.name not in FIXED_REVENUES and not b.is_quarantined]
+    regular = [b for b in api_brands if b.name not in named and b.name not in FIXED_REVENUES and b.is_usable]
     for index, brand in enumerate(rng.sample(regular, EXPORT_OVERLAP_REGULAR)):
         spelling = respell(rng, brand.name) if index < 3 else brand.name
         rows.append(export_row(rng, reobserved(rng, brand), spelling))
@@ -980,7 +993,7 @@ def median(values: list[float]) -> float:
 
 def choose_covered(rng: random.Random, api_brands: list[Brand], other_brands: list[Brand]) -> tuple[list[Brand], float]:
     """~80% of brands; every API brand above the median revenue is always covered."""
-    revenues = [b.revenue for b in api_brands if b.revenue is not None and not b.is_quarantined]
+    revenues = [b.revenue for b in api_brands if b.revenue is not None and b.is_usable]
     cutoff = median(revenues)
     everyone = api_brands + other_brands
     # Quarantined brands too: a test asking "is every API brand above the median in Apollo" holds.
@@ -1117,7 +1130,7 @@ def choose_recipients(rng: random.Random, people: list[Person]) -> list[Recipien
     candidates: list[Person] = []
     for person in sorted(people, key=lambda p: -(p.brand.revenue or 0)):
         brand = person.brand
-        if is_clean_verified(person) and brand.name not in seen and brand.origin == "api" and not brand.is_quarantined:
+        if is_clean_verified(person) and brand.name not in seen and brand.origin == "api" and brand.is_usable:
             seen.add(person.brand.name)
             candidates.append(person)
     third = len(candidates) // 3
@@ -1410,7 +1423,7 @@ def build_suppression(
         (
             b
             for b in api_brands
-            if b.name not in named and b.name not in contacted and b.revenue is not None and not b.is_quarantined
+            if b.name not in named and b.name not in contacted and b.revenue is not None and b.is_usable
         ),
         key=lambda b: -(b.revenue or 0),
     )
@@ -1457,7 +1470,7 @@ def build_suppression(
         if is_clean_verified(p)
         and p.brand.name not in contacted
         and p.brand.origin == "api"
-        and not p.brand.is_quarantined
+        and p.brand.is_usable
         and normalize_name(p.brand.name) not in listed
     ]
     email_person = rng.choice(pool)
@@ -1542,8 +1555,7 @@ def readme_cases(s: JsonDict) -> list[tuple[str, str, str, str]]:
             "Non-ASCII names",
             pages,
             non_ascii,
-            "accents folded; `山田工房` has no Latin letters, so it is quarantined: "
-            "`brand name has no letters or digits`",
+            "accents folded; `山田工房` has no Latin letters and keeps its own: `normalized_brand_name` `山田工房`",
         ),
         ('`brandName` null, and `"   "`', pages, "two items", "quarantined: `missing brand name`"),
         (
