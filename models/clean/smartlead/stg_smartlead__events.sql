@@ -36,7 +36,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by event_id order by received_at, event_key
+            partition by event_id order by received_at asc nulls last, event_key asc
         ) as delivery_rank,
         count(*) over (partition by event_id) as delivery_count,
         max(raw_load_id) over (partition by event_id) as last_raw_load_id
