@@ -1185,9 +1185,10 @@ def flat_event(
 
 
 def to_new_envelope(event: Event, recipient: Recipient) -> Event:
-    """The newer documented envelope: event/timestamp/campaign{}/lead{}."""
+    """The newer documented envelope: event/timestamp/campaign{}/lead{}, usually without stats_id."""
     p = event.payload
     moved = {
+        "stats_id",
         "webhook_id",
         "event_type",
         "event_timestamp",
@@ -1339,7 +1340,8 @@ def build_webhook_events(rng: random.Random, recipients: list[Recipient]) -> tup
             converted.append(event)
     events = converted
 
-    # One reply delivered in both envelopes (same stats_id and time): one event after CLEAN.
+    # One reply delivered in both envelopes (same time; only the flat one has a stats_id): one
+    # event after CLEAN.
     both = next(e for e in events if e.payload.get("event_type") == "EMAIL_REPLY")
     twin_recipient = next(r for r in recipients if r.email == both.payload["to_email"])
     events.append(to_new_envelope(both, twin_recipient))
@@ -1349,6 +1351,7 @@ def build_webhook_events(rng: random.Random, recipients: list[Recipient]) -> tup
         "reply_categories": {r.email: rep[0] for r, _, rep in outcomes if rep},
     }
     info["both_envelopes"] = both.payload["to_email"]
+    events.append(spam_complaint(events, [r for r, outcome, _ in outcomes if outcome == "plain"][:-1], info))
     events.extend(special_events(rng, recipients, order[-1], info))
     events.sort(key=lambda e: e.at)
     for event in events:
@@ -1356,6 +1359,26 @@ def build_webhook_events(rng: random.Random, recipients: list[Recipient]) -> tup
     # Follow-ups scheduled after the sample window were never sent.
     lines = [event.line for event in events if event.at <= EVENTS_END]
     return add_delivery_noise(rng, lines, info), info
+
+
+def _lead_email(payload: JsonDict) -> Any:
+    lead = payload.get("lead")
+    return lead.get("email") if isinstance(lead, dict) else None
+
+
+def spam_complaint(events: list[Event], candidates: list[Recipient], info: JsonDict) -> Event:
+    """A spam complaint (suppression reason `complained`) a day after the last event of the first
+    candidate whose complaint still falls in the sample window."""
+    for recipient in candidates:
+        own = [e for e in events if recipient.email in (e.payload.get("to_email"), _lead_email(e.payload))]
+        at = max(e.at for e in own) + timedelta(days=1)
+        if at <= EVENTS_END:
+            info["spam_complaint"] = recipient.email
+            sent = max((e for e in own if "stats_id" in e.payload), key=lambda e: e.at)  # the flat ones
+            return flat_event(
+                recipient, "EMAIL_SPAM_COMPLAINT", at, sent.payload["sequence_number"], sent.payload["stats_id"]
+            )
+    raise ValueError("no recipient can complain within the sample window")
 
 
 def special_events(rng: random.Random, recipients: list[Recipient], plain: Recipient, info: JsonDict) -> list[Event]:
@@ -1651,7 +1674,7 @@ def readme_cases(s: JsonDict) -> list[tuple[str, str, str, str]]:
         (
             "Same reply in both envelopes",
             events,
-            f"`{s['smartlead']['both_envelopes']}`",
+            f"`{s['smartlead']['both_envelopes']}` (only the flat one has a `stats_id`)",
             "one event (`event_id`)",
         ),
         (
@@ -1661,6 +1684,12 @@ def readme_cases(s: JsonDict) -> list[tuple[str, str, str, str]]:
             "flattened to the same columns",
         ),
         ("Hard bounces / unsubscribes / Do Not Contact", events, "3 / 3 / 1", "email suppression"),
+        (
+            "Spam complaint (`EMAIL_SPAM_COMPLAINT`)",
+            events,
+            f"`{s['smartlead']['spam_complaint']}`",
+            "email suppression: `complained`",
+        ),
         (
             "Positive replies (Interested, Meeting Request)",
             events,
@@ -1736,7 +1765,8 @@ The demo and the tests replay these files through the real loaders: the SmartSco
 what the API and the UI export return, the Apollo file is the dataset behind the fake Apollo
 server, and the Smartlead file is a stream of webhook deliveries. About {s["brand_count"]}
 distinct brands in all. Newer-envelope webhooks keep the per-type fields under the flat
-names (`reply_message`, `bounce_message`, `link_clicked`).
+names (`reply_message`, `bounce_message`, `link_clicked`) and, as Smartlead's usually do, carry
+no `stats_id`.
 
 Run `python scripts/generate_sample_data.py --summary` to print the names picked for each
 awkward case as JSON.
