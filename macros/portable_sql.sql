@@ -104,3 +104,10 @@
 {% macro is_unparseable(text_expression, typed_expression) -%}
     (nullif(trim({{ text_expression }}), '') is not null and {{ typed_expression }} is null)
 {%- endmacro %}
+
+{#- Any value, typed or text, to a type; NULL when it does not fit (callers quarantine it).
+    Not dbt.safe_cast: dbt-duckdb's is a plain cast (one bad value fails the whole model) and
+    Snowflake's try_cast only takes text; going through text works on both. -#}
+{% macro try_cast_value(expression, data_type) -%}
+    try_cast(cast({{ expression }} as {{ dbt.type_string() }}) as {{ data_type }})
+{%- endmacro %}

@@ -378,27 +378,34 @@ _FOLD = str.maketrans(
     "áàâäãåāăąçćčďéèêëēėęěíìîïīįłñńňóòôöõøōőŕřśšşťúùûüūůűųýÿźżžßæœ",
     "aaaaaaaaacccdeeeeeeeeiiiiiilnnnoooooooorrssstuuuuuuuuyyzzzsao",
 )
-_SUFFIXES = (
-    "inc|incorporated|llc|l l c|ltd|limited|co|corp|corporation|company|gmbh|ag|kg|sa|s a|sas"
-    "|sarl|srl|spa|bv|nv|plc|pty|pte|oy|ab|as|kk"
+# the lists of macros/normalize_name.sql (legal_suffixes)
+_SUFFIX_WORDS = (
+    *("inc", "incorporated", "llc", "ltd", "limited", "co", "corp", "corporation", "company", "gmbh", "ag", "kg"),
+    *("sa", "sas", "sarl", "srl", "spa", "bv", "nv", "plc", "pty", "pte", "oy", "ab", "as", "kk", "de cv"),
 )
-_SUFFIX_RE = re.compile(rf"( (and )?({_SUFFIXES}))+$")
+# also written letter by letter with dots: 'S.A.S.' reads 's a s' once punctuation is a space
+_DOTTED_SUFFIXES = ("llc", "gmbh", "ag", "kg", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "plc", "ab", "as", "kk")
+_SUFFIX = "(" + "|".join([*_SUFFIX_WORDS, *(" ".join(word) for word in _DOTTED_SUFFIXES), "de c v"]) + ")"
+_SUFFIX_RE = re.compile(rf"(^| )(and )?{_SUFFIX}( (and )?{_SUFFIX})*$")
 
 
 def normalize_name(name: str | None) -> str | None:
-    """Same result as the normalize_name dbt macro."""
+    """Same result as the normalize_name dbt macro (macros/normalize_name.sql)."""
     if name is None:
         return None
-    folded = name.strip(" ").lower().translate(_FOLD).replace("&", " and ")
-    spaced = re.sub(r"[^a-z0-9]+", " ", folded).strip(" ")
+    folded = name.strip(" ").lower().translate(_FOLD)
+    spaced = re.sub(r"[^a-z0-9]+", " ", folded.replace("&", " and ")).strip(" ")
     stripped = _SUFFIX_RE.sub("", spaced)
-    return stripped or spaced or None
+    if stripped or spaced:
+        return stripped or spaced
+    # no a-z/0-9 at all: other letters (CJK, ...) are kept, runs of spaces collapsed
+    return re.sub(" +", " ", folded) if re.sub("[ -~]+", "", folded) else None
 
 
 def ascii_words(name: str) -> list[str]:
-    """Words of a name with accents folded and legal suffixes dropped, for slugs and domains."""
+    """ASCII words of a name with accents folded and legal suffixes dropped, for slugs and domains."""
     normalized = normalize_name(name.replace("&", " "))
-    return normalized.split() if normalized else []
+    return [word for word in normalized.split() if word.isascii()] if normalized else []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,6 +460,12 @@ class Brand:
     origin: str  # api | csv_export | csv_variant_headers
     spellings: list[str] = field(default_factory=list)
     is_quarantined: bool = False  # its only observation is malformed: CLEAN rejects it
+    is_sidelined: bool = False  # clean, but given no part in the other awkward cases
+
+    @property
+    def is_usable(self) -> bool:
+        """Fit for the other cases (recipients, suppression, the revenue median)."""
+        return not (self.is_quarantined or self.is_sidelined)
 
     @property
     def revenue(self) -> float | None:
@@ -668,7 +681,7 @@ def build_api_brands(rng: random.Random, names: NameRegistry) -> tuple[list[Bran
         items.extend(perturbed_item(rng, brand, spelling) for spelling in others)
     for name, category in NON_ASCII_BRANDS:
         brand = new_brand(rng, name, category, "api")
-        brand.is_quarantined = normalize_name(name) is None  # 山田工房: no Latin letters at all
+        brand.is_sidelined = not ascii_words(name)  # 山田工房: no Latin letters, no slug or domain words
         brands.append(brand)
         items.append(brand_item(brand))
     for bad_name, bad_field, bad_value in MALFORMED_ITEMS:
@@ -832,7 +845,7 @@ def build_export(
         rows.append(export_row(rng, reobserved(rng, by_name[canonical]), canonical))
         info["same_spelling"].append(canonical)
     named = {group[0] for group in VARIANT_GROUPS} | {name for name, _ in NON_ASCII_BRANDS}
-    regular = [b for b in api_brands if b.name not in named and b.name not in FIXED_REVENUES and not b.is_quarantined]
+    regular = [b for b in api_brands if b.name not in named and b.name not in FIXED_REVENUES and b.is_usable]
     for index, brand in enumerate(rng.sample(regular, EXPORT_OVERLAP_REGULAR)):
         spelling = respell(rng, brand.name) if index < 3 else brand.name
         rows.append(export_row(rng, reobserved(rng, brand), spelling))
@@ -980,7 +993,7 @@ def median(values: list[float]) -> float:
 
 def choose_covered(rng: random.Random, api_brands: list[Brand], other_brands: list[Brand]) -> tuple[list[Brand], float]:
     """~80% of brands; every API brand above the median revenue is always covered."""
-    revenues = [b.revenue for b in api_brands if b.revenue is not None and not b.is_quarantined]
+    revenues = [b.revenue for b in api_brands if b.revenue is not None and b.is_usable]
     cutoff = median(revenues)
     everyone = api_brands + other_brands
     # Quarantined brands too: a test asking "is every API brand above the median in Apollo" holds.
@@ -1117,7 +1130,7 @@ def choose_recipients(rng: random.Random, people: list[Person]) -> list[Recipien
     candidates: list[Person] = []
     for person in sorted(people, key=lambda p: -(p.brand.revenue or 0)):
         brand = person.brand
-        if is_clean_verified(person) and brand.name not in seen and brand.origin == "api" and not brand.is_quarantined:
+        if is_clean_verified(person) and brand.name not in seen and brand.origin == "api" and brand.is_usable:
             seen.add(person.brand.name)
             candidates.append(person)
     third = len(candidates) // 3
@@ -1172,9 +1185,10 @@ def flat_event(
 
 
 def to_new_envelope(event: Event, recipient: Recipient) -> Event:
-    """The newer documented envelope: event/timestamp/campaign{}/lead{}."""
+    """The newer documented envelope: event/timestamp/campaign{}/lead{}, usually without stats_id."""
     p = event.payload
     moved = {
+        "stats_id",
         "webhook_id",
         "event_type",
         "event_timestamp",
@@ -1326,7 +1340,8 @@ def build_webhook_events(rng: random.Random, recipients: list[Recipient]) -> tup
             converted.append(event)
     events = converted
 
-    # One reply delivered in both envelopes (same stats_id and time): one event after CLEAN.
+    # One reply delivered in both envelopes (same time; only the flat one has a stats_id): one
+    # event after CLEAN.
     both = next(e for e in events if e.payload.get("event_type") == "EMAIL_REPLY")
     twin_recipient = next(r for r in recipients if r.email == both.payload["to_email"])
     events.append(to_new_envelope(both, twin_recipient))
@@ -1336,6 +1351,7 @@ def build_webhook_events(rng: random.Random, recipients: list[Recipient]) -> tup
         "reply_categories": {r.email: rep[0] for r, _, rep in outcomes if rep},
     }
     info["both_envelopes"] = both.payload["to_email"]
+    events.append(spam_complaint(events, [r for r, outcome, _ in outcomes if outcome == "plain"][:-1], info))
     events.extend(special_events(rng, recipients, order[-1], info))
     events.sort(key=lambda e: e.at)
     for event in events:
@@ -1343,6 +1359,26 @@ def build_webhook_events(rng: random.Random, recipients: list[Recipient]) -> tup
     # Follow-ups scheduled after the sample window were never sent.
     lines = [event.line for event in events if event.at <= EVENTS_END]
     return add_delivery_noise(rng, lines, info), info
+
+
+def _lead_email(payload: JsonDict) -> Any:
+    lead = payload.get("lead")
+    return lead.get("email") if isinstance(lead, dict) else None
+
+
+def spam_complaint(events: list[Event], candidates: list[Recipient], info: JsonDict) -> Event:
+    """A spam complaint (suppression reason `complained`) a day after the last event of the first
+    candidate whose complaint still falls in the sample window."""
+    for recipient in candidates:
+        own = [e for e in events if recipient.email in (e.payload.get("to_email"), _lead_email(e.payload))]
+        at = max(e.at for e in own) + timedelta(days=1)
+        if at <= EVENTS_END:
+            info["spam_complaint"] = recipient.email
+            sent = max((e for e in own if "stats_id" in e.payload), key=lambda e: e.at)  # the flat ones
+            return flat_event(
+                recipient, "EMAIL_SPAM_COMPLAINT", at, sent.payload["sequence_number"], sent.payload["stats_id"]
+            )
+    raise ValueError("no recipient can complain within the sample window")
 
 
 def special_events(rng: random.Random, recipients: list[Recipient], plain: Recipient, info: JsonDict) -> list[Event]:
@@ -1410,7 +1446,7 @@ def build_suppression(
         (
             b
             for b in api_brands
-            if b.name not in named and b.name not in contacted and b.revenue is not None and not b.is_quarantined
+            if b.name not in named and b.name not in contacted and b.revenue is not None and b.is_usable
         ),
         key=lambda b: -(b.revenue or 0),
     )
@@ -1457,7 +1493,7 @@ def build_suppression(
         if is_clean_verified(p)
         and p.brand.name not in contacted
         and p.brand.origin == "api"
-        and not p.brand.is_quarantined
+        and p.brand.is_usable
         and normalize_name(p.brand.name) not in listed
     ]
     email_person = rng.choice(pool)
@@ -1542,8 +1578,7 @@ def readme_cases(s: JsonDict) -> list[tuple[str, str, str, str]]:
             "Non-ASCII names",
             pages,
             non_ascii,
-            "accents folded; `山田工房` has no Latin letters, so it is quarantined: "
-            "`brand name has no letters or digits`",
+            "accents folded; `山田工房` has no Latin letters and keeps its own: `normalized_brand_name` `山田工房`",
         ),
         ('`brandName` null, and `"   "`', pages, "two items", "quarantined: `missing brand name`"),
         (
@@ -1639,7 +1674,7 @@ def readme_cases(s: JsonDict) -> list[tuple[str, str, str, str]]:
         (
             "Same reply in both envelopes",
             events,
-            f"`{s['smartlead']['both_envelopes']}`",
+            f"`{s['smartlead']['both_envelopes']}` (only the flat one has a `stats_id`)",
             "one event (`event_id`)",
         ),
         (
@@ -1649,6 +1684,12 @@ def readme_cases(s: JsonDict) -> list[tuple[str, str, str, str]]:
             "flattened to the same columns",
         ),
         ("Hard bounces / unsubscribes / Do Not Contact", events, "3 / 3 / 1", "email suppression"),
+        (
+            "Spam complaint (`EMAIL_SPAM_COMPLAINT`)",
+            events,
+            f"`{s['smartlead']['spam_complaint']}`",
+            "email suppression: `complained`",
+        ),
         (
             "Positive replies (Interested, Meeting Request)",
             events,
@@ -1724,7 +1765,8 @@ The demo and the tests replay these files through the real loaders: the SmartSco
 what the API and the UI export return, the Apollo file is the dataset behind the fake Apollo
 server, and the Smartlead file is a stream of webhook deliveries. About {s["brand_count"]}
 distinct brands in all. Newer-envelope webhooks keep the per-type fields under the flat
-names (`reply_message`, `bounce_message`, `link_clicked`).
+names (`reply_message`, `bounce_message`, `link_clicked`) and, as Smartlead's usually do, carry
+no `stats_id`.
 
 Run `python scripts/generate_sample_data.py --summary` to print the names picked for each
 awkward case as JSON.

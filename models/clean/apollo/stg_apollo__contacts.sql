@@ -15,7 +15,8 @@ ranked as (
         -- the same address found for two brands belongs to the latest lookup
         row_number() over (
             partition by email
-            order by matched_at desc, brand_id asc, person_id asc
+            -- nulls last explicitly: Snowflake sorts NULLs first in a descending order, DuckDB last
+            order by matched_at desc nulls last, brand_id asc, person_id asc
         ) as email_rank
     from observations
 

@@ -1,9 +1,11 @@
--- The Apollo call ledger, typed: what was looked up, when, and what it cost.
+-- The Apollo call ledger, typed: what was looked up, when, and what it cost. One row per
+-- usable lookup; the others are in stg_apollo__lookups_quarantine.
 with
 
-source as (
+observations as (
 
-    select * from {{ source('apollo', 'apollo_lookups') }}
+    select * from {{ ref('stg_apollo__lookup_observations') }}
+    where is_valid
 
 ),
 
@@ -17,18 +19,18 @@ final as (
         -- dimensions
         brand_name,
         endpoint,
-        status as lookup_status,
+        lookup_status,
         error_message,
 
         -- measures
-        cast(people_found as {{ dbt.type_int() }}) as people_found,
-        cast(emails_revealed as {{ dbt.type_int() }}) as emails_revealed,
-        cast(credits_consumed as {{ dbt.type_int() }}) as credits_consumed,
+        people_found,
+        emails_revealed,
+        credits_consumed,
 
         -- timestamps
-        cast(looked_up_at as {{ dbt.type_timestamp() }}) as looked_up_at
+        looked_up_at
 
-    from source
+    from observations
 
 )
 

@@ -74,10 +74,13 @@ with_reason as (
 final as (
 
     select
-        -- ids: the same event delivered twice (or in both envelopes) gets the same id;
-        -- the time is rendered by a portable macro so the id is the same on every warehouse
+        -- ids: the same event delivered twice, in either envelope or by the statistics poll,
+        -- gets the same id. Smartlead's de-duplication key is (campaign, recipient, event type,
+        -- time); stats_id is left out because the newer event/lead{} envelope usually omits it.
+        -- The time is rendered to the second by a portable macro (a poll sends milliseconds, a
+        -- webhook may not), so the id is the same on every warehouse.
         {{ dbt.hash(dbt.concat([
-            "coalesce(stats_id, '')", "'|'",
+            "coalesce(cast(campaign_id as " ~ dbt.type_string() ~ "), '')", "'|'",
             "coalesce(event_type, '')", "'|'",
             "coalesce(email, '')", "'|'",
             "coalesce(" ~ timestamp_iso_text('event_at') ~ ", '')", "'|'",

@@ -36,8 +36,10 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by event_id order by received_at, event_key
+            partition by event_id order by received_at asc nulls last, event_key asc
         ) as delivery_rank,
+        -- the newer envelope usually has no stats_id: take it from any delivery that has one
+        max(stats_id) over (partition by event_id) as any_stats_id,
         count(*) over (partition by event_id) as delivery_count,
         max(raw_load_id) over (partition by event_id) as last_raw_load_id
     from observations
@@ -49,7 +51,7 @@ final as (
     select
         -- ids
         event_id,
-        stats_id,
+        any_stats_id as stats_id,
         campaign_id,
         email,
         split_part(email, '@', 2) as email_domain,

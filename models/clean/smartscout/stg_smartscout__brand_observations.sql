@@ -124,7 +124,7 @@ final as (
 
     select
         -- ids
-        {{ dbt.hash(dbt.concat(['marketplace', "'|'", 'normalized_brand_name'])) }} as brand_id,
+        {{ brand_id('marketplace', 'normalized_brand_name') }} as brand_id,
         record_hash,
         marketplace,
         store_slug,

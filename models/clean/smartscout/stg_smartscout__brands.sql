@@ -36,9 +36,10 @@ ranked as (
         *,
         row_number() over (
             partition by brand_id
-            -- API data before a CSV export of the same moment; record_hash makes ties deterministic
+            -- API data before a CSV export of the same moment; record_hash makes ties deterministic;
+            -- nulls last explicitly: Snowflake sorts NULLs first in a descending order, DuckDB last
             order by
-                fetched_at desc,
+                fetched_at desc nulls last,
                 case when source_kind = 'api' then 0 else 1 end,
                 record_hash asc
         ) as recency_rank
@@ -52,7 +53,7 @@ latest_known_slug as (
         brand_id,
         store_slug,
         row_number() over (
-            partition by brand_id order by fetched_at desc, store_slug asc
+            partition by brand_id order by fetched_at desc nulls last, store_slug asc
         ) as slug_rank
     from observations
     where store_slug is not null

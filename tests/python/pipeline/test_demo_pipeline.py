@@ -117,6 +117,62 @@ def test_duplicate_webhook_deliveries_collapse(demo_db: duckdb.DuckDBPyConnectio
     assert count(demo_db, "clean.stg_smartlead__events") == valid_event_ids
 
 
+def test_both_envelopes_of_one_reply_are_one_event(demo_db: duckdb.DuckDBPyConnection) -> None:
+    # the sample sends one reply as a flat EMAIL_REPLY (with stats_id) and again as a newer
+    # EMAIL_REPLIED without one: a single event_id, which keeps the flat delivery's stats_id
+    rows = demo_db.execute(
+        """
+        select events.delivery_count, events.stats_id
+        from clean.stg_smartlead__events as events
+        inner join (
+            select event_id from clean.stg_smartlead__event_observations
+            where is_valid
+            group by event_id
+            having count(distinct event_type_as_sent) = 2 and count(stats_id) = 1
+        ) as both_envelopes on events.event_id = both_envelopes.event_id
+        """
+    ).fetchall()
+    assert len(rows) == 1
+    delivery_count, stats_id = rows[0]
+    assert delivery_count == 2 and stats_id is not None
+
+
+def test_every_suppression_reason_is_exercised(demo_db: duckdb.DuckDBPyConnection) -> None:
+    reasons = {row[0] for row in demo_db.execute("select reason from config.suppression_reasons").fetchall()}
+    assert len(reasons) == 8
+    found = {row[0] for row in demo_db.execute("select distinct reason from clean.stg_suppression__keys").fetchall()}
+    assert reasons - found == set()
+    # the sample's spam complaint (EMAIL_SPAM_COMPLAINT) suppresses its recipient's address
+    complained = demo_db.execute(
+        """
+        select count(*) from clean.stg_suppression__keys
+        where key_type = 'email' and reason = 'complained' and source = 'smartlead_events'
+            and suppression_key in (
+                select email from clean.stg_smartlead__events where event_type = 'EMAIL_SPAM_COMPLAINT'
+            )
+        """
+    ).fetchone()
+    assert complained == (1,)
+
+
+def test_python_mirror_of_normalize_name_matches_the_macro(demo_db: duckdb.DuckDBPyConnection) -> None:
+    # scripts/generate_sample_data.py relies on its copy to plant brands that really collapse
+    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+    try:
+        from generate_sample_data import normalize_name
+    finally:
+        sys.path.remove(str(PROJECT_DIR / "scripts"))
+    names = demo_db.execute(
+        """
+        select brand_name, normalized_brand_name from clean.stg_smartscout__brand_observations
+        union
+        select raw_name, expected_normalized_name from config.name_normalization_cases
+        """
+    ).fetchall()
+    assert len(names) > 300
+    assert [(raw, built) for raw, built in names if normalize_name(raw) != built] == []
+
+
 def test_suppressed_brands_are_matched_by_name_and_slug_and_never_queued(
     demo_db: duckdb.DuckDBPyConnection,
 ) -> None:
