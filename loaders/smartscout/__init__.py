@@ -13,7 +13,6 @@ interrupted query resumes where it stopped instead of paying for its pages again
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +37,7 @@ from loaders.common import (
     table_hints,
     utc_now,
 )
+from loaders.common.progress import LoadProgress, log_progress, print_progress
 from loaders.smartscout.helpers import (
     MALFORMED_STOPS,
     DirectoryPageFetcher,
@@ -208,39 +208,6 @@ def _marketplace(value: str) -> str:
 def query_hash(query: Mapping[str, Any]) -> str:
     """The identity of a query (marketplace, filters, sort, page size) for resuming it."""
     return md5_key("smartscout-query", canonical_json(query))
-
-
-@dataclass(frozen=True)
-class LoadProgress:
-    """Where a running load is: handed to the progress callback every N pages and at the end."""
-
-    source: str
-    pages: int  # fetched in this run
-    rows: int  # distinct brand rows parsed in this run
-    rejected: int
-    seconds: float
-    done: bool = False
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else 0.0
-
-    def __str__(self) -> str:
-        state = "done" if self.done else "loading"
-        return (
-            f"{self.source}: {state}, {self.pages} pages, {self.rows} rows, "
-            f"{self.rejected} rejected, {self.rows_per_second:.0f} rows/s"
-        )
-
-
-def log_progress(progress: LoadProgress) -> None:
-    """Default progress callback: an INFO log line."""
-    logger.info("%s", progress)
-
-
-def print_progress(progress: LoadProgress) -> None:
-    """Progress callback for a terminal: one line on stderr."""
-    print(progress, file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)

@@ -200,8 +200,10 @@ def test_filters_and_page_size_are_sent_as_configured_and_progress_goes_to_stder
     assert {request.param("marketplace") for request in sent} == {"UK"}
     assert all(request.param("sort[by]") is None for request in sent)
     lines = capsys.readouterr().err.strip().splitlines()
-    assert lines[0].startswith("smartscout api UK: loading, 1 pages, 2 rows, 0 rejected, ")
-    assert lines[-1].startswith(f"smartscout api UK: done, {len(sent)} pages, {len(expected)} rows, 0 rejected, ")
+    assert lines[0].startswith("[progress] smartscout api UK: loading, 1 pages, 2 rows, 0 rejected, ")
+    assert lines[-1].startswith(
+        f"[progress] smartscout api UK: done, {len(sent)} pages, {len(expected)} rows, 0 rejected, "
+    )
     assert all(line.endswith("rows/s") for line in lines)
 
 
