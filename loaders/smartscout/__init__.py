@@ -12,6 +12,7 @@ interrupted query resumes where it stopped instead of paying for its pages again
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from dlt.extract.resource import DltResource
 from loaders.common import (
     RAW_DATASET,
     LoadSummary,
+    NewFields,
     Row,
     Stopwatch,
     canonical_json,
@@ -54,8 +56,10 @@ from loaders.smartscout.helpers import (
     parse_brands_export_csv,
 )
 from loaders.smartscout.settings import (
+    API_FIELDS,
     BRAND_COLUMNS,
     BRANDS_TABLE,
+    CSV_KNOWN_EXTRA_HEADERS,
     DEFAULT_COMMIT_EVERY_PAGES,
     DEFAULT_PROGRESS_EVERY_PAGES,
     DEFAULT_RESUME_WINDOW_HOURS,
@@ -154,6 +158,7 @@ class _BrandBatches:
         # batch holding one of them must be merged (it replaces that row); any other is appended
         self._older = older
         self.needs_merge = older is None
+        self.drift = NewFields(API_FIELDS)  # API items with fields outside API_FIELDS
 
     def add(self, rows: list[Row], rejected: list[Row]) -> None:
         fresh: list[Row] = []
@@ -175,6 +180,10 @@ class _BrandBatches:
         fresh: list[tuple[int, Mapping[str, Any]]] = []
         hashes: list[str] = []
         seen, unchanged = self._seen, self._unchanged
+        known = API_FIELDS.keys()
+        for _, item in items:
+            if not item.keys() <= known:
+                self.drift.see(item)
         for position_item in items:  # also drops an exact duplicate within the same page
             record_hash = brand_item_hash(marketplace, position_item[1])
             if record_hash in unchanged:
@@ -445,7 +454,7 @@ def load_brand_pages(
         details["resumed_at_page"] = cursor.start_number + 1
     if key is not None:
         details["commits"] = commits
-    return LoadSummary(
+    summary = LoadSummary(
         source=source,
         rows_loaded=batches.rows,
         rows_rejected=rejected_total,
@@ -453,6 +462,7 @@ def load_brand_pages(
         seconds=watch.seconds,
         details=details,
     )
+    return batches.drift.apply(summary)
 
 
 def load_brands_export(
@@ -469,9 +479,16 @@ def load_brands_export(
     paths = [Path(csv_path)] if isinstance(csv_path, (str, Path)) else [Path(p) for p in csv_path]
     # merged, not appended: finding which rows are in RAW already costs more than merging a file's rows
     batches = _BrandBatches()
+    known_extras = {normalize_header(header) for header in CSV_KNOWN_EXTRA_HEADERS}
+    drift = NewFields(())  # headers neither mapped to a column nor known: schema drift
     for path in paths:
         at = ensure_utc(fetched_at) if fetched_at else utc_now()
-        batches.add(*parse_brands_export_csv(path, marketplace, at))
+        rows, rejected = parse_brands_export_csv(path, marketplace, at)
+        for row in rows:
+            if row["extra_fields_json"]:
+                extras = json.loads(row["extra_fields_json"])
+                drift.see([header for header in extras if normalize_header(header) not in known_extras])
+        batches.add(rows, rejected)
     tables, rejected, needs_merge = batches.drain()
     run_pipeline(
         PIPELINE_NAME,
@@ -479,10 +496,11 @@ def load_brands_export(
         pipelines_dir,
         smartscout_source(tables, rejected, append_brands=not needs_merge),
     )
-    return LoadSummary(
+    summary = LoadSummary(
         source=f"smartscout csv {marketplace}",
         rows_loaded=batches.rows,
         rows_rejected=len(rejected),
         files_or_pages=len(paths),
         seconds=watch.seconds,
     )
+    return drift.apply(summary)
