@@ -1,4 +1,5 @@
-"""Smartlead statistics poller against the fake API over real HTTP, into a real DuckDB file."""
+"""Smartlead poller (campaign statistics and the activity feed) against the fake API over real HTTP,
+into a real DuckDB file."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 
 from loaders.common import LoadProgress
 from loaders.common.http import ApiAuthError, ApiClient, ApiRequestError, MissingSecretError, RateLimiter, RetryPolicy
+from loaders.common.settings_env import ConfigError
 from loaders.smartlead import SmartleadPollConfig, load_event_files, poll_campaign_statistics
 from loaders.smartlead.poller import make_client, statistics_row_events
 from tests.python.cli_runner import PROJECT_DIR
@@ -507,6 +509,19 @@ def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
         1.0,
         14,
     )
+    assert defaults.poll_activities and defaults.activity_overlap_hours == 1.0
+    for name, value, message in [
+        ("SOURCES__SMARTLEAD__LOOKBACK_DAYS", "two", "SOURCES__SMARTLEAD__LOOKBACK_DAYS must be a number, got 'two'"),
+        ("SOURCES__SMARTLEAD__REQUESTS_PER_SECOND", "0", "SOURCES__SMARTLEAD__REQUESTS_PER_SECOND must be positive"),
+        ("SOURCES__SMARTLEAD__POLL_ACTIVITIES", "maybe", "SOURCES__SMARTLEAD__POLL_ACTIVITIES must be true or false"),
+    ]:
+        with pytest.raises(ConfigError) as bad:
+            SmartleadPollConfig.from_env({"SOURCES__SMARTLEAD__API_KEY": KEY, name: value})
+        assert message in str(bad.value) and KEY not in str(bad.value)
+    off = SmartleadPollConfig.from_env(
+        {"SOURCES__SMARTLEAD__API_KEY": "k", "SOURCES__SMARTLEAD__POLL_ACTIVITIES": "no"}
+    )
+    assert not off.poll_activities
 
 
 def test_requests_are_paced_by_the_configured_rate() -> None:
