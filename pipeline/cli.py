@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from loaders.common.http import ApiError
+from loaders.common.settings_env import ConfigError
 from loaders.smartlead import webhook_receiver
 from pipeline import stages
 from pipeline.dbt_runner import DbtFailedError
@@ -40,6 +41,7 @@ RUN_ALL: list[tuple[str, Stage]] = [
 
 EXPECTED_ERRORS = (
     ApiError,
+    ConfigError,
     DbtFailedError,
     FileNotFoundError,
     WarehouseError,

@@ -19,8 +19,9 @@ from loaders.apollo import (
     enrich_brands,
     filter_recently_looked_up,
 )
-from loaders.common import LoadSummary
+from loaders.common import LoadSummary, StderrProgress
 from loaders.common.http import ApiError, resolve_secret
+from loaders.common.settings_env import ConfigError
 from loaders.smartlead import SmartleadPollConfig, load_event_files, load_spool, poll_campaign_statistics
 from loaders.smartscout import DirectoryPageFetcher, load_brand_pages, load_brands_export
 from loaders.smartscout.client import load_smartscout_api
@@ -66,6 +67,9 @@ def ingest(settings: Settings) -> list[str]:
         except ApiError as error:  # a bad key or a dead API stops that source only
             failures.append(name)
             lines.append(f"{name}: FAILED: {error}")
+        except ConfigError as error:  # so does a setting it cannot read (named, never a secret)
+            failures.append(name)
+            lines.append(f"{name}: FAILED, not loaded: bad setting: {error}")
     # Apollo tables are filled by `enrich`, which needs a first build: create them empty now
     create_empty_tables(settings.warehouse, settings.pipelines_dir)
     with connect(settings.warehouse) as warehouse:
@@ -113,10 +117,19 @@ def _sample_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummar
 
 
 def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]]]:
-    """Each source whose key is configured; CSV exports and the webhook spool when present."""
+    """Each source whose key is configured; CSV exports and the webhook spool when present.
+    The API loads show their progress (pages, rows, rate) on stderr, a line every few seconds."""
     loads: list[tuple[str, Callable[[], LoadSummary]]] = []
+    progress = StderrProgress()
     if resolve_secret("SOURCES__SMARTSCOUT__API_KEY", "sources.smartscout.api_key"):
-        loads.append(("smartscout api", lambda: load_smartscout_api(settings.warehouse, settings.pipelines_dir)))
+        loads.append(
+            (
+                "smartscout api",
+                lambda: load_smartscout_api(
+                    settings.warehouse, settings.pipelines_dir, progress=progress, progress_every_pages=1
+                ),
+            )
+        )
     else:
         print("[ingest] smartscout api: skipped (no SOURCES__SMARTSCOUT__API_KEY)", flush=True)
     if settings.csv_exports_dir is not None:
@@ -126,7 +139,7 @@ def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]
             (
                 "smartlead poll",
                 lambda: poll_campaign_statistics(
-                    SmartleadPollConfig.from_env(), settings.warehouse, settings.pipelines_dir
+                    SmartleadPollConfig.from_env(), settings.warehouse, settings.pipelines_dir, progress=progress
                 ),
             )
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +26,7 @@ from pipeline.warehouse import (
 )
 
 RAW_DATASET = "raw"
+MAX_NEW_FIELD_NAMES = 10  # listed in a summary line; more are counted, not named
 
 # Settings the loaders depend on. `.dlt/config.toml` sets them too; they are applied here
 # for the duration of a run so that a loader behaves the same from any working directory.
@@ -147,13 +148,45 @@ class LoadSummary:
     files_or_pages: int
     seconds: float
     details: dict[str, object] = field(default_factory=dict)
+    # schema drift: rows that carried fields the loader does not know (kept in RAW as extras)
+    rows_with_new_fields: int = 0
+    new_field_names: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         extra = "".join(f", {key}={value}" for key, value in sorted(self.details.items()))
+        drift = ""
+        if self.rows_with_new_fields:
+            names = self.new_field_names
+            shown = ", ".join(names[:MAX_NEW_FIELD_NAMES]) + (", ..." if len(names) > MAX_NEW_FIELD_NAMES else "")
+            drift = f", {self.rows_with_new_fields} rows with new fields: {shown}"
         return (
             f"{self.source}: {self.rows_loaded} rows loaded, {self.rows_rejected} rejected, "
-            f"{self.files_or_pages} files/pages, {self.seconds:.2f}s{extra}"
+            f"{self.files_or_pages} files/pages, {self.seconds:.2f}s{drift}{extra}"
         )
+
+
+class NewFields:
+    """Counts the rows carrying field names outside `known` (schema drift), for the summary."""
+
+    def __init__(self, known: Iterable[str]) -> None:
+        self.known = frozenset(known)
+        self.rows = 0
+        self.names: set[str] = set()
+
+    def see(self, keys: Iterable[str]) -> None:
+        new = [key for key in keys if key not in self.known]
+        if new:
+            self.rows += 1
+            self.names.update(new)
+
+    def add(self, other: NewFields) -> None:
+        self.rows += other.rows
+        self.names |= other.names
+
+    def apply(self, summary: LoadSummary) -> LoadSummary:
+        summary.rows_with_new_fields += self.rows
+        summary.new_field_names = sorted(set(summary.new_field_names) | self.names)
+        return summary
 
 
 class Stopwatch:

@@ -5,15 +5,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
+class ConfigError(ValueError):
+    """A source's setting is invalid. The message names the variable (never a secret's value):
+    the pipeline reports it, skips that source and runs the others."""
+
+
 def positive_float(name: str, value: str | None, default: float) -> float:
+    number = non_negative_float(name, value, default)
+    if number <= 0:
+        raise ConfigError(f"{name} must be positive, got {value!r}")
+    return number
+
+
+def non_negative_float(name: str, value: str | None, default: float) -> float:
     if value is None or not value.strip():
         return default
     try:
         number = float(value)
-    except ValueError as error:
-        raise ValueError(f"{name} must be a number, got {value!r}") from error
-    if number <= 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if number < 0 or number != number:  # negative, or NaN
+        raise ConfigError(f"{name} must not be negative, got {value!r}")
     return number
 
 
@@ -22,8 +34,19 @@ def integer(name: str, value: str | None, default: int) -> int:
         return default
     try:
         return int(value)
-    except ValueError as error:
-        raise ValueError(f"{name} must be an integer, got {value!r}") from error
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {value!r}") from None
+
+
+def boolean(name: str, value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    text = value.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
 
 
 def comma_list(value: str | None, default: Sequence[str]) -> tuple[str, ...]:

@@ -218,6 +218,7 @@ def parse_webhook_event(
         "source_file": source_file,
         "source_row_number": row_number,
         "received_at": received_at,
+        "extra_fields_json": None,
     }
 
 
@@ -327,7 +328,8 @@ def events_table(
     rows: list[tuple[Any, ...]], source_kind: str, source_file: str | None, received_at: datetime
 ) -> pa.Table:
     """Arrow table of EVENT_COLUMNS from (event_key, ...text columns..., payload_json,
-    source_row_number) tuples; the last three columns are the same for all rows."""
+    source_row_number) tuples; source_kind, source_file and received_at are the same for all
+    rows, extra_fields_json is null (webhook payloads are stored whole)."""
     count = len(rows)
     columns: list[Any] = [list(values) for values in zip(*rows, strict=True)] if rows else [[] for _ in range(18)]
     arrays = [pa.array(values, type=pa.string()) for values in columns[:17]]
@@ -335,6 +337,7 @@ def events_table(
     arrays.append(pa.array([source_file] * count, type=pa.string()))
     arrays.append(pa.array(columns[17], type=pa.int64()))
     arrays.append(pa.array([received_at] * count, type=_EVENT_SCHEMA.field("received_at").type))
+    arrays.append(pa.nulls(count, type=pa.string()))  # extra_fields_json: the payload keeps it all
     return pa.Table.from_arrays(arrays, schema=_EVENT_SCHEMA)
 
 

@@ -43,6 +43,9 @@ EVENT_COLUMNS: list[Column] = [
     Column("source_file"),
     Column("source_row_number", "bigint"),
     Column("received_at", "timestamp"),
+    # fields of a polled row that the poller does not know (schema drift), not part of event_key;
+    # null for webhook rows, whose payload_json keeps the whole delivery
+    Column("extra_fields_json"),
 ]
 
 # --- API poll of campaign statistics (loaders/smartlead/poller.py) ---
@@ -55,10 +58,59 @@ BASE_URL_ENV = "SOURCES__SMARTLEAD__BASE_URL"
 CAMPAIGN_IDS_ENV = "SOURCES__SMARTLEAD__CAMPAIGN_IDS"
 REQUESTS_PER_SECOND_ENV = "SOURCES__SMARTLEAD__REQUESTS_PER_SECOND"
 LOOKBACK_DAYS_ENV = "SOURCES__SMARTLEAD__LOOKBACK_DAYS"
+POLL_ACTIVITIES_ENV = "SOURCES__SMARTLEAD__POLL_ACTIVITIES"
+ACTIVITY_OVERLAP_HOURS_ENV = "SOURCES__SMARTLEAD__ACTIVITY_OVERLAP_HOURS"
 DEFAULT_BASE_URL = "https://server.smartlead.ai/api/v1"
 DEFAULT_REQUESTS_PER_SECOND = 1.0
 DEFAULT_LOOKBACK_DAYS = 14
 STATISTICS_PAGE_LIMIT = 1000  # the API caps `limit` at 1000
+STATISTICS_PATH = "/campaigns/{campaign_id}/statistics"
+# The lead-activity feed, across campaigns, filtered on the time of each event (not the send):
+# `?offset&limit<=1000&event_time_from&event_time_to` -> `{"data": [...], "hasMore": bool}`.
+ACTIVITIES_PATH = "/campaigns/all-leads-activities"
+ACTIVITIES_PAGE_LIMIT = 1000
+# the next activity window starts this long before the previous one ended: an event may show
+# in the feed a little after its own time
+DEFAULT_ACTIVITY_OVERLAP_HOURS = 1.0
+# where the activity cursor lives: dlt source state of the poll pipeline, committed in the same
+# load as the events it covers
+POLL_SOURCE_NAME = "smartlead_poll"
+ACTIVITY_CURSOR_STATE_KEY = "all_leads_activities"
+
+# Statistics row fields the poller knows (`GET /campaigns/{id}/statistics`); any other field is
+# schema drift: kept in `extra_fields_json` and counted in the summary.
+STATISTICS_TEXT_FIELDS = frozenset(
+    {"lead_email", "lead_name", "email_subject", "lead_category", "sent_time", "open_time", "click_time", "reply_time"}
+)
+STATISTICS_NUMBER_FIELDS = frozenset(
+    {"sequence_number", "email_campaign_seq_id", "seq_variant_id", "open_count", "click_count"}
+)
+STATISTICS_FLAG_FIELDS = frozenset({"is_bounced", "is_unsubscribed"})
+STATISTICS_FIELDS = frozenset(
+    {"stats_id", "email_message", *STATISTICS_TEXT_FIELDS, *STATISTICS_NUMBER_FIELDS, *STATISTICS_FLAG_FIELDS}
+)
+# A lead timeline of the activity feed: lead and campaign context, `activities` (email rows
+# shaped like statistics rows). The item shape is not in a spec we have [UNCONFIRMED]: other
+# spellings are read too (`email`, `subject`, `reply_details.time`).
+ACTIVITY_LEAD_FIELDS = frozenset(
+    {
+        "lead_id",
+        "lead_email",
+        "email",
+        "lead_name",
+        "first_name",
+        "last_name",
+        "lead_category",
+        "campaign_id",
+        "campaign_name",
+        "status",
+        "current_seq_num",
+        "activities",
+    }
+)
+ACTIVITY_FIELDS = frozenset(
+    {*STATISTICS_FIELDS, "subject", "reply_details", "thread_replies", "from_email", "to_email", "message_id"}
+)
 
 PROGRESS_COLUMNS: list[Column] = [
     Column("campaign_id", nullable=False),

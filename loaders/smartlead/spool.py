@@ -13,7 +13,10 @@ Layout of `spool_dir`:
 
 Every append opens the file, writes one line, flushes, `fsync`s and closes it, under the lock
 (a thread lock in-process plus `flock` across processes), so concurrent deliveries never
-interleave and an acknowledged event is on disk.
+interleave and an acknowledged event is on disk. A receiver killed in the middle of a write
+leaves a torn last line (never acknowledged); the next append to that file first ends it with a
+newline, so the fragment stays a line of its own (the loader rejects it as invalid JSON) instead
+of swallowing the next, acknowledged, event.
 
 Loading never reads a file that is being written: `load_spool` takes the lock, *renames* every
 `events-*.jsonl` into `processing/` (the next append creates a fresh file), releases the lock,
@@ -110,8 +113,10 @@ class Spool:
         with self.locked():
             path = self._current_file(prefix, len(data))
             created = not path.exists()
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                if not created and _ends_torn(fd):
+                    data = b"\n" + data
                 view = memoryview(data)
                 while view:
                     written = os.write(fd, view)
@@ -154,6 +159,12 @@ class Spool:
         for path in paths:
             path.rename(loaded / path.name)
         _fsync_dir(loaded)
+
+
+def _ends_torn(fd: int) -> bool:
+    """Whether the file ends in the middle of a line (a write cut short by a crash)."""
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
 
 
 def load_spool(

@@ -206,7 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--path", default=WEBHOOK_PATH, help=f"URL path to accept (default {WEBHOOK_PATH})")
     parser.add_argument("--max-file-bytes", type=int, default=None, help="rotate spool files above this size")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # force: `outreach webhook-receiver` has configured WARNING already; the address must show
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     secret = require_secret("smartlead webhook", WEBHOOK_SECRET_ENV, WEBHOOK_SECRET_DLT)
     spool = Spool(args.spool_dir, **({} if args.max_file_bytes is None else {"max_bytes": args.max_file_bytes}))
     receiver = WebhookReceiver(spool, secret, host=args.host, port=args.port, path=args.path)

@@ -12,8 +12,8 @@ interrupted query resumes where it stopped instead of paying for its pages again
 
 from __future__ import annotations
 
+import json
 import logging
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +27,7 @@ from dlt.extract.resource import DltResource
 from loaders.common import (
     RAW_DATASET,
     LoadSummary,
+    NewFields,
     Row,
     Stopwatch,
     canonical_json,
@@ -39,6 +40,7 @@ from loaders.common import (
     table_hints,
     utc_now,
 )
+from loaders.common.progress import LoadProgress, log_progress, print_progress
 from loaders.smartscout.helpers import (
     MALFORMED_STOPS,
     DirectoryPageFetcher,
@@ -55,8 +57,10 @@ from loaders.smartscout.helpers import (
     parse_brands_export_csv,
 )
 from loaders.smartscout.settings import (
+    API_FIELDS,
     BRAND_COLUMNS,
     BRANDS_TABLE,
+    CSV_KNOWN_EXTRA_HEADERS,
     DEFAULT_COMMIT_EVERY_PAGES,
     DEFAULT_PROGRESS_EVERY_PAGES,
     DEFAULT_RESUME_WINDOW_HOURS,
@@ -156,6 +160,7 @@ class _BrandBatches:
         # batch holding one of them must be merged (it replaces that row); any other is appended
         self._older = older
         self.needs_merge = older is None
+        self.drift = NewFields(API_FIELDS)  # API items with fields outside API_FIELDS
 
     def add(self, rows: list[Row], rejected: list[Row]) -> None:
         fresh: list[Row] = []
@@ -177,6 +182,10 @@ class _BrandBatches:
         fresh: list[tuple[int, Mapping[str, Any]]] = []
         hashes: list[str] = []
         seen, unchanged = self._seen, self._unchanged
+        known = API_FIELDS.keys()
+        for _, item in items:
+            if not item.keys() <= known:
+                self.drift.see(item)
         for position_item in items:  # also drops an exact duplicate within the same page
             record_hash = brand_item_hash(marketplace, position_item[1])
             if record_hash in unchanged:
@@ -210,39 +219,6 @@ def _marketplace(value: str) -> str:
 def query_hash(query: Mapping[str, Any]) -> str:
     """The identity of a query (marketplace, filters, sort, page size) for resuming it."""
     return md5_key("smartscout-query", canonical_json(query))
-
-
-@dataclass(frozen=True)
-class LoadProgress:
-    """Where a running load is: handed to the progress callback every N pages and at the end."""
-
-    source: str
-    pages: int  # fetched in this run
-    rows: int  # distinct brand rows parsed in this run
-    rejected: int
-    seconds: float
-    done: bool = False
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else 0.0
-
-    def __str__(self) -> str:
-        state = "done" if self.done else "loading"
-        return (
-            f"{self.source}: {state}, {self.pages} pages, {self.rows} rows, "
-            f"{self.rejected} rejected, {self.rows_per_second:.0f} rows/s"
-        )
-
-
-def log_progress(progress: LoadProgress) -> None:
-    """Default progress callback: an INFO log line."""
-    logger.info("%s", progress)
-
-
-def print_progress(progress: LoadProgress) -> None:
-    """Progress callback for a terminal: one line on stderr."""
-    print(progress, file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -481,7 +457,7 @@ def load_brand_pages(
         details["resumed_at_page"] = cursor.start_number + 1
     if key is not None:
         details["commits"] = commits
-    return LoadSummary(
+    summary = LoadSummary(
         source=source,
         rows_loaded=batches.rows,
         rows_rejected=rejected_total,
@@ -489,6 +465,7 @@ def load_brand_pages(
         seconds=watch.seconds,
         details=details,
     )
+    return batches.drift.apply(summary)
 
 
 def load_brands_export(
@@ -507,9 +484,16 @@ def load_brands_export(
     # an export keeps each observation's first fetched_at (and load id), so nothing downstream moves
     newest, _ = _latest_observations(destination, marketplace, SOURCE_KIND_CSV)
     batches = _BrandBatches(unchanged=newest)  # merged: a figure that went A -> B -> A replaces the A row
+    known_extras = {normalize_header(header) for header in CSV_KNOWN_EXTRA_HEADERS}
+    drift = NewFields(())  # headers neither mapped to a column nor known: schema drift
     for path in paths:
         at = ensure_utc(fetched_at) if fetched_at else utc_now()
-        batches.add(*parse_brands_export_csv(path, marketplace, at))
+        rows, rejected = parse_brands_export_csv(path, marketplace, at)
+        for row in rows:
+            if row["extra_fields_json"]:
+                extras = json.loads(row["extra_fields_json"])
+                drift.see([header for header in extras if normalize_header(header) not in known_extras])
+        batches.add(rows, rejected)
     tables, rejected, needs_merge = batches.drain()
     run_pipeline(
         PIPELINE_NAME,
@@ -517,7 +501,7 @@ def load_brands_export(
         pipelines_dir,
         smartscout_source(tables, not_yet_recorded(destination, rejected), append_brands=not needs_merge),
     )
-    return LoadSummary(
+    summary = LoadSummary(
         source=f"smartscout csv {marketplace}",
         rows_loaded=batches.rows,
         rows_rejected=len(rejected),
@@ -525,3 +509,4 @@ def load_brands_export(
         seconds=watch.seconds,
         details={"unchanged": batches.unchanged_rows} if batches.unchanged_rows else {},
     )
+    return drift.apply(summary)

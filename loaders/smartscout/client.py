@@ -34,7 +34,9 @@ from typing import Any
 
 from loaders.common import LoadSummary
 from loaders.common.http import ApiClient, RateLimiter, RetryPolicy, require_secret
-from loaders.smartscout import LoadProgress, load_brand_pages, log_progress
+from loaders.common.progress import LoadProgress, log_progress
+from loaders.common.settings_env import ConfigError
+from loaders.smartscout import load_brand_pages
 from loaders.smartscout.helpers import UNPARSED, MalformedPage, fast_json_loads
 from loaders.smartscout.settings import (
     API_SOURCE,
@@ -69,10 +71,11 @@ __all__ = [
 
 
 def validate_filters(filters: Mapping[str, Any]) -> dict[str, Any]:
-    """Check the `brands/search` body: known filter names and the shape each one needs.
+    """Check the `brands/search` body against SearchBrandsV2Request: known filter names and
+    the shape each one needs (the schema allows no other property, at either level).
 
-    Unknown names are refused rather than sent: the API would ignore a misspelt filter and
-    return (and bill) the whole catalogue.
+    Unknown names are refused here rather than sent: the API answers 400 to them, and a query
+    that cannot run should fail before it spends a request.
     """
     if not isinstance(filters, Mapping):
         raise ValueError(f"filters must be a JSON object, got {type(filters).__name__}")
@@ -96,21 +99,27 @@ def _filter_problem(kind: str, value: Any) -> str | None:
     if not isinstance(value, Mapping):
         return "expected a JSON object"
     if kind == "text":
+        if set(value) - {"type", "filter"}:
+            return "expected {type, filter}"
         if value.get("type") not in TEXT_FILTER_TYPES:
             return f"`type` must be one of {', '.join(sorted(TEXT_FILTER_TYPES))}"
         if value["type"] != "blanks" and not isinstance(value.get("filter"), str):
             return "`filter` must be text"
         return None
-    if kind == "range":
+    if kind in ("range", "range_int"):
         if not value or set(value) - {"min", "max"}:
             return "expected {min, max}"
         if not all(bound is None or _is_number(bound) for bound in value.values()):
             return "`min`/`max` must be numbers"
+        if kind == "range_int" and not all(bound is None or isinstance(bound, int) for bound in value.values()):
+            return "`min`/`max` must be whole numbers"
         low, high = value.get("min"), value.get("max")
         if low is not None and high is not None and low > high:
             return "`min` is above `max`"
         return None
     if kind == "list":
+        if set(value) - {"filter"}:
+            return "expected {filter: [...]}"
         items = value.get("filter")
         if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
             return "`filter` must be a list of text"
@@ -177,29 +186,41 @@ class SmartScoutConfig:
             try:
                 return convert(raw)
             except ValueError:
-                raise ValueError(f"{ENV_PREFIX}{name} is not a number: {raw!r}") from None
+                raise ConfigError(f"{ENV_PREFIX}{name} is not a number: {raw!r}") from None
 
         filters: dict[str, Any] = {}
         raw_filters = get("FILTERS")
         if raw_filters:
             try:
-                filters = json.loads(raw_filters)
-            except ValueError as error:
-                raise ValueError(f"{ENV_PREFIX}FILTERS is not valid JSON: {error}") from None
-        return cls(
-            api_key=api_key,
-            marketplace=get("MARKETPLACE") or "US",
-            base_url=get("BASE_URL") or DEFAULT_BASE_URL,
-            page_size=number("PAGE_SIZE", int, DEFAULT_PAGE_SIZE),
-            sort_by=get("SORT_BY"),
-            sort_order=get("SORT_ORDER"),
-            filters=filters,
-            requests_per_second=number("REQUESTS_PER_SECOND", float, DEFAULT_REQUESTS_PER_SECOND),
-            burst=number("BURST", int, DEFAULT_BURST),
-            commit_every_pages=number("COMMIT_EVERY_PAGES", int, DEFAULT_COMMIT_EVERY_PAGES),
-            commit_min_seconds=number("COMMIT_MIN_SECONDS", float, DEFAULT_COMMIT_MIN_SECONDS),
-            resume_window_hours=number("RESUME_WINDOW_HOURS", float, DEFAULT_RESUME_WINDOW_HOURS),
-        )
+                filters = validate_filters(json.loads(raw_filters))
+            except json.JSONDecodeError as error:
+                raise ConfigError(f"{ENV_PREFIX}FILTERS is not valid JSON: {error}") from None
+            except ValueError as error:  # a filter the API does not accept
+                raise ConfigError(f"{ENV_PREFIX}FILTERS: {error}") from None
+        marketplace = get("MARKETPLACE") or "US"
+        if marketplace.upper() not in MARKETPLACES:
+            known = ", ".join(sorted(MARKETPLACES))
+            raise ConfigError(f"{ENV_PREFIX}MARKETPLACE: unknown marketplace {marketplace!r}; one of {known}")
+        values = {
+            "page_size": number("PAGE_SIZE", int, DEFAULT_PAGE_SIZE),
+            "requests_per_second": number("REQUESTS_PER_SECOND", float, DEFAULT_REQUESTS_PER_SECOND),
+            "burst": number("BURST", int, DEFAULT_BURST),
+            "commit_every_pages": number("COMMIT_EVERY_PAGES", int, DEFAULT_COMMIT_EVERY_PAGES),
+            "commit_min_seconds": number("COMMIT_MIN_SECONDS", float, DEFAULT_COMMIT_MIN_SECONDS),
+            "resume_window_hours": number("RESUME_WINDOW_HOURS", float, DEFAULT_RESUME_WINDOW_HOURS),
+        }
+        try:
+            return cls(
+                api_key=api_key,
+                marketplace=marketplace,
+                base_url=get("BASE_URL") or DEFAULT_BASE_URL,
+                sort_by=get("SORT_BY"),
+                sort_order=get("SORT_ORDER"),
+                filters=filters,
+                **values,
+            )
+        except ValueError as error:  # the messages name the setting (page_size: PAGE_SIZE, ...)
+            raise ConfigError(f"{ENV_PREFIX}* settings: {error}") from None
 
     @property
     def query(self) -> dict[str, Any]:

@@ -70,6 +70,20 @@ CSV_HEADERS: dict[str, str] = {
 for _api_name, _column in API_FIELDS.items():
     CSV_HEADERS.setdefault(_api_name, _column)
 
+# Export headers known but not mapped to a column (kept in extra_fields_json): not schema drift.
+CSV_KNOWN_EXTRA_HEADERS = frozenset(
+    {
+        "Dominant Seller",
+        "Dominant Seller Name",
+        "Dominant Seller Country",
+        "Market Share",
+        "Market Share Change",
+        "Ad Spend Share",
+        "Number of ASINs",
+        "Total Review Count",
+    }
+)
+
 # CSV columns kept as text as written (no `$`/`%` stripping); booleans get Yes/No -> true/false
 CSV_TEXT_COLUMNS = frozenset({"brand_name", "category_name", "subcategory_name", "storefront_url"})
 CSV_BOOLEAN_COLUMNS = frozenset({"has_storefront", "has_single_seller"})
@@ -107,23 +121,42 @@ DEFAULT_COMMIT_MIN_SECONDS = 10.0
 DEFAULT_PROGRESS_EVERY_PAGES = 10
 DEFAULT_RESUME_WINDOW_HOURS = 24.0
 
-# filter name -> kind of filter the API accepts for it
-TEXT_FILTER_TYPES = frozenset({"startsWith", "contains", "notContains", "endsWith", "equals", "notEquals", "blanks"})
+# `brands/search` body: the properties of SearchBrandsV2Request in the vendor's OpenAPI
+# (additionalProperties: false, so an unknown name is refused with 400) -> the kind of filter:
+#   text {type, filter}; list {filter: [text]}; range {min, max} numbers (RangeFilter and
+#   RangeDecimal); range_int {min, max} whole numbers (RangeInt); boolean.
+# Text match types: the docs list startsWith ... blanks; working clients send `exact` (which of
+# `exact` / `equals` is the real exact match is [UNCONFIRMED]), so both are accepted.
+TEXT_FILTER_TYPES = frozenset(
+    {"startsWith", "contains", "notContains", "endsWith", "equals", "notEquals", "blanks", "exact"}
+)
 FILTER_KINDS: dict[str, str] = {
+    "brandNames": "list",
     "brandName": "text",
+    "amazonIsr": "range",
+    "avgSellers": "range",
+    "avgPrice": "range",
+    "avgVolume": "range",
+    "reviewRating": "range",
+    "totalReviews": "range_int",
+    "totalProducts": "range_int",
+    "avgFbaSellers": "range",
+    "brandScore": "range",
+    "monthlyRevenue": "range",
+    "note": "text",
+    "category": "text",
     "categoryName": "text",
     "subcategoryName": "text",
-    "brandNames": "list",
-    "monthlyRevenue": "range",
+    "hasStorefront": "boolean",
+    "searchTerms": "range_int",
+    "sponsoredProducts": "range_int",
+    "sponsoredBrandWinRate": "range",
+    "sponsoredVideoWinRate": "range",
+    "topSpotWinRate": "range",
+    "topGroupWinRate": "range",
     "monthGrowth": "range",
     "monthGrowth12": "range",
     "trailing12Months": "range",
-    "totalProducts": "range",
-    "avgSellers": "range",
-    "avgFbaSellers": "range",
-    "brandScore": "range",
-    "reviewRating": "range",
-    "hasStorefront": "boolean",
 }
 
 # One row per distinct query (marketplace, filters, sort, page size): where its last load got to.

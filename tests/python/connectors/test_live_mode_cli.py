@@ -4,6 +4,7 @@ speak the vendors' contracts, and lands in a real DuckDB file."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -123,4 +124,41 @@ def test_a_refused_key_stops_that_source_only(fakes: LiveFakes, tmp_path: Path) 
     assert "check the API key/token for smartscout" in run.stdout
     assert "wrong" not in run.stdout + run.stderr
     assert fakes.smartlead.calls > calls_before  # the other source still ran
+    assert scalar(tmp_path / "outreach.duckdb", "select count(*) from raw.smartlead_events") == 2
+
+
+def test_progress_goes_to_stderr_and_a_bad_setting_stops_that_source_only(fakes: LiveFakes, tmp_path: Path) -> None:
+    env = {**fakes.env, "OUTREACH_PROGRESS_SECONDS": "0", "SOURCES__SMARTLEAD__LOOKBACK_DAYS": "two weeks"}
+    run = run_outreach(tmp_path / "outreach.duckdb", "ingest", env=env)
+    assert run.returncode == 1
+    assert "smartlead poll: FAILED, not loaded: bad setting: SOURCES__SMARTLEAD__LOOKBACK_DAYS must be a number" in (
+        run.stdout
+    )
+    assert "Traceback" not in run.stderr and SMARTLEAD_KEY not in run.stdout + run.stderr
+    assert "smartlead poll failed (the other sources were loaded)" in run.stderr
+    # the other source loaded, showing its pages, rows and rate as it went (every page: interval 0)
+    progress = [line for line in run.stderr.splitlines() if line.startswith("[progress] smartscout api US: ")]
+    assert re.fullmatch(
+        r"\[progress\] smartscout api US: loading, 1 pages, \d+ rows, 0 rejected, \d+ rows/s", progress[0]
+    )
+    assert progress[-1].startswith("[progress] smartscout api US: done, 4 pages, ")
+    assert [int(line.split(", ")[1].split()[0]) for line in progress] == [1, 2, 3, 4]  # pages so far
+    assert all(line.endswith(" rows/s") for line in progress)
+    assert scalar(tmp_path / "outreach.duckdb", "select count(*) from raw.smartscout_brands") > 0
+
+
+def test_bad_smartscout_filters_stop_that_source_only(fakes: LiveFakes, tmp_path: Path) -> None:
+    filters = json.dumps({"monthlyRevenu": {"min": 1}})
+    run = run_outreach(
+        tmp_path / "outreach.duckdb", "ingest", env={**fakes.env, "SOURCES__SMARTSCOUT__FILTERS": filters}
+    )
+    assert run.returncode == 1
+    assert (
+        "smartscout api: FAILED, not loaded: bad setting: SOURCES__SMARTSCOUT__FILTERS: unknown SmartScout filter"
+        in (run.stdout)
+    )
+    assert "Traceback" not in run.stderr and FAKE_API_KEY not in run.stdout + run.stderr
+    # the Smartlead poll ran: its summary line on stdout, its progress (throttled: the end at least) on stderr
+    assert "[ingest] smartlead poll: 2 rows loaded, 0 rejected" in run.stdout
+    assert [line for line in run.stderr.splitlines() if line.startswith("[progress] smartlead poll: done, ")]
     assert scalar(tmp_path / "outreach.duckdb", "select count(*) from raw.smartlead_events") == 2

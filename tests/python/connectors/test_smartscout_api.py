@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,12 +16,14 @@ import duckdb
 import pytest
 import requests
 
-from loaders.common.http import ApiAuthError, ApiRequestError, MissingSecretError, RetryPolicy
+from loaders.common.http import ApiAuthError, ApiClient, ApiRequestError, MissingSecretError, RetryPolicy
 from loaders.smartscout import LoadProgress, PageCursor, load_brand_pages, parse_brand_page, print_progress
-from loaders.smartscout.client import SmartScoutApiFetcher, SmartScoutConfig, load_smartscout_api
+from loaders.smartscout.client import SmartScoutApiFetcher, SmartScoutConfig, load_smartscout_api, validate_filters
+from loaders.smartscout.settings import FILTER_KINDS
 from tests.python.fakes.server import Reply, Request, RunningServer, serve
 from tests.python.fakes.smartscout import (
     FAKE_API_KEY,
+    SEARCH_BRANDS_V2_REQUEST,
     SEARCH_PATH,
     SmartScoutFake,
     make_brands,
@@ -126,6 +129,54 @@ def test_the_fake_checks_key_marketplace_and_clamps_page_size(api: Api) -> None:
     assert empty == {"dataCount": 0, "paging": {"nextPageId": None, "hasMoreRecords": False}, "data": None}
 
 
+def _sample_filter(schema: str) -> object:
+    return {
+        "ListFilter": {"filter": ["Acme Kitchen 0000"]},
+        "TextFilter": {"type": "contains", "filter": "a"},
+        "RangeFilter": {"min": 0.5, "max": 1e9},
+        "RangeDecimal": {"min": -100.0, "max": 1e9},
+        "RangeInt": {"min": 0, "max": 1_000_000},
+        "boolean": True,
+    }[schema]
+
+
+def test_every_filter_of_the_spec_is_accepted_and_sent(api: Api) -> None:
+    api.install(SmartScoutFake(items=make_brands(5)))
+    every = {name: _sample_filter(schema) for name, schema in SEARCH_BRANDS_V2_REQUEST.items()}
+    for name, value in every.items():
+        filters = {name: value}
+        assert validate_filters(filters) == filters, name
+        page = api.fetcher(api.config(filters=filters)).fetch_page(None)  # the fake answers 400 to anything else
+        assert isinstance(page, dict) and "paging" in page, name
+    summary = api.load(api.config(filters=every), progress=None)  # all at once, through the loader
+    assert summary.details["stop_reason"] == "no_more_records"
+    assert [request.json() for request in api.searches()][-1] == every
+    assert set(FILTER_KINDS) == set(SEARCH_BRANDS_V2_REQUEST)
+    assert validate_filters({"category": {"type": "exact", "filter": "Home"}})  # `exact` as working clients send
+
+
+def test_the_fake_refuses_what_the_schema_does_not_allow(api: Api) -> None:
+    api.install(SmartScoutFake(items=make_brands(5)))
+    client = ApiClient("smartscout", api.server.base_url, headers={"X-Api-Key": FAKE_API_KEY})
+    for body, detail in [
+        ({"monthlyRevenu": {"min": 1}}, "'monthlyRevenu' is not a property of SearchBrandsV2Request"),
+        ({"avgPrice": {"min": 1, "step": 2}}, "'avgPrice.step' is not a property of RangeFilter"),
+        ({"totalReviews": {"min": 1.5}}, "'totalReviews.min' must be an integer"),
+    ]:
+        with pytest.raises(ApiRequestError) as refused:
+            client.request("POST", SEARCH_PATH, params={"marketplace": "US"}, json=body)
+        assert refused.value.status == 400 and detail in str(refused.value)
+    # and the loader refuses them before any request
+    for body, message in [
+        ({"monthlyRevenu": {"min": 1}}, "unknown SmartScout filter 'monthlyRevenu'"),
+        ({"avgPrice": {"min": 1, "step": 2}}, "expected {min, max}"),
+        ({"totalReviews": {"min": 1.5}}, "must be whole numbers"),
+        ({"note": {"type": "contains", "filter": "x", "case": "any"}}, "expected {type, filter}"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            validate_filters(body)
+
+
 # --------------------------------------------------------------------------- full loads
 
 
@@ -200,8 +251,10 @@ def test_filters_and_page_size_are_sent_as_configured_and_progress_goes_to_stder
     assert {request.param("marketplace") for request in sent} == {"UK"}
     assert all(request.param("sort[by]") is None for request in sent)
     lines = capsys.readouterr().err.strip().splitlines()
-    assert lines[0].startswith("smartscout api UK: loading, 1 pages, 2 rows, 0 rejected, ")
-    assert lines[-1].startswith(f"smartscout api UK: done, {len(sent)} pages, {len(expected)} rows, 0 rejected, ")
+    assert lines[0].startswith("[progress] smartscout api UK: loading, 1 pages, 2 rows, 0 rejected, ")
+    assert lines[-1].startswith(
+        f"[progress] smartscout api UK: done, {len(sent)} pages, {len(expected)} rows, 0 rejected, "
+    )
     assert all(line.endswith("rows/s") for line in lines)
 
 

@@ -6,8 +6,10 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -300,3 +302,105 @@ def test_command_line_refuses_to_start_without_a_secret(paths: Paths, tmp_path: 
     )
     assert result.returncode != 0
     assert "SMARTLEAD_WEBHOOK_SECRET" in result.stderr
+
+
+def _start_cli_receiver(paths: Paths, port: int) -> tuple[subprocess.Popen[str], str]:
+    """`outreach webhook-receiver` in a subprocess; returns it once it listens, with its URL."""
+    env = {**os.environ, "SMARTLEAD_WEBHOOK_SECRET": SECRET, "PYTHONPATH": str(REPO_ROOT)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "webhook-receiver",
+            "--port",
+            str(port),
+            "--spool-dir",
+            str(paths.spool_dir),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = re.search(r"listening on (http://[^\s,]+)", process.stderr.readline())
+        if found:
+            return process, found.group(1)
+    process.kill()
+    raise AssertionError("the receiver did not report its address")
+
+
+def test_sigkill_mid_stream_loses_no_acknowledged_delivery(paths: Paths) -> None:
+    """Several threads deliver while the real CLI receiver is SIGKILLed and restarted: every
+    delivery answered 200 is in RAW exactly once; a torn last line becomes a rejection."""
+    with socket.socket() as probe:  # one port for both runs, so the senders never change URL
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    acknowledged: set[str] = set()
+    unanswered: set[str] = set()  # connection errors: may or may not have been written
+    lock = threading.Lock()
+    stop = threading.Event()
+    url = f"http://127.0.0.1:{port}/webhooks/smartlead"
+
+    def sender(thread: int) -> None:
+        with requests.Session() as session:
+            for n in range(100_000):
+                if stop.is_set():
+                    return
+                stats_id = f"st-{thread}-{n}"
+                try:
+                    body = event(n, stats_id=stats_id, to_email=f"t{thread}n{n}@brand.example")
+                    status: int | None = post(url, body, session).status_code
+                except requests.RequestException:
+                    status = None
+                with lock:
+                    (acknowledged if status == 200 else unanswered).add(stats_id)
+                if status is None:
+                    time.sleep(0.02)
+
+    def wait_for_acks(count: int) -> None:
+        deadline = time.monotonic() + 60
+        while len(acknowledged) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(acknowledged) >= count
+
+    first, _ = _start_cli_receiver(paths, port)
+    threads = [threading.Thread(target=sender, args=(t,), daemon=True) for t in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        wait_for_acks(60)
+        first.send_signal(signal.SIGKILL)  # no shutdown, no flush: mid-stream
+        first.wait(timeout=10)
+        with lock:
+            before_restart = len(acknowledged)
+        # a write cut short by the kill: a torn last line (a delivery never answered 200)
+        newest = max(paths.spool_dir.glob("events-*.jsonl"), key=lambda path: path.stat().st_mtime)
+        with newest.open("ab") as handle:
+            handle.write(b'{"event_type": "EMAIL_REPLY", "stats_id": "torn-')
+        time.sleep(0.2)  # the senders meet a closed port meanwhile
+        second, _ = _start_cli_receiver(paths, port)
+        try:
+            wait_for_acks(before_restart + 60)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=15)
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(timeout=10) == 0
+    finally:
+        stop.set()
+        first.kill()
+
+    summary = load_spool(paths.spool_dir, paths.duckdb_path, paths.pipelines_dir)
+    counts = dict(paths.rows("select stats_id, count(*) from raw.smartlead_events group by stats_id"))
+    assert acknowledged <= set(counts), f"acknowledged but lost: {sorted(acknowledged - set(counts))[:5]}"
+    assert set(counts) <= acknowledged | unanswered
+    assert set(counts.values()) == {1}
+    assert unanswered, "the kill should have met some deliveries"
+    torn = paths.rows("select reason, raw_text from raw.rejected_records")
+    assert len(torn) == 1 and torn[0][0].startswith("invalid JSON") and '"torn-' in torn[0][1]
+    assert summary.rows_rejected == 1

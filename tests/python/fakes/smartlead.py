@@ -8,7 +8,15 @@ Behaviour reproduced (CONTRACTS.md section 3):
   rows filtered on `sent_time`, 404 for an unknown campaign;
 - a sliding-window rate limit: 429 with `Retry-After` and
   `{"error": {"code": "RATE_LIMIT_EXCEEDED", "message", "retry_after"}}`;
-- `fail_next(n)` answers the next n calls with 500;
+- `GET /campaigns/all-leads-activities?offset&limit&event_time_from&event_time_to` -> `{"data": [lead
+  timelines], "hasMore"}`: one item per (campaign, lead) with `activities` (that lead's statistics
+  rows having an event time in the range), `limit` 1..1000 (else 422), `event_time_to` without
+  `event_time_from` or an unreadable time -> 400; `activities_enabled=False` answers 404;
+- `fail_next(n)` answers the next n calls with 500; `throttle_next(n, retry_after, body)` with 429
+  (no Retry-After by default, any body); `delay_next(n, seconds)` answers late (client timeouts);
+  `statistics_bodies[(campaign_id, offset)]` / `activity_bodies[offset]` replace a page's body
+  (malformed JSON, a list, `data` not a list); statistics rows are served as stored, so a row that
+  is not an object or has a field of the wrong type reaches the client;
 - `POST /campaigns/{id}/leads` (add leads): 404 for an unknown campaign, 400 for a bad body (no
   `settings` object, a setting that is not one of the four `ignore_*` booleans, `custom_fields`
   values that are not strings) or more than `lead_cap` leads (default 100); per-campaign dedup by
@@ -42,6 +50,7 @@ from tests.python.fakes.server import Reply, Request, RunningServer, serve
 
 STATISTICS_PATH = re.compile(r"^/api/v1/campaigns/(?P<campaign_id>[^/]+)/statistics/?$")
 CAMPAIGNS_PATH = re.compile(r"^/api/v1/campaigns/?$")
+ACTIVITIES_PATH = re.compile(r"^/api/v1/campaigns/all-leads-activities/?$")
 LEADS_PATH = re.compile(r"^/api/v1/campaigns/(?P<campaign_id>[^/]+)/leads/?$")
 BLOCK_LIST_ADD_PATH = re.compile(r"^/api/v1/leads/add-domain-block-list/?$")
 BLOCK_LIST_GET_PATH = re.compile(r"^/api/v1/leads/get-domain-block-list/?$")
@@ -88,6 +97,15 @@ class FakeSmartlead:
     rate_window_seconds: float = 60.0
     clock: Callable[[], float] = field(default_factory=FakeClock)
     failures_left: int = 0
+    # --- events poller: bad input and slow or throttled answers ---
+    activities_enabled: bool = True
+    statistics_bodies: dict[tuple[str, int], Any] = field(default_factory=dict)
+    activity_bodies: dict[int, Any] = field(default_factory=dict)
+    throttles_left: int = 0
+    throttle_retry_after: str | None = None
+    throttle_body: Any = "Too Many Requests"
+    delays_left: int = 0
+    delay_seconds: float = 0.0
     calls: int = 0
     rate_limited: int = 0  # 429s answered
     # --- lead upload ---
@@ -138,13 +156,21 @@ class FakeSmartlead:
     def update_stats(self, stats_id: str, **changes: Any) -> None:
         for rows in self.statistics.values():
             for row in rows:
-                if row["stats_id"] == stats_id:
+                if isinstance(row, dict) and row.get("stats_id") == stats_id:
                     row.update(changes)
                     return
         raise KeyError(stats_id)
 
     def fail_next(self, count: int) -> None:
         self.failures_left = count
+
+    def throttle_next(self, count: int, retry_after: str | None = None, body: Any = "Too Many Requests") -> None:
+        """Answer the next `count` calls with 429, without Retry-After unless given."""
+        self.throttles_left, self.throttle_retry_after, self.throttle_body = count, retry_after, body
+
+    def delay_next(self, count: int, seconds: float) -> None:
+        """Answer the next `count` calls only after `seconds` (to provoke client timeouts)."""
+        self.delays_left, self.delay_seconds = count, seconds
 
     # --- accessors ------------------------------------------------------------------------------
 
@@ -168,6 +194,14 @@ class FakeSmartlead:
     # --- the handler ----------------------------------------------------------------------------
 
     def __call__(self, request: Request) -> Reply:
+        reply = self._handle(request)
+        with self._lock:
+            if self.delays_left > 0:
+                self.delays_left -= 1
+                reply.delay_seconds = self.delay_seconds
+        return reply
+
+    def _handle(self, request: Request) -> Reply:
         with self._lock:
             self.calls += 1
             self.path_calls[request.path.rstrip("/")] += 1
@@ -179,6 +213,12 @@ class FakeSmartlead:
             if self.failures_left > 0:
                 self.failures_left -= 1
                 return Reply(500, {"message": "Internal server error"})
+            if self.throttles_left > 0:
+                self.throttles_left -= 1
+                headers = {} if self.throttle_retry_after is None else {"Retry-After": self.throttle_retry_after}
+                return Reply(429, self.throttle_body, headers=headers)
+        if request.method == "GET" and ACTIVITIES_PATH.match(request.path):
+            return self._activities(request)
         if request.method == "GET" and CAMPAIGNS_PATH.match(request.path):
             return Reply(200, list(self.campaigns))
         match = STATISTICS_PATH.match(request.path)
@@ -232,6 +272,8 @@ class FakeSmartlead:
             limit = min(MAX_LIMIT, int(request.param("limit") or 100))
         except ValueError:
             return Reply(400, {"message": "offset and limit must be integers"})
+        if (campaign_id, offset) in self.statistics_bodies:
+            return Reply(200, self.statistics_bodies[campaign_id, offset])
         rows = list(self.statistics[campaign_id])
         start, end = request.param("sent_time_start_date"), request.param("sent_time_end_date")
         if start or end:
@@ -239,14 +281,73 @@ class FakeSmartlead:
             high = parse_api_time(end) if end else None
             kept = []
             for row in rows:
-                if not row.get("sent_time"):
+                if not isinstance(row, dict) or not isinstance(row.get("sent_time"), str):
+                    kept.append(row)  # nothing to filter on: served as stored (bad-input tests)
                     continue
                 sent = parse_api_time(row["sent_time"])
                 if (low is None or sent >= low) and (high is None or sent <= high):
                     kept.append(row)
             rows = kept
-        page = [dict(row) for row in rows[offset : offset + limit]]
+        page = [dict(row) if isinstance(row, dict) else row for row in rows[offset : offset + limit]]
         return Reply(200, {"total_stats": str(len(rows)), "offset": offset, "limit": limit, "data": page})
+
+    def _activities(self, request: Request) -> Reply:
+        if not self.activities_enabled:
+            return Reply(404, {"message": f"Cannot GET {request.path}"})
+        try:
+            offset = int(request.param("offset") or 0)
+            limit = int(request.param("limit") or 100)
+        except ValueError:
+            return Reply(400, {"message": "offset and limit must be integers"})
+        if not 1 <= limit <= MAX_LIMIT:
+            return Reply(422, {"message": f"limit must be between 1 and {MAX_LIMIT}"})
+        start, end = request.param("event_time_from"), request.param("event_time_to")
+        if end and not start:
+            return Reply(400, {"message": "event_time_to needs event_time_from"})
+        try:
+            low = parse_api_time(start) if start else None
+            high = parse_api_time(end) if end else None
+        except ValueError:
+            return Reply(
+                400, {"message": "event_time_from / event_time_to must be ISO 8601 (YYYY-MM-DD or a date-time)"}
+            )
+        if offset in self.activity_bodies:
+            return Reply(200, self.activity_bodies[offset])
+        names = {str(campaign["id"]): campaign["name"] for campaign in self.campaigns}
+        timelines: dict[tuple[str, Any], dict[str, Any]] = {}
+        for campaign_id, rows in self.statistics.items():
+            for row in rows:
+                if not isinstance(row, dict) or not self._has_event_between(row, low, high):
+                    continue
+                email = row.get("lead_email")
+                timeline = timelines.get((campaign_id, email))
+                if timeline is None:
+                    timeline = timelines[campaign_id, email] = {
+                        "lead_id": len(timelines) + 1,
+                        "lead_email": email,
+                        "lead_name": row.get("lead_name"),
+                        "lead_category": row.get("lead_category"),
+                        "campaign_id": int(campaign_id) if campaign_id.isdigit() else campaign_id,
+                        "campaign_name": names.get(campaign_id),
+                        "status": "INPROGRESS",
+                        "current_seq_num": row.get("sequence_number"),
+                        "activities": [],
+                    }
+                timeline["activities"].append(dict(row))
+        items = list(timelines.values())
+        page = items[offset : offset + limit]
+        return Reply(200, {"data": page, "hasMore": offset + limit < len(items)})
+
+    @staticmethod
+    def _has_event_between(row: dict[str, Any], low: datetime | None, high: datetime | None) -> bool:
+        for name in ("sent_time", "open_time", "click_time", "reply_time"):
+            value = row.get(name)
+            if not isinstance(value, str) or not value:
+                continue
+            moment = parse_api_time(value)
+            if (low is None or moment >= low) and (high is None or moment <= high):
+                return True
+        return False
 
     def _add_leads(self, campaign_id: str, request: Request) -> Reply:
         if campaign_id not in self.statistics:

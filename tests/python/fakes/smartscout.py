@@ -8,7 +8,9 @@ Use it as the handler of `serve()`:
 
 Behaviour: 401 without or with a wrong `X-Api-Key`; 400 without (or with an unknown) `marketplace`,
 with a bad `page[size]` or an unknown cursor; opaque cursor ids; `page[size]` clamped to
-`page_cap`; `data: null` on an empty result; body filters applied (text, range, list, boolean).
+`page_cap`; `data: null` on an empty result; body filters applied (text, range, list, boolean);
+the body is checked against SearchBrandsV2Request (`additionalProperties: false` at both levels,
+RangeInt bounds whole numbers): an unknown filter name or filter key -> 400.
 Misbehaviour on demand: `inject(...)` queues replies sent before normal service (429 with or
 without Retry-After, 500s, slow replies), `fail_from_page` (500 forever from page N),
 `malformed_page` (invalid JSON on page N), `last_page` (how the dataset ends).
@@ -39,6 +41,79 @@ _NAME_SUFFIXES = ["Kitchen", "Outdoors", "Labs", "Co.", "Goods", "& Sons", "Stud
 #   empty_page        last data page claims more; the next page has data [] and no cursor
 #   empty_with_cursor last data page claims more; the next page has data null and yet a cursor
 LastPage = Literal["normal", "cursor_on_last", "empty_page", "empty_with_cursor"]
+
+# SearchBrandsV2Request (the vendor's OpenAPI, components/schemas): property -> schema
+SEARCH_BRANDS_V2_REQUEST: dict[str, str] = {
+    "brandNames": "ListFilter",
+    "brandName": "TextFilter",
+    "amazonIsr": "RangeFilter",
+    "avgSellers": "RangeFilter",
+    "avgPrice": "RangeFilter",
+    "avgVolume": "RangeFilter",
+    "reviewRating": "RangeFilter",
+    "totalReviews": "RangeInt",
+    "totalProducts": "RangeInt",
+    "avgFbaSellers": "RangeFilter",
+    "brandScore": "RangeFilter",
+    "monthlyRevenue": "RangeFilter",
+    "note": "TextFilter",
+    "category": "TextFilter",
+    "categoryName": "TextFilter",
+    "subcategoryName": "TextFilter",
+    "hasStorefront": "boolean",
+    "searchTerms": "RangeInt",
+    "sponsoredProducts": "RangeInt",
+    "sponsoredBrandWinRate": "RangeDecimal",
+    "sponsoredVideoWinRate": "RangeDecimal",
+    "topSpotWinRate": "RangeDecimal",
+    "topGroupWinRate": "RangeDecimal",
+    "monthGrowth": "RangeDecimal",
+    "monthGrowth12": "RangeDecimal",
+    "trailing12Months": "RangeDecimal",
+}
+_SCHEMA_KEYS = {
+    "ListFilter": {"filter"},
+    "TextFilter": {"type", "filter"},
+    "RangeFilter": {"min", "max"},
+    "RangeDecimal": {"min", "max"},
+    "RangeInt": {"min", "max"},
+}
+
+
+def body_problem(body: Mapping[str, Any]) -> str | None:
+    """Why the body does not fit SearchBrandsV2Request (all properties nullable), or None."""
+    for name, value in body.items():
+        schema = SEARCH_BRANDS_V2_REQUEST.get(name)
+        if schema is None:
+            return f"'{name}' is not a property of SearchBrandsV2Request"
+        if value is None:
+            continue
+        if schema == "boolean":
+            if not isinstance(value, bool):
+                return f"'{name}' must be a boolean"
+            continue
+        if not isinstance(value, Mapping):
+            return f"'{name}' must be an object ({schema})"
+        extra = set(value) - _SCHEMA_KEYS[schema]
+        if extra:
+            return f"'{name}.{sorted(extra)[0]}' is not a property of {schema}"
+        for key, bound in value.items():
+            if bound is None:
+                continue
+            if schema == "RangeInt" and (isinstance(bound, bool) or not isinstance(bound, int)):
+                return f"'{name}.{key}' must be an integer"
+            if schema in ("RangeFilter", "RangeDecimal") and (
+                isinstance(bound, bool) or not isinstance(bound, int | float)
+            ):
+                return f"'{name}.{key}' must be a number"
+        if schema == "TextFilter" and not all(isinstance(value.get(k), str | None) for k in ("type", "filter")):
+            return f"'{name}' type and filter must be strings"
+        if schema == "ListFilter" and not (
+            value.get("filter") is None
+            or (isinstance(value["filter"], list) and all(isinstance(item, str) for item in value["filter"]))
+        ):
+            return f"'{name}.filter' must be an array of strings"
+    return None
 
 
 def make_brands(count: int, seed: int = 7) -> list[dict[str, Any]]:
@@ -122,6 +197,7 @@ def _matches(item: Mapping[str, Any], name: str, condition: Any) -> bool:
             "contains": lambda: wanted in text,
             "notContains": lambda: wanted not in text,
             "equals": lambda: text == wanted,
+            "exact": lambda: text == wanted,
             "notEquals": lambda: text != wanted,
             "blanks": lambda: not text,
         }
@@ -215,6 +291,9 @@ class SmartScoutFake:
             return problem(400, "Bad Request", "body is not JSON")
         if not isinstance(filters, dict):
             return problem(400, "Bad Request", "body must be a JSON object")
+        refused = body_problem(filters)
+        if refused is not None:
+            return problem(400, "Bad Request", refused)
 
         matching = [item for item in self.items if all(_matches(item, k, v) for k, v in filters.items())]
         sort_by = request.param("sort[by]")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -7,11 +8,16 @@ from pathlib import Path
 import dlt
 import orjson
 import pyarrow as pa
+import pytest
 from loader_test_support import Warehouse
 
 from loaders.common import (
     Column,
+    LoadProgress,
     LoadSummary,
+    NewFields,
+    ProgressCounter,
+    StderrProgress,
     canonical_json,
     canonical_md5,
     compact_json,
@@ -185,3 +191,44 @@ def test_parsed_json_keys_match_the_stdlib_or_defer_to_it() -> None:
     assert parsed_json_key_and_text(plain, floats=False) == parsed_json_key_and_text(plain)
     in_order = orjson.loads('{"a": {"b": 1, "c": [{"d": "x"}]}, "z": null}')
     assert parsed_json_key_and_text(in_order, sorted_keys=True) == parsed_json_key_and_text(in_order)
+
+
+def test_load_summary_names_new_fields_so_drift_is_visible() -> None:
+    drift = NewFields(known={"a", "b"})
+    for keys in (["a"], ["a", "zeta"], ["b", "alpha", "zeta"]):
+        drift.see(keys)
+    summary = drift.apply(LoadSummary("smartlead statistics", 3, 0, 1, 0.5))
+    assert summary.rows_with_new_fields == 2
+    assert "0.50s, 2 rows with new fields: alpha, zeta" in str(summary)
+    assert "new fields" not in str(LoadSummary("x", 1, 0, 1, 0.1))
+
+
+def test_stderr_progress_is_throttled_per_source_and_always_prints_the_end() -> None:
+    now = [0.0]
+    stream = io.StringIO()
+    printer = StderrProgress(2.0, stream=stream, clock=lambda: now[0])
+    counter = ProgressCounter("smartlead statistics", printer)
+    for _ in range(5):  # five pages within one second: only the first is printed
+        counter.page(rows=100)
+        now[0] += 0.2
+    now[0] += 2.0
+    counter.page(rows=100, rejected=1)  # two seconds later: printed
+    printer(LoadProgress("other source", 1, 1, 0, 1.0))  # another source has its own clock
+    counter.finish()  # the end is printed whatever the time
+    lines = stream.getvalue().splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        "[progress] smartlead statistics: loading",
+        "[progress] smartlead statistics: loading",
+        "[progress] other source: loading",
+        "[progress] smartlead statistics: done",
+    ]
+    assert lines[1].startswith("[progress] smartlead statistics: loading, 6 pages, 600 rows, 1 rejected, ")
+    assert lines[-1].startswith("[progress] smartlead statistics: done, 6 pages, 600 rows, 1 rejected, ")
+    assert all(line.endswith(" rows/s") for line in lines)
+
+
+def test_progress_interval_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTREACH_PROGRESS_SECONDS", "0")
+    assert StderrProgress().min_interval_seconds == 0
+    monkeypatch.setenv("OUTREACH_PROGRESS_SECONDS", "soon")
+    assert StderrProgress().min_interval_seconds == 2.0

@@ -53,6 +53,7 @@ def test_flat_envelope_is_flattened() -> None:
         "source_kind": "webhook",
         "source_file": "hook.jsonl",
         "source_row_number": 4,
+        "extra_fields_json": None,  # the payload is stored whole
     }
     payload = json.loads(row["payload_json"])
     assert "secret_key" not in payload

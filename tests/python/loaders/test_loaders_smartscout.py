@@ -200,6 +200,8 @@ def test_load_brand_pages_twice_adds_no_rows(fixtures_dir: Path, warehouse: Ware
     fetcher = DirectoryPageFetcher(fixtures_dir / "smartscout/brands_search_US")
     first = load_brand_pages(fetcher, "us", warehouse.duckdb_path, warehouse.pipelines_dir, fetched_at=AT)
     assert (first.rows_loaded, first.rows_rejected, first.files_or_pages) == (4, 1, 3)
+    assert (first.rows_with_new_fields, first.new_field_names) == (1, ["sellerNote"])
+    assert "1 rows with new fields: sellerNote" in str(first)
 
     assert list(warehouse.column_types("smartscout_brands"))[: len(BRAND_COLUMNS)] == BRAND_COLUMNS
     types = warehouse.column_types("smartscout_brands")
@@ -305,7 +307,17 @@ def test_load_brands_export_twice_adds_no_rows(fixtures_dir: Path, warehouse: Wa
     ]
     summary = load_brands_export(paths, "US", warehouse.duckdb_path, warehouse.pipelines_dir, fetched_at=AT)
     assert (summary.rows_loaded, summary.rows_rejected, summary.files_or_pages) == (5, 1, 2)
-    assert warehouse.count("smartscout_brands") == 5
+    assert summary.rows_with_new_fields == 0  # Dominant Seller (Name, Country): known, kept as extras
+
+    drifted = warehouse.duckdb_path.parent / "drifted.csv"
+    drifted.write_text("Brand,Estimated Monthly Revenue,Dominant Seller,TikTok Shop\nZeta,$10,Z Co,Yes\n")
+    summary = load_brands_export(drifted, "US", warehouse.duckdb_path, warehouse.pipelines_dir, fetched_at=AT)
+    assert "1 rows with new fields: TikTok Shop" in str(summary)
+    assert warehouse.scalar("select extra_fields_json from raw.smartscout_brands where brand_name = 'Zeta'") == (
+        '{"Dominant Seller":"Z Co","TikTok Shop":"true"}'  # cleaned like any cell
+    )
+    paths.append(drifted)
+    assert warehouse.count("smartscout_brands") == 6
     assert warehouse.rows("select source_file, source_row_number, reason from raw.rejected_records") == [
         ("brands_export.csv", 5, "expected 9 cells, got 8")
     ]
@@ -314,8 +326,8 @@ def test_load_brands_export_twice_adds_no_rows(fixtures_dir: Path, warehouse: Wa
     again = load_brands_export(
         paths, "US", warehouse.duckdb_path, warehouse.pipelines_dir, fetched_at=AT + timedelta(days=1)
     )
-    assert (again.rows_loaded, again.details) == (0, {"unchanged": 5})
-    assert warehouse.count("smartscout_brands") == 5
+    assert (again.rows_loaded, again.details["unchanged"]) == (0, 6)
+    assert warehouse.count("smartscout_brands") == 6
     assert warehouse.count("rejected_records") == 1
     assert warehouse.scalar("select count(*) from raw.rejected_records where rejected_at = ?", [AT]) == 1
     assert (
@@ -323,7 +335,7 @@ def test_load_brands_export_twice_adds_no_rows(fixtures_dir: Path, warehouse: Wa
             "select count(*) from raw.smartscout_brands where source_kind = 'csv_export' and fetched_at = ?",
             [AT],
         )
-        == 5
+        == 6
     )
 
 
