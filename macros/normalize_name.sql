@@ -3,8 +3,9 @@
     trailing legal suffixes removed, also stacked ('Foo Co., Ltd.', 'Foo GmbH & Co. KG',
     'Foo S.A. de C.V.') and written with dots ('S.A.S.', 'S.p.A.', 'B.V.': after punctuation
     becomes a space they read 's a s', 's p a', 'b v', so those spellings are listed too).
+    Kana, CJK ideographs and hangul count as letters ('山田 Inc.' -> '山田').
     A name made only of suffixes keeps them all ('Co' stays 'co', 'S.A.S.' stays 's a s'); a name
-    with no a-z/0-9 at all but other letters (CJK, ...) keeps them; a name of punctuation only is
+    with no such letters at all but other ones (Cyrillic, ...) keeps them; a name of punctuation only is
     NULL (quarantined). Mirrored in scripts/generate_sample_data.py (normalize_name): keep both
     in step. -#}
 {% macro normalize_name(expression) -%}
@@ -15,8 +16,10 @@
             'aaaaaaaaacccdeeeeeeeeiiiiiilnnnoooooooorrssstuuuuuuuuyyzzzsao'
         )
     {%- endset -%}
+    {#- kana, CJK ideographs and hangul are letters, not punctuation: '山田 Inc.' and '佐藤 Inc.'
+        are two brands, not both 'inc' -#}
     {%- set spaced = regexp_replace_all(
-        regexp_replace_all("replace(" ~ folded ~ ", '&', ' and ')", '[^a-z0-9]+', ' '),
+        regexp_replace_all("replace(" ~ folded ~ ", '&', ' and ')", '[^a-z0-9ぁ-ヿ一-鿿가-힣]+', ' '),
         '^ +| +$', ''
     ) -%}
     {%- set suffix = '(' ~ legal_suffixes() | join('|') ~ ')' -%}

@@ -394,11 +394,11 @@ def normalize_name(name: str | None) -> str | None:
     if name is None:
         return None
     folded = name.strip(" ").lower().translate(_FOLD)
-    spaced = re.sub(r"[^a-z0-9]+", " ", folded.replace("&", " and ")).strip(" ")
+    spaced = re.sub("[^a-z0-9ぁ-ヿ一-鿿가-힣]+", " ", folded.replace("&", " and ")).strip(" ")
     stripped = _SUFFIX_RE.sub("", spaced)
     if stripped or spaced:
         return stripped or spaced
-    # no a-z/0-9 at all: other letters (CJK, ...) are kept, runs of spaces collapsed
+    # no a-z/0-9/CJK at all: other letters (Cyrillic, ...) are kept, runs of spaces collapsed
     return re.sub(" +", " ", folded) if re.sub("[ -~]+", "", folded) else None
 
 
