@@ -78,12 +78,15 @@ final as (
         -- gets the same id. Smartlead's de-duplication key is (campaign, recipient, event type,
         -- time); stats_id is left out because the newer event/lead{} envelope usually omits it.
         -- The time is rendered to the second by a portable macro (a poll sends milliseconds, a
-        -- webhook may not), so the id is the same on every warehouse.
+        -- webhook may not), so the id is the same on every warehouse. A bounce, unsubscribe or
+        -- complaint happens once per recipient and campaign, and the poll dates it with the send
+        -- time, not its own: its id leaves the time out, so poll and webhook give one event.
         {{ dbt.hash(dbt.concat([
             "coalesce(cast(campaign_id as " ~ dbt.type_string() ~ "), '')", "'|'",
             "coalesce(event_type, '')", "'|'",
             "coalesce(email, '')", "'|'",
-            "coalesce(" ~ timestamp_iso_text('event_at') ~ ", '')", "'|'",
+            "case when suppression_reason is null then coalesce("
+                ~ timestamp_iso_text('event_at') ~ ", '') else '' end", "'|'",
             "coalesce(lead_category_new, '')"
         ])) }} as event_id,
         event_key,

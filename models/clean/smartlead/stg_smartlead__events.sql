@@ -41,6 +41,9 @@ ranked as (
         -- the newer envelope usually has no stats_id: take it from any delivery that has one
         max(stats_id) over (partition by event_id) as any_stats_id,
         count(*) over (partition by event_id) as delivery_count,
+        -- deliveries of one event agree on its time to the second; a bounce polled with its
+        -- send time and delivered by webhook with its own is dated by the earlier
+        min(event_at) over (partition by event_id) as first_event_at,
         max(raw_load_id) over (partition by event_id) as last_raw_load_id
     from observations
 
@@ -73,7 +76,7 @@ final as (
         config_fingerprint,
 
         -- timestamps
-        event_at,
+        first_event_at as event_at,
         received_at as first_received_at
 
     from ranked
