@@ -111,9 +111,12 @@ final as (
         score_on_entry,
         last_score,
         score_versions,
-        -- now as the snapshot stamps its versions (a timestamp without time zone, UTC on Snowflake)
-        {{ dbt.datediff('entered_at', 'coalesce(left_at, ' ~ snapshot_get_time() ~ ')', 'day') }}
-            as days_in_segment,
+        -- now as a timestamp without time zone, like the snapshot's times (UTC on Snowflake)
+        {{ dbt.datediff(
+            'entered_at',
+            'coalesce(left_at, cast(' ~ dbt.current_timestamp() ~ ' as ' ~ dbt.type_timestamp() ~ '))',
+            'day'
+        ) }} as days_in_segment,
 
         -- timestamps
         entered_at,
