@@ -1,4 +1,9 @@
-"""Runs dbt as a subprocess against the configured target and summarizes run_results.json."""
+"""Runs dbt as a subprocess against the configured target and summarizes run_results.json.
+
+When a build fails, the failing tests whose rows dbt stored (`store_failures`, e.g. the seed
+configuration tests in tests/sql/seeds) are read back, so the error says what is wrong
+("segment_thresholds: thresholds out of order: B (50) >= A (43)"), not only which test failed.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.settings import Settings
+from pipeline.warehouse import connect
+
+# stored failing rows printed per failing test: enough to see the problem, short enough to read
+MAX_PROBLEMS_PER_TEST = 3
 
 
 class DbtFailedError(RuntimeError):
@@ -47,10 +56,12 @@ def run_dbt(settings: Settings, *args: str) -> DbtSummary:
     env["OUTREACH_DUCKDB_PATH"] = str(settings.duckdb_path)
     command = [dbt_executable(), *args, "--profiles-dir", str(profiles_dir)]
     completed = subprocess.run(command, cwd=settings.project_dir, env=env, capture_output=True, text=True, check=False)
-    summary = _read_run_results(settings.project_dir / "target" / "run_results.json", args[0])
+    run_results = settings.project_dir / "target" / "run_results.json"
+    summary = _read_run_results(run_results, args[0])
     if completed.returncode != 0:
         tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-40:])
-        raise DbtFailedError(f"`dbt {' '.join(args)}` failed ({summary}):\n{tail}")
+        problems = describe_failed_tests(settings, failed_tests(run_results))
+        raise DbtFailedError(f"`dbt {' '.join(args)}` failed ({summary}):\n{tail}{problems}")
     return summary
 
 
@@ -62,3 +73,62 @@ def _read_run_results(path: Path, command: str) -> DbtSummary:
     for result in results.get("results", []):
         statuses[result["status"]] = statuses.get(result["status"], 0) + 1
     return DbtSummary(command=command, statuses=statuses, seconds=float(results.get("elapsed_time", 0.0)))
+
+
+@dataclass(frozen=True)
+class FailedTest:
+    name: str
+    failing_rows: int | None
+    # where dbt stored the failing rows (tests configured with store_failures), else None
+    failures_relation: str | None
+
+
+def failed_tests(run_results: Path) -> list[FailedTest]:
+    """The tests of the last dbt invocation that found rows (status `fail`)."""
+    if not run_results.exists():
+        return []
+    failed = []
+    for result in json.loads(run_results.read_text()).get("results", []):
+        unique_id = str(result.get("unique_id", ""))
+        if not unique_id.startswith("test.") or result.get("status") != "fail":
+            continue
+        failed.append(
+            FailedTest(
+                # test.<project>.<name>[.<hash of a generic test's arguments>]
+                name=unique_id.split(".")[2],
+                failing_rows=result.get("failures"),
+                failures_relation=result.get("relation_name"),
+            )
+        )
+    return failed
+
+
+def describe_failed_tests(settings: Settings, tests: list[FailedTest]) -> str:
+    """Per failing test, the first stored failing rows: the `problem` column when the test has
+    one, else every column. Empty when no test failed."""
+    if not tests:
+        return ""
+    lines = ["", "Failing tests and what they found:"]
+    for test in sorted(tests, key=lambda failed: failed.name):
+        rows = f"{test.failing_rows} row{'' if test.failing_rows == 1 else 's'}" if test.failing_rows else "rows"
+        if test.failures_relation is None:
+            lines.append(f"  {test.name}: {rows} (not stored; `dbt test --select {test.name} --store-failures`)")
+            continue
+        lines.append(f"  {test.name}: {rows}")
+        try:
+            lines += [f"    {problem}" for problem in _stored_problems(settings, test)]
+        except Exception as exc:  # the dbt failure is the error: reading its details must not hide it
+            lines.append(f"    (could not read {test.failures_relation}: {exc})")
+    return "\n".join(lines)
+
+
+def _stored_problems(settings: Settings, test: FailedTest) -> list[str]:
+    with connect(settings.warehouse, read_only=True) as warehouse:
+        rows = warehouse.fetch_dicts(f"select * from {test.failures_relation} limit {MAX_PROBLEMS_PER_TEST + 1}")
+    problems = [
+        str(row["problem"]) if row.get("problem") is not None else ", ".join(f"{k}={v}" for k, v in row.items())
+        for row in rows[:MAX_PROBLEMS_PER_TEST]
+    ]
+    if len(rows) > MAX_PROBLEMS_PER_TEST:
+        problems.append(f"... (all of them: select * from {test.failures_relation})")
+    return problems

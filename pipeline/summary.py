@@ -56,31 +56,41 @@ def render_summary(warehouse: Warehouse) -> str:
             lines.append(f"  {segment}: {brands:>5} brands  score {low:6.2f}-{high:6.2f}  {flag}")
 
     if warehouse.table_exists("segmented", "seg_pipeline_funnel"):
-        lines += ["", "Funnel (reached / in status now / days in status avg, max / conversion):"]
-        for status, reached, in_status, avg_days, max_days, conversion in _rows(
+        lines += [
+            "",
+            "Funnel (reached / in status now / stuck / days in status avg, max / conversion"
+            " / median days to the next timed status):",
+        ]
+        for status, reached, in_status, stuck, avg_days, max_days, conversion, next_status, median_days in _rows(
             warehouse,
             """
-            select pipeline_status, brands_reached, brands_in_status, avg_days_in_status,
-                max_days_in_status, conversion_from_previous
+            select pipeline_status, brands_reached, brands_in_status, brands_stuck, avg_days_in_status,
+                max_days_in_status, conversion_from_previous, next_timed_status, median_days_to_next_status
             from segmented.seg_pipeline_funnel order by status_order
             """,
         ):
-            days = f"{avg_days:5.1f} {max_days:4d}" if avg_days is not None else f"{'-':>5} {'-':>4}"
+            days = f"{avg_days:5.1f} {max_days:5.1f}" if avg_days is not None else f"{'-':>5} {'-':>5}"
             rate = f"{conversion:6.1%}" if conversion is not None else f"{'':>6}"
-            lines.append(f"  {status:<11} {reached:>5} {in_status:>5}   {days}   {rate}")
+            step = f"{median_days:5.1f} to {next_status}" if median_days is not None else ""
+            lines.append(f"  {status:<11} {reached:>5} {in_status:>5} {stuck:>5}   {days}   {rate}   {step}".rstrip())
 
     if warehouse.table_exists("segmented", "seg_segment_performance"):
-        lines += ["", "Segment performance (contacted, reply rate, positive rate):"]
-        for segment, version, contacted, reply_rate, positive_rate in _rows(
+        lines += [
+            "",
+            "Segment performance, by segment and weights version at first contact"
+            " (contacted, send rate, reply rate, positive rate):",
+        ]
+        for segment, version, contacted, send_rate, reply_rate, positive_rate in _rows(
             warehouse,
             """
-            select segment, weights_version, brands_contacted, reply_rate, positive_reply_rate
+            select segment, weights_version, brands_contacted, send_rate, reply_rate, positive_reply_rate
             from segmented.seg_segment_performance order by segment, weights_version
             """,
         ):
-            replies = f"{reply_rate:6.1%}" if reply_rate is not None else f"{'-':>6}"
-            positives = f"{positive_rate:6.1%}" if positive_rate is not None else f"{'-':>6}"
-            lines.append(f"  {segment} ({version}) {contacted:>5} contacted  {replies}  {positives}")
+            rates = "  ".join(
+                f"{rate:6.1%}" if rate is not None else f"{'-':>6}" for rate in (send_rate, reply_rate, positive_rate)
+            )
+            lines.append(f"  {segment} ({version}) {contacted:>5} contacted  {rates}")
 
     if warehouse.table_exists("enriched", "dim_brands"):
         lines += ["", "Suppressed brands by primary reason:"]

@@ -3,14 +3,19 @@ failure names the problem."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from pipeline.dbt_runner import DbtFailedError, run_dbt
+from pipeline.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -24,19 +29,14 @@ def copy_dbt_project(destination: Path) -> Path:
     return destination
 
 
+# the seeds and the tests that read only seeds
+SEED_BUILD_ARGS = ("build", "--select", "resource_type:seed", "--indirect-selection", "cautious")
+
+
 def build_seeds(project: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OUTREACH_DUCKDB_PATH": str(project / "config.duckdb"), "DBT_TARGET": "duckdb"}
     return subprocess.run(
-        [
-            DBT,
-            "build",
-            "--select",
-            "resource_type:seed",
-            "--indirect-selection",
-            "cautious",
-            "--profiles-dir",
-            str(project),
-        ],
+        [DBT, *SEED_BUILD_ARGS, "--profiles-dir", str(project)],
         cwd=project,
         env=env,
         capture_output=True,
@@ -51,34 +51,68 @@ def replace_in(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
-    "thresholds_out_of_order": (
+def swap_a_and_b_thresholds(project: Path) -> None:
+    replace_in(project / "seeds/segment_thresholds.csv", "A,50,", "A,43,")
+    replace_in(project / "seeds/segment_thresholds.csv", "B,43,", "B,50,")
+
+
+@dataclass(frozen=True)
+class Breakage:
+    break_it: Callable[[Path], None]
+    # the test that must fail, and what `outreach build` must print from its stored failing rows
+    failing_test: str
+    problem: str
+
+
+BREAKAGES: dict[str, Breakage] = {
+    "thresholds_out_of_order": Breakage(
         lambda project: replace_in(project / "seeds/segment_thresholds.csv", "B,43,", "B,75,"),
         "assert_segment_thresholds_in_order",
+        "segment_thresholds: thresholds out of order: B (75) >= A (50)",
     ),
-    "weights_do_not_sum_to_100": (
+    "thresholds_a_and_b_swapped": Breakage(
+        swap_a_and_b_thresholds,
+        "assert_segment_thresholds_in_order",
+        "segment_thresholds: thresholds out of order: B (50) >= A (43)",
+    ),
+    "thresholds_overlap": Breakage(
+        lambda project: replace_in(project / "seeds/segment_thresholds.csv", "C,35,", "C,43,"),
+        "assert_segment_thresholds_in_order",
+        "segment_thresholds: thresholds overlap: B and C both start at 43",
+    ),
+    "weights_do_not_sum_to_100": Breakage(
         lambda project: replace_in(project / "seeds/scoring_weights.csv", ",30,v1,", ",35,v1,"),
         "assert_scoring_weights_sum_to_100",
+        "scoring_weights: weights of version v1 sum to 105, not 100",
     ),
-    "unknown_segment_in_campaigns": (
+    "unknown_segment_in_campaigns": Breakage(
         lambda project: replace_in(project / "seeds/segment_campaigns.csv", "E,false,,", "F,false,,"),
-        "relationships_segment_campaigns_segment",
+        "segment_campaigns_segment_is_in_segment_thresholds",
+        "from_field=F",
     ),
-    "unknown_scaling": (
+    "unknown_segment_in_thresholds": Breakage(
+        lambda project: replace_in(project / "seeds/segment_thresholds.csv", "E,0,", "F,0,"),
+        "assert_segment_thresholds_in_order",
+        "segment_thresholds: unknown segment F (segments are A-E)",
+    ),
+    "unknown_scaling": Breakage(
         lambda project: replace_in(project / "seeds/scoring_weights.csv", ",log_minmax,", ",logarithmic,"),
-        "accepted_values_scoring_weights_scaling",
+        "scoring_weights_scaling_is_a_known_scaling",
+        "value_field=logarithmic",
     ),
-    "suppression_key_that_matches_nothing": (
+    "suppression_key_that_matches_nothing": Breakage(
         lambda project: replace_in(
             project / "seeds/suppression_list.csv",
             "key_type,key,reason,source,added_on\n",
             "key_type,key,reason,source,added_on\nbrand_name,!!!,existing_client,manual,2026-01-01\n",
         ),
         "assert_suppression_list_keys_are_usable",
+        'suppression_list: brand_name "!!!" has no letters or digits',
     ),
-    "outreach_segment_without_campaign": (
+    "outreach_segment_without_campaign": Breakage(
         lambda project: replace_in(project / "seeds/segment_campaigns.csv", "C,true,1003,", "C,true,,"),
         "assert_outreach_segments_have_campaign",
+        "segment_campaigns: segment C gets outreach but has no smartlead_campaign_id",
     ),
 }
 
@@ -89,11 +123,18 @@ def test_shipped_configuration_passes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("breakage", sorted(BREAKAGES))
-def test_broken_configuration_fails_and_names_the_problem(tmp_path: Path, breakage: str) -> None:
+def test_broken_configuration_fails_and_names_the_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, breakage: str
+) -> None:
+    """Through pipeline.dbt_runner, as `outreach build` runs dbt: the error names the failed test
+    and shows its stored failing rows (its `problem`)."""
+    monkeypatch.setenv("DBT_TARGET", "duckdb")
     project = copy_dbt_project(tmp_path)
-    break_it, failing_test = BREAKAGES[breakage]
-    break_it(project)
-    result = build_seeds(project)
-    assert result.returncode != 0
-    failures = [line for line in result.stdout.splitlines() if "FAIL" in line]
-    assert any(failing_test in line for line in failures), result.stdout[-3000:]
+    BREAKAGES[breakage].break_it(project)
+    settings = dataclasses.replace(Settings.from_env(str(project / "config.duckdb")), project_dir=project)
+    with pytest.raises(DbtFailedError) as failure:
+        run_dbt(settings, *SEED_BUILD_ARGS)
+    found = str(failure.value).split("Failing tests and what they found:", 1)
+    assert len(found) == 2, str(failure.value)[-3000:]
+    assert f"\n  {BREAKAGES[breakage].failing_test}: " in found[1], found[1]
+    assert BREAKAGES[breakage].problem in found[1], found[1]

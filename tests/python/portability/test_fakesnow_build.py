@@ -64,6 +64,28 @@ COMPARED_MODELS: list[tuple[str, str, Sequence[str] | None]] = [
             "contribution",
         ],
     ),
+    (
+        "segmented",
+        "seg_brand_score_explained",
+        ["brand_id", "signal", "segment", "score", "segment_min_score", "next_segment", "points_to_next_segment"],
+    ),
+    # the membership history and what follows from it; not its times (each build stamps its own)
+    ("segmented", "seg_brand_segment_history", ["brand_id", "segment", "weights_version", "is_current"]),
+    (
+        "segmented",
+        "seg_brand_segment_at_first_contact",
+        ["brand_id", "segment", "weights_version", "segment_attribution"],
+    ),
+    (
+        "segmented",
+        "seg_segment_performance",
+        ["segment", "weights_version", "brands", "brands_queued", "brands_contacted", "brands_replied", "send_rate"],
+    ),
+    (
+        "segmented",
+        "seg_pipeline_funnel",
+        ["pipeline_status", "brands_reached", "brands_in_status", "brands_moved_on", "median_days_to_next_status"],
+    ),
     ("segmented", "seg_outreach_queue", ["brand_id", "campaign_id", "contact_id", "segment", "score", "email"]),
     ("segmented", "seg_apollo_worklist", ["brand_id", "normalized_brand_name", "store_slug", "segment", "score"]),
     ("segmented", "seg_crm_handoff", ["email", "brand_id", "contact_id", "lead_category", "segment", "score"]),

@@ -179,13 +179,29 @@ def rows_of(duckdb_path: Path, relation: str, where: str = "true") -> list[tuple
         return sorted(connection.execute(f"select * from {relation} where {where}").fetchall(), key=repr)
 
 
+# Columns that depend on when a build ran, not on what it read: days until now, and the times
+# (and version ids) the build's own snapshot stamped. Two builds of the same data seconds apart may
+# differ there; every other column of these relations is compared.
+BUILD_TIME_COLUMNS: dict[str, list[str]] = {
+    "segmented.seg_brand_pipeline_status": ["days_in_status", "is_stuck"],
+    "segmented.seg_pipeline_funnel": ["brands_stuck", "avg_days_in_status", "max_days_in_status"],
+    "segmented.seg_brand_segment_history": ["segment_membership_id", "entered_at", "left_at", "days_in_segment"],
+    "segmented.seg_brand_segment_at_first_contact": ["segment_membership_id"],
+}
+
+
+def comparable(relation: str) -> str:
+    excluded = BUILD_TIME_COLUMNS.get(relation)
+    return f"(select * exclude ({', '.join(excluded)}) from {relation})" if excluded else relation
+
+
 def differences(left: Path, right: Path) -> dict[str, str]:
     """Relations (CLEAN, ENRICHED, SEGMENTED) whose rows differ between two DuckDB files."""
     assert relations(left) == relations(right)
     found = {}
     for schema, name in relations(left):
         relation = f"{schema}.{name}"
-        left_rows, right_rows = rows_of(left, relation), rows_of(right, relation)
+        left_rows, right_rows = rows_of(left, comparable(relation)), rows_of(right, comparable(relation))
         if left_rows != right_rows:
             only_left = [row for row in left_rows if row not in right_rows][:3]
             only_right = [row for row in right_rows if row not in left_rows][:3]

@@ -1,5 +1,8 @@
 -- A segment that gets outreach must name its Smartlead campaign, and every segment A-E
--- must say whether it gets outreach.
+-- must say whether it gets outreach. The failing rows are stored (store_failures), so
+-- `outreach build` prints their `problem`.
+{{ config(store_failures=true) }}
+
 with
 
 campaigns as (
@@ -18,13 +21,14 @@ problems as (
 
     select
         segment,
-        'outreach enabled but smartlead_campaign_id missing' as problem
+        'segment_campaigns: segment ' || segment || ' gets outreach but has no smartlead_campaign_id' as problem
     from campaigns
     where is_outreach_enabled and smartlead_campaign_id is null
     union all
     select
         thresholds.segment,
-        'segment missing from segment_campaigns' as problem
+        'segment_campaigns: segment ' || thresholds.segment
+        || ' (from segment_thresholds) is missing: say whether it gets outreach' as problem
     from thresholds
     left join campaigns
         on thresholds.segment = campaigns.segment

@@ -1,5 +1,9 @@
 -- Segments A-E must all be present with strictly decreasing lower bounds, E starting at 0
--- and A at most 100; otherwise some scores would fall in no segment or in the wrong one.
+-- and A at most 100; otherwise some scores would fall in no segment or in two.
+-- Each row's `problem` names the seed, the segments and their bounds; the failing rows are stored
+-- (store_failures), so `outreach build` prints them.
+{{ config(store_failures=true) }}
+
 with
 
 thresholds as (
@@ -38,6 +42,7 @@ ordered as (
         expected.segment,
         expected.segment_order,
         thresholds.min_score,
+        lag(expected.segment) over (order by expected.segment_order) as previous_segment,
         lag(thresholds.min_score) over (order by expected.segment_order) as previous_min_score
     from expected
     left join thresholds
@@ -45,30 +50,58 @@ ordered as (
 
 ),
 
+described as (
+
+    select
+        *,
+        {{ number_text('min_score') }} as min_score_text,
+        {{ number_text('previous_min_score') }} as previous_min_score_text
+    from ordered
+
+),
+
 problems as (
 
     select
         segment,
-        'segment missing from segment_thresholds' as problem
-    from ordered
+        'segment_thresholds: segment ' || segment || ' is missing' as problem
+    from described
     where min_score is null
     union all
     select
-        segment,
-        'thresholds out of order: min_score must be lower than the segment above' as problem
-    from ordered
-    where previous_min_score is not null and min_score >= previous_min_score
+        thresholds.segment,
+        'segment_thresholds: unknown segment ' || thresholds.segment || ' (segments are A-E)' as problem
+    from thresholds
+    left join expected
+        on thresholds.segment = expected.segment
+    where expected.segment is null
     union all
     select
         segment,
-        'segment E must start at 0 so every score gets a segment' as problem
-    from ordered
+        'segment_thresholds: thresholds out of order: '
+        || segment || ' (' || min_score_text || ') >= '
+        || previous_segment || ' (' || previous_min_score_text || ')' as problem
+    from described
+    where min_score > previous_min_score
+    union all
+    select
+        segment,
+        'segment_thresholds: thresholds overlap: ' || previous_segment || ' and ' || segment
+        || ' both start at ' || min_score_text || ' (a score fits both segments)' as problem
+    from described
+    where min_score = previous_min_score
+    union all
+    select
+        segment,
+        'segment_thresholds: segment E must start at 0 so every score gets a segment (it starts at '
+        || min_score_text || ')' as problem
+    from described
     where segment = 'E' and min_score != 0
     union all
     select
         segment,
-        'min_score outside 0-100' as problem
-    from ordered
+        'segment_thresholds: min_score of ' || segment || ' is ' || min_score_text || ', outside 0-100' as problem
+    from described
     where min_score < 0 or min_score > 100
 
 )
