@@ -1,7 +1,7 @@
 -- Why a brand must not be contacted, one row per matching suppression key. A brand matches by
--- normalized name, by store slug, by the domain of any of its contacts, or because one of its
--- contacts was emailed before. (Other email-level keys such as a bounce only block that
--- address; they are applied when the contact is chosen.)
+-- normalized name, by store slug, by the domain of any of its contacts (or a parent of that
+-- domain), or because one of its contacts was emailed before. (Other email-level keys such as a
+-- bounce only block that address; they are applied when the contact is chosen.)
 with
 
 brands as (
@@ -25,6 +25,55 @@ suppression_keys as (
 
 ),
 
+contact_domains as (
+
+    select
+        brand_id,
+        email_domain as domain
+    from contacts
+    union
+    select
+        brand_id,
+        organization_domain as domain
+    from contacts
+    where organization_domain is not null
+
+),
+
+domain_levels as (
+
+    -- a suppressed domain covers its subdomains (acme.com blocks eu.acme.com and
+    -- mail.eu.acme.com), as the send-time guard does: each domain with its parents of two
+    -- labels or more, so the match stays an equality join
+    select
+        brand_id,
+        domain,
+        {{ regexp_replace_all('domain', '^[^.]+[.]', '') }} as parent_domain
+    from contact_domains
+
+),
+
+candidate_domains as (
+
+    select
+        brand_id,
+        domain
+    from domain_levels
+    union
+    select
+        brand_id,
+        parent_domain as domain
+    from domain_levels
+    where parent_domain like '%.%'
+    union
+    select
+        brand_id,
+        {{ regexp_replace_all('parent_domain', '^[^.]+[.]', '') }} as domain
+    from domain_levels
+    where {{ regexp_replace_all('parent_domain', '^[^.]+[.]', '') }} like '%.%'
+
+),
+
 brand_keys as (
 
     -- every value of a brand that a suppression key can name
@@ -44,15 +93,8 @@ brand_keys as (
     select
         brand_id,
         'domain' as key_type,
-        email_domain as key_value
-    from contacts
-    union
-    select
-        brand_id,
-        'domain' as key_type,
-        organization_domain as key_value
-    from contacts
-    where organization_domain is not null
+        domain as key_value
+    from candidate_domains
     union
     select
         brand_id,
