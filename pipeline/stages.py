@@ -19,7 +19,8 @@ from loaders.apollo import (
     enrich_brands,
     filter_recently_looked_up,
 )
-from loaders.common import LoadSummary, StderrProgress
+from loaders.apollo.settings import PIPELINE_NAME as APOLLO_PIPELINE_NAME
+from loaders.common import LoadSummary, StderrProgress, load_waiting_packages
 from loaders.common.http import ApiError, resolve_secret
 from loaders.common.settings_env import ConfigError
 from loaders.smartlead import SmartleadPollConfig, load_event_files, load_spool, poll_campaign_statistics
@@ -203,6 +204,8 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
         finder = SampleApolloClient(settings.sample_data_dir / "apollo" / "organizations.json")
         origin, ttl_days = "sample data", settings.apollo_ttl_days
         titles, seniorities = ApolloConfig.titles, ApolloConfig.seniorities
+    # lookups an earlier run paid for but could not land count before the work list is read
+    waiting = load_waiting_packages(APOLLO_PIPELINE_NAME, settings.warehouse, settings.pipelines_dir)
     due, skipped = apollo_work_list(settings, ttl_days, moment)
     summary = enrich_brands(
         due,
@@ -216,7 +219,10 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
     with connect(settings.warehouse) as warehouse:
         record_stage_run(warehouse, "load_raw", _utc_now())
     on_list = len(due) + skipped
-    return [f"{summary} from {origin} ({on_list} on the work list, {skipped} skipped: looked up within TTL)"]
+    landed_late = f", {waiting} earlier load(s) landed first" if waiting else ""
+    return [
+        f"{summary} from {origin} ({on_list} on the work list, {skipped} skipped: looked up within TTL{landed_late})"
+    ]
 
 
 def sync(settings: Settings) -> list[str]:

@@ -217,9 +217,10 @@ def mark_pending(
     target: str,
     records: list[tuple[str, str, str]],
     now: datetime,
-) -> None:
+) -> dict[str, dict[str, Any]]:
     """Write-ahead: (record_key, payload_hash, payload_json) are about to be sent; committed
-    before the request. Each counts as an attempt."""
+    before the request. Each counts as an attempt. Returns the rows as they were before, for
+    `restore_unsent`."""
     existing = _existing_rows(warehouse, destination, [key for key, _, _ in records])
     _write(
         warehouse,
@@ -241,6 +242,32 @@ def mark_pending(
             for key, payload_hash, payload_json in records
         ],
     )
+    return existing
+
+
+def restore_unsent(
+    warehouse: Warehouse,
+    destination: str,
+    record_keys: list[str],
+    before: dict[str, dict[str, Any]],
+    reason: str,
+    now: datetime,
+) -> None:
+    """Undo `mark_pending` for a batch the destination provably did not apply (refused whole
+    before any row was read, e.g. for its size): each row goes back to what it was, with the
+    reason noted, and a row that had none is removed. Marking them failed instead would count
+    them as "may have been sent" and could block the brand's later sends."""
+    # two steps, each safe alone: a removed row is planned as new, a restored one as before
+    new_keys = [key for key in record_keys if key not in before]
+    for start in range(0, len(new_keys), LOOKUP_CHUNK):
+        chunk = new_keys[start : start + LOOKUP_CHUNK]
+        warehouse.execute(
+            f"delete from {LEDGER_TABLE} where destination = ? and record_key in ({', '.join('?' for _ in chunk)})",
+            [destination, *chunk],
+        )
+    restored = [{**before[key], "last_error": reason, "updated_at": now} for key in record_keys if key in before]
+    if restored:
+        _write(warehouse, restored)
 
 
 def mark_results(warehouse: Warehouse, destination: str, target: str, results: list[RowResult], now: datetime) -> None:

@@ -335,7 +335,7 @@ def _send_batch(
     stopped: set[str],
     now: Callable[[], datetime],
 ) -> None:
-    ledger.mark_pending(
+    before = ledger.mark_pending(
         warehouse,
         destination.name,
         target,
@@ -344,6 +344,7 @@ def _send_batch(
     )
     calls_before = destination.calls
     batch_error: str | None = None
+    not_applied = False  # the destination refused the whole batch unread: nothing reached it
     vendor_counts: dict[str, int] = {}
     try:
         answer = destination.send(target, batch)
@@ -352,6 +353,7 @@ def _send_batch(
         raise  # a refused key stops the run; the batch stays pending and is retried
     except DestinationConfigError as error:  # the rows are fine: retried once the setting is fixed
         batch_error = str(error)
+        not_applied = True
         stopped.add(destination.name)
         summary.notes.append(batch_error)
         sent = [Outcome(record.record_key, ledger.FAILED, batch_error) for record in batch]
@@ -381,7 +383,11 @@ def _send_batch(
         tally[outcome.status] = tally.get(outcome.status, 0) + 1
         summary.add(labels[outcome.status])
     moment = now()
-    ledger.mark_results(warehouse, destination.name, target, results, moment)
+    if not_applied and batch_error is not None:
+        keys = [record.record_key for record in batch]
+        ledger.restore_unsent(warehouse, destination.name, keys, before, batch_error, moment)
+    else:
+        ledger.mark_results(warehouse, destination.name, target, results, moment)
     for name, count in vendor_counts.items():
         summary.vendor_counts[name] = summary.vendor_counts.get(name, 0) + count
     ledger.log_batch(

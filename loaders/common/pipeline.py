@@ -138,6 +138,20 @@ def run_pipeline(pipeline_name: str, destination: WarehouseLike, pipelines_dir: 
     return info
 
 
+def load_waiting_packages(pipeline_name: str, destination: WarehouseLike, pipelines_dir: Path) -> int:
+    """Load what an earlier run extracted but could not load (raises when that fails again), so a
+    stage that reads RAW first sees it: Apollo's work list must know the lookups already paid for.
+    Returns the number of packages loaded."""
+    with loader_config():
+        pipeline = make_pipeline(pipeline_name, destination, pipelines_dir)
+        if not pipeline.has_pending_data:
+            return 0
+        pipeline.normalize()
+        info = pipeline.load()
+    info.raise_on_failed_jobs()
+    return len(info.loads_ids)
+
+
 @dataclass
 class LoadSummary:
     """What one load did, printed as one line by the CLI."""

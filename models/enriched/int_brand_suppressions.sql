@@ -43,34 +43,36 @@ contact_domains as (
 domain_levels as (
 
     -- a suppressed domain covers its subdomains (acme.com blocks eu.acme.com and
-    -- mail.eu.acme.com), as the send-time guard does: each domain with its parents of two
-    -- labels or more, so the match stays an equality join
+    -- a.b.eu.acme.com), as the send-time guard does: each domain with its parents, up to five
+    -- labels up, so the match stays an equality join
     select
         brand_id,
-        domain,
-        {{ regexp_replace_all('domain', '^[^.]+[.]', '') }} as parent_domain
+        domain as level_0,
+        {{ regexp_replace_all('domain', '^([^.]+[.]){1}', '') }} as level_1,
+        {{ regexp_replace_all('domain', '^([^.]+[.]){2}', '') }} as level_2,
+        {{ regexp_replace_all('domain', '^([^.]+[.]){3}', '') }} as level_3,
+        {{ regexp_replace_all('domain', '^([^.]+[.]){4}', '') }} as level_4,
+        {{ regexp_replace_all('domain', '^([^.]+[.]){5}', '') }} as level_5
     from contact_domains
 
 ),
 
 candidate_domains as (
 
+    -- parents of two labels or more (never a bare top-level domain); a level past the top leaves
+    -- the domain as it was, and the union drops the repeat
     select
         brand_id,
-        domain
+        level_0 as domain
     from domain_levels
-    union
-    select
-        brand_id,
-        parent_domain as domain
-    from domain_levels
-    where parent_domain like '%.%'
-    union
-    select
-        brand_id,
-        {{ regexp_replace_all('parent_domain', '^[^.]+[.]', '') }} as domain
-    from domain_levels
-    where {{ regexp_replace_all('parent_domain', '^[^.]+[.]', '') }} like '%.%'
+    {%- for level in range(1, 6) %}
+        union
+        select
+            brand_id,
+            level_{{ level }} as domain
+        from domain_levels
+        where level_{{ level }} like '%.%'
+    {%- endfor %}
 
 ),
 

@@ -21,6 +21,7 @@ from loaders.common import (
     canonical_json,
     canonical_md5,
     compact_json,
+    load_waiting_packages,
     make_pipeline,
     make_rejection,
     md5_hex,
@@ -120,6 +121,22 @@ def test_a_package_an_earlier_run_left_unloaded_lands_with_the_next_run(warehous
     info = run_pipeline("unit", warehouse.duckdb_path, warehouse.pipelines_dir, probe(["c"]))
     assert len(info.loads_ids) == 2  # the left-over package and this run's
     assert warehouse.rows("select k from raw.pending_probe order by k") == [("a",), ("b",), ("c",)]
+
+
+def test_waiting_packages_are_loaded_before_a_stage_reads_raw(warehouse: Warehouse) -> None:
+    columns = [Column("k", nullable=False)]
+
+    @dlt.resource(**table_hints("waiting_probe", columns, primary_key="k"))
+    def probe(keys: list[str]) -> object:
+        yield rows_to_arrow([{"k": key} for key in keys], columns)
+
+    assert load_waiting_packages("unit", warehouse.duckdb_path, warehouse.pipelines_dir) == 0
+    earlier = make_pipeline("unit", warehouse.duckdb_path, warehouse.pipelines_dir)
+    earlier.extract(probe(["paid-for"]))  # e.g. Apollo lookups whose load failed
+    earlier.normalize()
+    assert load_waiting_packages("unit", warehouse.duckdb_path, warehouse.pipelines_dir) == 1
+    assert warehouse.rows("select k from raw.waiting_probe") == [("paid-for",)]
+    assert load_waiting_packages("unit", warehouse.duckdb_path, warehouse.pipelines_dir) == 0
 
 
 def _as_text(value: object) -> str:

@@ -424,13 +424,21 @@ def test_a_batch_over_smartleads_cap_is_a_configuration_error_and_no_lead_is_los
     assert "set DESTINATION__SMARTLEAD__BATCH_SIZE lower" in run.stdout
     # the first refusal stops the uploads: every later batch would be refused the same way
     assert sum(lead_calls(destinations, campaign_id) for campaign_id in per_campaign) == 1
-    assert rows(
-        warehouse,
-        "select status, is_permanent_error, count(*) from reverse_etl.sync_ledger"
-        " where destination = 'smartlead_leads' group by all",
-    ) == [("failed", False, BATCH)]
+    # nothing reached Smartlead, so the ledger does not count those leads as "may have been sent"
+    # (that would refuse them for good once their campaign or contact changed): as if never tried
+    assert rows(warehouse, "select count(*) from reverse_etl.sync_ledger where destination = 'smartlead_leads'") == [
+        (0,)
+    ]
     assert destinations.hubspot.records["contacts"], "the other destinations still ran"
 
+    # meanwhile one lead moves to another campaign: it goes there, it is not refused
+    source_campaign, target_campaign = sorted(per_campaign)[:2]
+    moved = per_campaign[source_campaign].pop(0)
+    per_campaign[target_campaign].append(moved)
+    change(
+        warehouse,
+        f"update segmented.sync_smartlead__leads set campaign_id = '{target_campaign}' where email = '{moved}'",
+    )
     fixed = sync(warehouse, destinations, DESTINATION__SMARTLEAD__BATCH_SIZE="5")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     for campaign_id, emails in per_campaign.items():
