@@ -187,10 +187,11 @@ class NewFields:
         self.rows = 0
         self.names: set[str] = set()
 
-    def see(self, keys: Iterable[str]) -> None:
+    def see(self, keys: Iterable[str], rows: int = 1) -> None:
+        """`rows` rows carrying `keys` (e.g. every row of a file shares its header)."""
         new = [key for key in keys if key not in self.known]
-        if new:
-            self.rows += 1
+        if new and rows > 0:
+            self.rows += rows
             self.names.update(new)
 
     def add(self, other: NewFields) -> None:

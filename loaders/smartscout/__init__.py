@@ -489,10 +489,10 @@ def load_brands_export(
     for path in paths:
         at = ensure_utc(fetched_at) if fetched_at else utc_now()
         rows, rejected = parse_brands_export_csv(path, marketplace, at)
-        for row in rows:
-            if row["extra_fields_json"]:
-                extras = json.loads(row["extra_fields_json"])
-                drift.see([header for header in extras if normalize_header(header) not in known_extras])
+        # every row of a file carries the same extra headers (short rows are rejected): read one
+        if rows and rows[0]["extra_fields_json"]:
+            extras = json.loads(rows[0]["extra_fields_json"])
+            drift.see([header for header in extras if normalize_header(header) not in known_extras], rows=len(rows))
         batches.add(rows, rejected)
     tables, rejected, needs_merge = batches.drain()
     run_pipeline(
