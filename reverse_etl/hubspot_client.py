@@ -11,6 +11,8 @@ CONTRACTS.md section 4 / NOTES.md section 4, over the shared HTTP layer (`loader
 - HubSpot's 429 may come without `Retry-After`: when its body says
   `policyName: TEN_SECONDLY_ROLLING` the client waits the whole 10 s window (`SECONDLY`: 1 s),
   otherwise the shared exponential backoff applies;
+- a property with an empty or null value is never sent (HubSpot reads "" as "clear it"): it is
+  left out of the input, so HubSpot keeps what is stored there;
 - `PUT /crm/v4/objects/contacts/{id}/associations/default/companies/{id}` (idempotent);
 - auth header `Authorization: Bearer <token>`; the token never appears in errors or logs.
 """
@@ -37,7 +39,7 @@ from loaders.common.http import (
     require_secret,
 )
 from loaders.common.settings_env import integer, positive_float
-from reverse_etl.payloads import HUBSPOT_BATCH_SIZE
+from reverse_etl.payloads import HUBSPOT_BATCH_SIZE, is_unknown
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +230,9 @@ class HubSpotClient:
                 raise ValueError(f"duplicate id {record_id!r} in one HubSpot batch")
             seen.add(key)
             body = {**item, "idProperty": id_property, "id": str(record_id)}
-            body.setdefault("properties", {})
+            # never an empty or null value: HubSpot would clear what someone typed there
+            properties = item.get("properties") or {}
+            body["properties"] = {name: value for name, value in properties.items() if not is_unknown(value)}
             body.setdefault("objectWriteTraceId", str(record_id))
             prepared.append(body)
         return prepared

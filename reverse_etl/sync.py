@@ -12,7 +12,13 @@ from typing import Any, Protocol
 from loaders.common.http import ApiAuthError, ApiError
 from pipeline.warehouse import Warehouse
 from reverse_etl import ledger
-from reverse_etl.payloads import hubspot_contact_input, payload_hash, smartlead_lead
+from reverse_etl.payloads import (
+    hubspot_company_input,
+    hubspot_contact_input,
+    payload_hash,
+    smartlead_lead,
+    untouched_properties,
+)
 from reverse_etl.suppression_guard import GuardSubject, SuppressionIndex, load_suppression_index, recheck
 
 SMARTLEAD_LEADS = "smartlead_leads"
@@ -55,6 +61,7 @@ class SyncRecord:
     payload: dict[str, Any]
     refusal: str | None = None
     subject: GuardSubject | None = None  # checked against suppression again right before sending
+    untouched: tuple[str, ...] = ()  # HubSpot properties not sent (unknown here): kept as they are there
 
     @property
     def payload_hash(self) -> str:
@@ -151,6 +158,7 @@ def collect_records(warehouse: Warehouse) -> list[SyncRecord]:
             hubspot_contact_input(contact),
             crm_guard.refusal_reason(contact["email"], contact["outreach_brand_id"] or None),
             GuardSubject(contact["email"], contact["outreach_brand_id"] or None, crm_handoff=True),
+            untouched_properties(contact),
         )
         for contact in warehouse.fetch_dicts("select * from segmented.sync_hubspot__contacts order by email")
     ]
@@ -162,9 +170,10 @@ def collect_records(warehouse: Warehouse) -> list[SyncRecord]:
                 HUBSPOT_COMPANIES,
                 "companies",
                 brand_id,
-                {"idProperty": "outreach_brand_id", "id": brand_id, "properties": dict(sorted(company.items()))},
+                hubspot_company_input(company),
                 f"brand suppressed: {refusal}" if refusal else None,
                 GuardSubject(None, brand_id, crm_handoff=True),
+                untouched_properties(company),
             )
         )
     company_versions = {r.record_key: r.payload_hash for r in records if r.destination == HUBSPOT_COMPANIES}

@@ -9,7 +9,9 @@ Behaviour reproduced (CONTRACTS.md section 4, NOTES.md section 4):
   not know (when `known_properties` is set) -> 400 `VALIDATION_ERROR` for the whole batch;
   records kept by their idProperty value, stable ids, `new` true then false on a repeat, every
   property value returned as a string; results come back in **reverse** input order by default
-  (HubSpot does not promise any order);
+  (HubSpot does not promise any order); as in HubSpot, a property sent as "" (or null) clears
+  the stored value, and a property not sent keeps it; every input received is kept in
+  `inputs_received` (`properties_sent(object_type, id)` reads it back);
 - invalid inputs (an id in `invalid_ids`, or a contact email without "@") -> 207 with `results`
   for the others plus `errors` (each with `context: {"ids": [...]}`) and `numErrors`; ids in
   `transient_ids` the same way with the transient category `RATE_LIMITS`;
@@ -85,6 +87,7 @@ class FakeHubSpot:
     calls_by_path: Counter[str] = field(default_factory=Counter)
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {"contacts": {}, "companies": {}})
     associations: set[tuple[str, str]] = field(default_factory=set)  # (contact id, company id)
+    inputs_received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (object type, input)
     _next_id: dict[str, int] = field(default_factory=lambda: {"contacts": 1001, "companies": 5001})
     _accepted: deque[float] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -103,6 +106,19 @@ class FakeHubSpot:
 
     def fail_next(self, count: int) -> None:
         self.failures_left = count
+
+    def properties_sent(self, object_type: str, record_id: str) -> list[dict[str, Any]]:
+        """The `properties` of every upsert input received for this id, in order."""
+        wanted = record_id.strip().lower()
+        return [
+            dict(item.get("properties") or {})
+            for kind, item in self.inputs_received
+            if kind == object_type and str(item.get("id", "")).strip().lower() == wanted
+        ]
+
+    def typed_by_hand(self, object_type: str, record_id: str, id_property: str, **properties: str) -> None:
+        """A record as someone created or edited it in HubSpot's UI (not through this API)."""
+        self._store(object_type, {"idProperty": id_property, "id": record_id, "properties": properties})
 
     # --- the handler --------------------------------------------------------------------------
 
@@ -219,6 +235,7 @@ class FakeHubSpot:
                     )
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
+        self.inputs_received += [(object_type, item) for item in inputs]
         for item in inputs:
             record_id = str(item["id"])
             invalid = self._invalid_reason(object_type, str(item["idProperty"]), record_id)

@@ -384,3 +384,15 @@ def test_association_to_missing_record_raises(env: Env) -> None:
         client.associate_contact_company("1", "2")
     with pytest.raises(ValueError):
         client.associate_contact_company("1/../x", "2")
+
+
+def test_an_empty_or_null_property_is_never_sent(env: Env) -> None:
+    env.fake.typed_by_hand("contacts", "jane@brand.com", "email", firstname="Jane", jobtitle="CEO")
+    properties = {"firstname": "", "jobtitle": None, "lastname": "Doe"}
+    (result,) = env.client().upsert_contacts(
+        [{"idProperty": "email", "id": "jane@brand.com", "properties": properties}]
+    )
+    assert result.ok
+    assert env.fake.properties_sent("contacts", "jane@brand.com") == [{"lastname": "Doe"}]
+    stored = env.fake.contacts["jane@brand.com"]["properties"]
+    assert (stored["firstname"], stored["jobtitle"], stored["lastname"]) == ("Jane", "CEO", "Doe")
