@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from loaders.common.http import ApiAuthError, ApiRequestError
 from reverse_etl import ledger
-from reverse_etl.hubspot_client import HubSpotClient, RowResult
+from reverse_etl.hubspot_client import AssociationNotConfirmed, HubSpotClient, RowResult
 from reverse_etl.smartlead_client import BLOCK_LIST_BATCH_SIZE, SmartleadLeadsClient
 from reverse_etl.sync import (
     HUBSPOT_ASSOCIATIONS,
@@ -141,7 +141,9 @@ class HubSpotAssociations(_HubSpotCalls):
     failed permanently, was refused, or is not in the sync models): the association carries both
     sides' payload hashes, so it is planned again once either side changes. Each PUT is answered
     per row: a 4xx (but 408/423/429) fails that row for good; a 429/5xx that outlasted the retries
-    fails it and the rest of the batch for now (HubSpot is not answering: no point trying them)."""
+    fails it and the rest of the batch for now (HubSpot is not answering: no point trying them); a
+    200 whose body has errors fails the row with HubSpot's message (for good unless the category is
+    transient), and one that does not confirm the pair fails it for now (the PUT is idempotent)."""
 
     name = HUBSPOT_ASSOCIATIONS
     batch_size = 100
@@ -177,6 +179,9 @@ class HubSpotAssociations(_HubSpotCalls):
                 self.client.associate_contact_company(contact_id, company_id)
             except ApiAuthError:
                 raise
+            except AssociationNotConfirmed as error:  # a 200 that confirms nothing is not a success
+                outcomes.append(Outcome(record.record_key, ledger.FAILED, str(error), permanent=error.permanent))
+                continue
             except ApiRequestError as error:
                 status = error.status
                 if status is not None and 400 <= status < 500 and status not in RETRYABLE_CLIENT_STATUSES:
