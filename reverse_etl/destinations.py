@@ -25,7 +25,12 @@ from reverse_etl.sync import (
 
 logger = logging.getLogger(__name__)
 
-SMARTLEAD_STATUS = {"accepted": ledger.SENT, "failed": ledger.FAILED, "refused": ledger.REFUSED}
+SMARTLEAD_STATUS = {
+    "accepted": ledger.SENT,
+    "failed": ledger.FAILED,
+    "refused": ledger.REFUSED,
+    "unconfirmed": ledger.UNCONFIRMED,
+}
 
 # Smartlead's batch-level counts kept per batch (sync_batches) and summed in the run summary
 SMARTLEAD_BATCH_COUNTS = (
@@ -39,6 +44,8 @@ SMARTLEAD_BATCH_COUNTS = (
     "bounce_count",
     "skipped_count",
     "lead_import_stopped_count",
+    "inserted_count",
+    "unsubscribed_leads",
 )
 
 # 4xx answers to an association that are not about the request itself: retry later
@@ -79,8 +86,15 @@ class SmartleadLeads(_SmartleadCalls):
         stopped = result.raw_counts.get("lead_import_stopped_count") or 0
         if result.lead_limit_exhausted or stopped:
             # the account's lead limit stopped the import: which rows made it is unknown, retry them
+            # (re-adding to the same campaign counts as already added); every later batch would
+            # stop the same way, so the uploads stop for this run
             error = "Smartlead lead limit exhausted; the import stopped"
-            return BatchResult([Outcome(record.record_key, ledger.FAILED, error) for record in records], counts)
+            stop = (
+                f"Smartlead's lead limit is exhausted (campaign {target}): no more leads are sent this run; "
+                "raise the account's lead limit, the leads are sent again by the next run"
+            )
+            outcomes = [Outcome(record.record_key, ledger.FAILED, error) for record in records]
+            return BatchResult(outcomes, counts, stop=stop)
         if result.block_count or result.bounce_count:
             # Smartlead reports these per batch only (kept in sync_batches); rows count as accepted
             logger.warning(
