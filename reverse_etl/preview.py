@@ -205,4 +205,5 @@ def _describe(item: PlannedRecord) -> str:
     properties = payload.get("properties", {})
     if "outreach_lead_category" not in properties:
         return f"company {properties.get('name')} ({properties.get('domain') or 'no domain'})"
-    return f"{payload.get('id')} at {properties.get('company')} ({properties.get('outreach_lead_category')})"
+    company = properties.get("company") or "an unknown company"
+    return f"{payload.get('id')} at {company} ({properties.get('outreach_lead_category') or 'no category'})"
