@@ -124,15 +124,15 @@ def plan(
             planned.append(PlannedRecord(record, REFUSE, record.refusal))
         elif entry is None:
             planned.append(PlannedRecord(record, ADD))
+        elif entry.status == ledger.UNCONFIRMED and not resend_unconfirmed:
+            # may already be in the campaign: never sent twice by accident, even when the row changed
+            planned.append(PlannedRecord(record, HOLD_UNCONFIRMED, HOLD_REASON))
         elif entry.payload_hash != record.payload_hash:
             planned.append(PlannedRecord(record, CHANGE))
         elif entry.target is not None and entry.target != record.target and not entry.may_have_been_sent:
             # never delivered (e.g. an unknown campaign id, since fixed): the new target is a change.
             # One that may have been delivered elsewhere was refused above (_smartlead_record)
             planned.append(PlannedRecord(record, CHANGE, f"target changed from {entry.target}"))
-        elif entry.status == ledger.UNCONFIRMED and not resend_unconfirmed:
-            # may already be in the campaign: never sent twice by accident, even when the row changed
-            planned.append(PlannedRecord(record, HOLD_UNCONFIRMED, HOLD_REASON))
         elif entry.status == ledger.SENT:
             planned.append(PlannedRecord(record, UNCHANGED))
         elif entry.status == ledger.FAILED and entry.is_permanent_error:

@@ -11,6 +11,7 @@ from pathlib import Path
 from tests.python.fakes.destinations import Destinations
 from tests.python.reverse_etl.test_sync_cli import (
     BATCH,
+    change,
     lead_calls,
     leads_by_campaign,
     ledger_row,
@@ -81,6 +82,8 @@ def test_an_empty_add_leads_answer_leaves_the_leads_unconfirmed_held_and_reporte
     # accident), still reported, and listed in the preview with what to do
     smartlead.empty_lead_answers = False
     uploads = len(smartlead.uploads)
+    changed = per_campaign[min(per_campaign)][0]  # a changed row is held too
+    change(warehouse, "update segmented.sync_smartlead__leads set first_name = 'Changed' where email = ?", [changed])
     held = sync(warehouse, destinations)
     assert held.returncode == 1 and f"{total} rows unconfirmed" in held.stderr
     assert len(smartlead.uploads) == uploads
@@ -95,6 +98,7 @@ def test_an_empty_add_leads_answer_leaves_the_leads_unconfirmed_held_and_reporte
     assert resent.returncode == 0, resent.stdout + resent.stderr
     assert times_sent(destinations) == Counter({email: 2 for emails in per_campaign.values() for email in emails})
     assert {status for _, status, _ in rows(warehouse, LEAD_STATUSES)} == {"sent"}
+    assert smartlead.leads[str(min(per_campaign))][changed.lower()]["first_name"] == "Changed"
 
 
 def test_counts_that_do_not_account_for_a_batch_leave_that_batch_unconfirmed(
