@@ -40,7 +40,7 @@ from pipeline.warehouse import (
 from reverse_etl.destinations import destinations_from_env
 from reverse_etl.ledger import copy_ledger, ledger_entry
 from reverse_etl.preview import count_actions, write_preview
-from reverse_etl.sync import collect_records, execute, plan_all
+from reverse_etl.sync import collect_records, execute, plan_all, run_problems
 
 
 class SyncRefusedError(RuntimeError):
@@ -244,11 +244,11 @@ def sync(settings: Settings) -> list[str]:
 
         summaries = execute(warehouse, planned, destinations_from_env(partial(ledger_entry, warehouse)))
     lines = [f"PIPELINE_MODE=production: {overview}"] + [str(summary) for summary in summaries]
-    failed = sum(summary.failed for summary in summaries)
-    if failed:
+    problems = run_problems(summaries)  # failed, unconfirmed (this run or held), a destination stopped
+    if problems:
         for line in lines:
             print(f"[sync] {line}", flush=True)
-        raise SyncFailedError(f"sync: {failed} rows failed (recorded in reverse_etl.sync_ledger; retried next run)")
+        raise SyncFailedError("sync: " + "; ".join(problems))
     return lines
 
 
