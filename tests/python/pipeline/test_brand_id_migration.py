@@ -98,12 +98,13 @@ def test_a_brand_whose_id_changed_keeps_its_lookup_ledger_and_history(
         [OLD_ID],
     ) == [("smartlead_leads", NEW_ID, "moved")]
 
-    # nor is Apollo paid again (enrich after the sync: its RAW load would make production wait for a build)
-    outreach(warehouse, "enrich")
-    assert rows(warehouse, lookups, [RENAMED]) == [(1,)]
-    assert rows(warehouse, "select count(*) from raw.apollo_lookups where brand_id = ?", [NEW_ID]) == [(0,)]
-    # the TTL check itself, for a brand the work list would hand it (e.g. one whose lookup found no one)
+    # nor is Apollo paid again: the brand has its contact, so it is not on the work list, and the
+    # TTL check (for a brand the work list would hand it, e.g. one whose lookup found no one)
+    # counts the lookup landed under the old id
+    worklist = "select count(*) from segmented.seg_apollo_worklist where brand_id = ?"
+    assert rows(warehouse, worklist, [NEW_ID]) == [(0,)]
     assert filter_recently_looked_up([BrandToEnrich(NEW_ID, RENAMED)], warehouse, ttl_days=30) == []
+    assert rows(warehouse, lookups, [RENAMED]) == [(1,)]
 
     # one segment membership, from the first build on, under the brand's id now
     first_version = rows(
