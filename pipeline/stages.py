@@ -37,6 +37,7 @@ from pipeline.warehouse import (
     record_stage_run,
     source_modes,
 )
+from reverse_etl.brand_ids import follow_brand_id_aliases
 from reverse_etl.destinations import destinations_from_env
 from reverse_etl.ledger import copy_ledger, ledger_entry
 from reverse_etl.preview import count_actions, write_preview
@@ -171,8 +172,13 @@ def build(settings: Settings, *, full_refresh: bool = False) -> list[str]:
     # --full-refresh rebuilds the incremental models whole (after changing their SQL or macros)
     summary = run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
     with connect(settings.warehouse) as warehouse:
+        # ledger rows of brands whose id changed with the name normalization follow the brand
+        moved = follow_brand_id_aliases(warehouse)
         record_stage_run(warehouse, "build", _utc_now())
-    return [str(summary)]
+    lines = [str(summary)]
+    if moved:
+        lines.append(f"sync ledger: {moved} rows moved to their brand's new id (reverse_etl.brand_id_migrations)")
+    return lines
 
 
 def apollo_work_list(settings: Settings, ttl_days: float, now: datetime) -> tuple[list[BrandToEnrich], int]:
@@ -229,6 +235,7 @@ def sync(settings: Settings) -> list[str]:
     """Reverse ETL of the sync_* models: a dry-run preview, and sending only when
     PIPELINE_MODE=production."""
     with connect(settings.warehouse) as warehouse:
+        follow_brand_id_aliases(warehouse)  # a `dbt build` run by hand does not move them
         planned = plan_all(warehouse, collect_records(warehouse))
         markdown = write_preview(warehouse, planned, settings.output_dir)
         counts = count_actions(planned)
