@@ -7,6 +7,8 @@
 -- that signal); any other row has the same raw value, bounds and weights, so the same
 -- contribution. Rows are replaced on (brand_id, signal). An edited scoring_weights seed (another
 -- fingerprint) makes the pre-hook empty the table first, so everything is recomputed.
+-- depends_on: {{ ref('seg_scoring_weights_versions') }}
+-- (so assert_scoring_weights_version_is_unchanged runs, and stops the build, before scoring)
 {{
     config(
         materialized='incremental',
