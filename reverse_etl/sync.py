@@ -35,6 +35,8 @@ BLOCK_LIST_REASONS = (
 
 ADD, CHANGE, RETRY, UNCHANGED, REFUSE, SKIP_FAILED = "add", "change", "retry", "unchanged", "refuse", "skip_failed"
 TO_SEND = (ADD, CHANGE, RETRY)
+# to send, but not as the reviewed plan has it (new, or another payload or target): held back
+CHANGED_SINCE_PLAN = "changed_since_plan"
 
 # the order destinations are sent in: the block list first, so Smartlead itself holds back
 # anything that slips past the checks here; associations last, once both sides have their ids
@@ -284,6 +286,8 @@ def execute(
             summary.add("refused")
             refused = ledger.Refusal(record.target, record.record_key, record.payload_hash, item.reason)
             refusals.setdefault(record.destination, []).append(refused)
+        elif item.action == CHANGED_SINCE_PLAN:
+            summary.add("changed since the plan, not sent")
         else:
             summary.add("unchanged")
     for destination_name, destination_refusals in refusals.items():
