@@ -573,19 +573,28 @@ def test_rows_changed_or_added_after_the_plan_are_held_back_and_reapplying_sends
 ) -> None:
     per_campaign = leads_by_campaign(warehouse)
     plan_id = make_plan(warehouse, destinations.env)
-    changed_brand, changed_email = rows(
-        warehouse, "select brand_id, email from segmented.sync_smartlead__leads order by brand_id limit 1"
-    )[0]
+    (changed_brand, changed_email), (suppressed_brand, suppressed_email) = rows(
+        warehouse, "select brand_id, email from segmented.sync_smartlead__leads order by brand_id limit 2"
+    )
     change(
         warehouse,
         "update segmented.sync_smartlead__leads set first_name = 'Renamed' where brand_id = ?",
         [changed_brand],
     )
     insert_lead(warehouse, 1001, "late-brand", "late@late-brand.example")
+    # suppressed since the plan: the send-time guard wins over the plan
+    change(
+        warehouse,
+        "insert into clean.stg_suppression__keys (suppression_id, key_type, suppression_key, reason, source,"
+        " first_seen_at) values ('since-plan', 'email', ?, 'do_not_contact', 'test', current_timestamp)",
+        [suppressed_email],
+    )
 
     run = run_outreach(warehouse, "sync", "--plan", plan_id, env=destinations.env)
     assert run.returncode == 0, run.stdout + run.stderr
-    planned_emails = Counter(email for emails in per_campaign.values() for email in emails if email != changed_email)
+    planned_emails = Counter(
+        email for emails in per_campaign.values() for email in emails if email not in (changed_email, suppressed_email)
+    )
     assert times_sent(destinations) == planned_emails  # the plan's rows, each once, and nothing else
     assert "2 rows changed since the plan, not sent" in run.stdout
     assert f"smartlead_leads {changed_brand}" in run.stdout and "smartlead_leads late-brand" in run.stdout
@@ -595,6 +604,11 @@ def test_rows_changed_or_added_after_the_plan_are_held_back_and_reapplying_sends
         "select count(*) from reverse_etl.sync_ledger where record_key in (?, 'late-brand')",
         [changed_brand],
     ) == [(0,)]
+    assert ledger_row(warehouse, "smartlead_leads", suppressed_brand)[:3] == (
+        "refused",
+        True,
+        "email suppressed: do_not_contact",
+    )
     preview = (warehouse.parent / "reverse_etl_preview.md").read_text()
     assert f"| {changed_brand} | changed_since_plan | payload changed since plan {plan_id} |" in preview
     assert f"| late-brand | changed_since_plan | not in plan {plan_id} |" in preview
