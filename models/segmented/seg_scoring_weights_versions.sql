@@ -7,6 +7,7 @@
         materialized='incremental',
         unique_key='weights_version',
         incremental_strategy=incremental_strategy(),
+        tmp_relation_type='transient',
         full_refresh=false,
         on_schema_change='fail'
     )
