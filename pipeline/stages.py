@@ -41,7 +41,7 @@ from reverse_etl.destinations import destinations_from_env
 from reverse_etl.ledger import copy_ledger, ledger_entry
 from reverse_etl.plans import VolumeCaps, load_plan, mark_applied, record_plan, restrict_to_plan, volume_problems
 from reverse_etl.preview import count_actions, write_preview
-from reverse_etl.sync import CHANGED_SINCE_PLAN, PlannedRecord, collect_records, execute, plan_all
+from reverse_etl.sync import CHANGED_SINCE_PLAN, PlannedRecord, collect_records, execute, plan_all, run_problems
 
 
 class SyncRefusedError(RuntimeError):
@@ -238,11 +238,11 @@ def sync(settings: Settings, plan_id: str | None = None) -> list[str]:
         planned, plan_lines = _apply_plan(warehouse, settings, planned, plan_id)
         summaries = execute(warehouse, planned, destinations_from_env(partial(ledger_entry, warehouse)))
     lines = plan_lines + [str(summary) for summary in summaries]
-    failed = sum(summary.failed for summary in summaries)
-    if failed:
+    problems = run_problems(summaries)  # failed, unconfirmed (this run or held), a destination stopped
+    if problems:
         for line in lines:
             print(f"[sync] {line}", flush=True)
-        raise SyncFailedError(f"sync: {failed} rows failed (recorded in reverse_etl.sync_ledger; retried next run)")
+        raise SyncFailedError("sync: " + "; ".join(problems))
     return lines
 
 
