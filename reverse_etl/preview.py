@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,12 @@ def write_preview(
     planned: list[PlannedRecord],
     output_dir: Path,
     now: datetime | None = None,
+    notes: Sequence[str] = (),
+    *,
+    production: bool = False,
 ) -> Path:
-    """Replace the preview table and files with the current plan; returns the Markdown file."""
+    """Replace the preview table and files with the current plan; returns the Markdown file.
+    `notes` go at the top of the Markdown (the plan id, volume warnings, what was held back)."""
     previewed_at = (now or datetime.now(UTC)).replace(tzinfo=None)
     rows = [
         (
@@ -144,7 +149,7 @@ def write_preview(
         json.dumps(request_bodies(planned), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     )
     markdown = output_dir / "reverse_etl_preview.md"
-    markdown.write_text(render_markdown(planned, previewed_at))
+    markdown.write_text(render_markdown(planned, previewed_at, notes, production=production))
     return markdown
 
 
@@ -166,13 +171,18 @@ def count_actions(planned: list[PlannedRecord]) -> dict[str, Counter[str]]:
     return counts
 
 
-def render_markdown(planned: list[PlannedRecord], previewed_at: datetime) -> str:
-    lines = [
-        "# Reverse ETL dry run",
-        "",
-        f"Previewed at {previewed_at:%Y-%m-%d %H:%M:%S} UTC. Nothing was sent: set `PIPELINE_MODE=production` to send.",
-        "",
-    ]
+def render_markdown(
+    planned: list[PlannedRecord], previewed_at: datetime, notes: Sequence[str] = (), *, production: bool = False
+) -> str:
+    if production:
+        title = "# Reverse ETL production run"
+        intro = "rows to add, change or retry are sent now (outcomes: reverse_etl.sync_ledger)."
+    else:
+        title = "# Reverse ETL dry run"
+        intro = "Nothing was sent: apply this plan with `PIPELINE_MODE=production` to send."
+    lines = [title, "", f"Previewed at {previewed_at:%Y-%m-%d %H:%M:%S} UTC. {intro}", ""]
+    if notes:
+        lines += [*(f"- {note}" for note in notes), ""]
     requests = request_bodies(planned)
     for destination, counts in sorted(count_actions(planned).items()):
         lines += [f"## {destination}", ""]

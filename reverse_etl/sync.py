@@ -43,6 +43,8 @@ BLOCK_LIST_REASONS = (
 ADD, CHANGE, RETRY, UNCHANGED, REFUSE, SKIP_FAILED = "add", "change", "retry", "unchanged", "refuse", "skip_failed"
 HOLD_UNCONFIRMED = "unconfirmed"  # answered without confirmation earlier: held, not sent again
 TO_SEND = (ADD, CHANGE, RETRY)
+# to send, but not as the reviewed plan has it (new, or another payload or target): held back
+CHANGED_SINCE_PLAN = "changed_since_plan"
 
 # set to 1 to send rows held as `unconfirmed` once more (after checking the campaign): re-adding an
 # email to the same Smartlead campaign only counts it as already added
@@ -313,6 +315,8 @@ def execute(
             summary.add("refused")
             refused = ledger.Refusal(record.target, record.record_key, record.payload_hash, item.reason)
             refusals.setdefault(record.destination, []).append(refused)
+        elif item.action == CHANGED_SINCE_PLAN:
+            summary.add("changed since the plan, not sent")
         elif item.action == HOLD_UNCONFIRMED:
             summary.add("unconfirmed earlier, held")
         else:

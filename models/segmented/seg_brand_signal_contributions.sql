@@ -8,6 +8,8 @@
 -- contribution. Rows are replaced on (brand_id, signal). An edited scoring_weights seed (another
 -- fingerprint) makes the pre-hook empty the table first, so everything is recomputed; so does
 -- another name normalization (brand ids change).
+-- depends_on: {{ ref('seg_scoring_weights_versions') }}
+-- (so assert_scoring_weights_version_is_unchanged runs, and stops the build, before scoring)
 {{
     config(
         materialized='incremental',
