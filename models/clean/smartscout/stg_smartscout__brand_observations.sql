@@ -33,6 +33,9 @@ typed as (
         record_hash,
         upper(coalesce(nullif(trim(marketplace), ''), '{{ var("default_marketplace") }}')) as marketplace,
         {{ regexp_extract_group('storefront_url', '/stores/([^/?#]+)') }} as store_slug_raw,
+        -- SmartScout's dominantSellerProfileId (in the published schema, unlike storefrontUrl):
+        -- a suppression key (seller_id)
+        {{ seller_id_key('dominant_seller_profile_id') }} as dominant_seller_id,
 
         -- dimensions
         brand_name,
@@ -133,6 +136,7 @@ final as (
         record_hash,
         marketplace,
         store_slug,
+        dominant_seller_id,
 
         -- dimensions
         brand_name,
