@@ -95,7 +95,9 @@ with_reason as (
 
     select
         *,
-        lower(store_slug_raw) as store_slug,
+        -- a store without a vanity slug has the URL /stores/page/<id>: 'page' is no slug (it
+        -- would make every such brand match a `page` suppression entry)
+        nullif(lower(store_slug_raw), 'page') as store_slug,
         case
             when nullif(trim(brand_name), '') is null then 'missing brand name'
             when normalized_brand_name is null then 'brand name has no letters or digits'
