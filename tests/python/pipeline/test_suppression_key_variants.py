@@ -10,9 +10,9 @@ drawn the same way must reach the queue or the work list, so a pass is never vac
 The same build compares the SQL keys (macros/canonical_keys.sql) with the Python ones the guard
 uses (reverse_etl/canonical_keys.py) on every generated spelling and on arbitrary text.
 
-Brand-name variants (leading articles, apostrophes, fullwidth and format characters) depend on
-`normalize_name` folding them (issue 13, item 1): `test_brand_name_variants_are_blocked` fails
-until it does."""
+Brand-name variants (leading articles, apostrophes, fullwidth and format characters) rely on
+`normalize_name` folding them (issue 13, item 1, normalize_name v2): that is what
+`test_brand_name_variants_are_blocked` holds it to."""
 
 from __future__ import annotations
 
@@ -395,7 +395,7 @@ def test_store_slugs_and_seller_ids_block_brands_without_a_storefront_url(batch:
 
 
 def test_brand_name_variants_are_blocked(batch: Batch) -> None:
-    """Depends on normalize_name folding articles, apostrophes, fullwidth and format characters."""
+    """Relies on normalize_name (v2) folding articles, apostrophes, fullwidth and format characters."""
     clean_brands = _brand_ids_in(batch, "clean.stg_smartscout__brands")
     assert [
         case.smartscout_name for case in batch.of("name", "name_control") if case.brand_id not in clean_brands
