@@ -1,8 +1,9 @@
 {#- Body of the singular suppression tests (tests/sql/segmented/): the rows of a queue or sync
     model that a suppression key matches, one row per (record, matching key).
 
-    Matched by the brand (int_brand_suppressions: brand name, store slug, contact domains and
-    emailed addresses), by the email, by the email's domain, and by each company-domain column.
+    Matched by the brand (int_brand_suppressions: brand name, store slug, seller id, contact
+    domains and emailed addresses), by the email's canonical key, by the email's domain, and by
+    each company-domain column (canonical).
     One equality join per kind of key, unioned: a single join on `a or b` is a nested loop
     (rows x keys), which took minutes at a million brands.
 
@@ -20,11 +21,15 @@
 ) %}
     {%- set key_matches = [] -%}
     {%- if email_column -%}
-        {%- do key_matches.append(('email', 'guarded_rows.' ~ email_column, 'email')) -%}
-        {%- do key_matches.append(('email_domain', "split_part(guarded_rows." ~ email_column ~ ", '@', 2)", 'domain')) -%}
+        {#- canonical keys (macros/canonical_keys.sql), whatever the model wrote: a row's address
+            matches the key of any of its variants (+tag, case, trailing dot, format characters) -#}
+        {%- do key_matches.append(('email', email_key('guarded_rows.' ~ email_column), 'email')) -%}
+        {%- do key_matches.append((
+            'email_domain', "split_part(" ~ email_key('guarded_rows.' ~ email_column) ~ ", '@', 2)", 'domain'
+        )) -%}
     {%- endif -%}
     {%- for domain_column in domain_columns -%}
-        {%- do key_matches.append((domain_column, 'guarded_rows.' ~ domain_column, 'domain')) -%}
+        {%- do key_matches.append((domain_column, canonical_domain('guarded_rows.' ~ domain_column), 'domain')) -%}
     {%- endfor %}
 
 with

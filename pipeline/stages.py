@@ -29,6 +29,7 @@ from loaders.smartscout.client import load_smartscout_api
 from pipeline.dbt_runner import run_dbt
 from pipeline.settings import Settings
 from pipeline.summary import render_summary
+from pipeline.suppression_report import dead_suppression_entries
 from pipeline.warehouse import (
     Warehouse,
     connect,
@@ -176,10 +177,11 @@ def build(settings: Settings, *, full_refresh: bool = False) -> list[str]:
         # ledger rows of brands whose id changed with the name normalization follow the brand
         moved = follow_brand_id_aliases(warehouse)
         record_stage_run(warehouse, "build", _utc_now())
+        dead_entries = dead_suppression_entries(warehouse)  # suppression-list entries that match nothing
     lines = [str(summary)]
     if moved:
         lines.append(f"sync ledger: {moved} rows moved to their brand's new id (reverse_etl.brand_id_migrations)")
-    return lines
+    return [*lines, *dead_entries]
 
 
 def apollo_work_list(settings: Settings, ttl_days: float, now: datetime) -> tuple[list[BrandToEnrich], int]:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.warehouse import Warehouse
+from reverse_etl.canonical_keys import email_key, email_problem
 
 # values per `in (...)` list of the per-batch lookups (bind-parameter lists stay small on Snowflake)
 LOOKUP_CHUNK = 500
@@ -25,13 +26,16 @@ class GuardSubject:
 
 
 def normalized_email(email: str) -> str:
-    return email.strip().lower()
+    """The address's suppression key, as the warehouse computes it (macro `email_key`): folded
+    to ASCII, format characters and trailing dots removed, lower-cased, without the +tag. The
+    suppression keys are stored that way, so `John@Acme.com` blocks `john+x@acme.com.`."""
+    return email_key(email) or ""
 
 
 def candidate_domains(email: str) -> list[str]:
     """The email's domain and every parent domain of two labels or more, most specific first:
     a suppressed `acme.com` also covers `eu.acme.com`."""
-    domain = normalized_email(email).rpartition("@")[2]
+    domain = normalized_email(email).partition("@")[2]
     labels = domain.split(".")
     return [".".join(labels[start:]) for start in range(len(labels) - 1)] or ([domain] if domain else [])
 
@@ -46,6 +50,10 @@ class SuppressionIndex:
 
     def refusal_reason(self, email: str | None, brand_id: str | None) -> str | None:
         if email:
+            # the warehouse quarantines such an address; one that got this far is not sent
+            problem = email_problem(email)
+            if problem is not None:
+                return f"email refused: {problem}"
             normalized = normalized_email(email)
             if normalized in self.emails:
                 return f"email suppressed: {self.emails[normalized]}"

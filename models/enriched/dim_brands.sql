@@ -48,7 +48,8 @@ suppressed_emails as (
 
 eligible_contacts as (
 
-    -- an address that bounced, unsubscribed, ... is never the one we pick
+    -- an address that bounced, unsubscribed, ... is never the one we pick, nor any +tag variant
+    -- of it (suppression keys and email_key are canonical: macros/canonical_keys.sql)
     select
         contacts.*,
         row_number() over (
@@ -56,7 +57,7 @@ eligible_contacts as (
         ) as eligible_rank
     from contacts
     left join suppressed_emails
-        on contacts.email = suppressed_emails.email
+        on contacts.email_key = suppressed_emails.email
     where suppressed_emails.email is null
 
 ),

@@ -10,10 +10,11 @@ events as (
 contacts as (
 
     -- every brand an address was ever found for: an address that Apollo later returns for a
-    -- second brand must not make the first brand look never contacted
+    -- second brand must not make the first brand look never contacted. Matched on the address key:
+    -- an email to john+x@acme.com counts for the contact john@acme.com
     select distinct
         brand_id,
-        email
+        email_key
     from {{ ref('stg_apollo__contact_observations') }}
     where is_valid
 
@@ -39,7 +40,7 @@ brand_events as (
         coalesce(lead_categories.is_positive_reply, false) as is_positive_reply
     from events
     inner join contacts
-        on events.email = contacts.email
+        on {{ email_key_of_canonical('events.email') }} = contacts.email_key
     left join lead_categories
         on events.lead_category_new = lead_categories.category_name
 

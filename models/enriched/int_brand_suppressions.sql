@@ -1,7 +1,11 @@
 -- Why a brand must not be contacted, one row per matching suppression key. A brand matches by
--- normalized name, by store slug, by the domain of any of its contacts (or a parent of that
--- domain), or because one of its contacts was emailed before. (Other email-level keys such as a
--- bounce only block that address; they are applied when the contact is chosen.)
+-- normalized name; by store slug, which is the slug of its storefront URL or, since SmartScout's
+-- published brand schema has no storefrontUrl, its normalized name without spaces (Amazon store
+-- slugs are the brand's name); by its dominant seller id (dominantSellerProfileId); by the domain
+-- of any of its contacts (or a parent of that domain); or because one of its contacts' addresses
+-- (any +tag variant) was emailed before. (Other email-level keys such as a bounce only block that
+-- address; they are applied when the contact is chosen.) Every key is canonical on both sides
+-- (macros/canonical_keys.sql).
 with
 
 brands as (
@@ -88,9 +92,22 @@ brand_keys as (
     select
         brand_id,
         'store_slug' as key_type,
-        store_slug as key_value
+        {{ store_slug_key('store_slug') }} as key_value
     from brands
     where store_slug is not null
+    union
+    select
+        brand_id,
+        'store_slug' as key_type,
+        replace(normalized_brand_name, ' ', '') as key_value
+    from brands
+    union
+    select
+        brand_id,
+        'seller_id' as key_type,
+        dominant_seller_id as key_value
+    from brands
+    where dominant_seller_id is not null
     union
     select
         brand_id,
@@ -101,7 +118,7 @@ brand_keys as (
     select
         brand_id,
         'email' as key_type,
-        email as key_value
+        email_key as key_value
     from contacts
 
 ),

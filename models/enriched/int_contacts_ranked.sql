@@ -80,6 +80,7 @@ final as (
         contact_id,
         brand_id,
         email,
+        email_key,
         email_domain,
 
         -- dimensions

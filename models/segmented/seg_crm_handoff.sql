@@ -144,8 +144,9 @@ final as (
         on contacts.brand_id = brands.brand_id
     left join scores
         on contacts.brand_id = scores.brand_id
+    -- event addresses are canonical; the key drops the +tag (a blocked address blocks its variants)
     left join blocked_emails
-        on positive_replies.email = blocked_emails.email
+        on {{ email_key_of_canonical('positive_replies.email') }} = blocked_emails.email
     left join blocked_brands
         on contacts.brand_id = blocked_brands.brand_id
     left join blocked_domains

@@ -1,6 +1,8 @@
--- Every person Apollo returned for a brand, with a normalized email and the reason it
--- cannot be used as a contact (if any). A row landed under an id an earlier name normalization
--- made belongs to the brand's id now (stg_brand_id_aliases).
+-- Every person Apollo returned for a brand, with a canonical email (macros/canonical_keys.sql:
+-- folded to ASCII, format characters and trailing dots removed, lower-cased), its suppression
+-- key (without the +tag) and the reason it cannot be used as a contact (if any). A row landed
+-- under an id an earlier name normalization made belongs to the brand's id now
+-- (stg_brand_id_aliases).
 with
 
 source as (
@@ -29,11 +31,13 @@ aliased as (
 normalized as (
 
     select
-        -- ids
+        -- ids (the expressions read the source's columns: in the select list they take precedence
+        -- over the aliases, here as on Snowflake)
         coalesce(aliased_brand_id, brand_id) as brand_id,
         brand_id as recorded_brand_id,
         person_id,
-        lower(trim(email)) as email,
+        {{ canonical_email('email') }} as email,
+        {{ email_problem('email') }} as email_problem,
 
         -- dimensions
         nullif(trim(first_name), '') as first_name,
@@ -43,7 +47,7 @@ normalized as (
         lower(coalesce(nullif(trim(email_status), ''), 'unknown')) as email_status,
         nullif(trim(linkedin_url), '') as linkedin_url,
         nullif(trim(organization_name), '') as organization_name,
-        lower(nullif(trim(organization_domain), '')) as organization_domain,
+        nullif({{ canonical_domain('organization_domain') }}, '') as organization_domain,
         nullif(trim(organization_website_url), '') as organization_website_url,
         nullif(trim(country), '') as country,
 
@@ -63,11 +67,11 @@ with_reason as (
         *,
         case
             when nullif(trim(brand_id), '') is null then 'missing brand_id'
-            when nullif(email, '') is null then 'no email revealed'
+            when email_problem = 'no email revealed' then email_problem
             -- Apollo's placeholder when the plan has not unlocked the address
             when email like 'email_not_unlocked@%' then 'email locked by Apollo'
-            when not {{ regexp_full_match('email', '[a-z0-9._%+-]+@[a-z0-9-]+([.][a-z0-9-]+)*[.][a-z]{2,}') }}
-                then 'invalid email syntax'
+            -- not plain ASCII local@domain.tld once canonical
+            when email_problem is not null then email_problem
         end as rejection_reason
     from normalized
 
@@ -84,6 +88,7 @@ final as (
         recorded_brand_id,
         person_id,
         email,
+        {{ email_key_of_canonical('email') }} as email_key,
         split_part(email, '@', 2) as email_domain,
 
         -- dimensions

@@ -28,6 +28,7 @@ final as (
         -- ids
         {{ dbt.hash('email') }} as contact_id,
         email,
+        email_key,
         brand_id,
         person_id,
         email_domain,

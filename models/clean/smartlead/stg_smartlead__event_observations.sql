@@ -37,7 +37,8 @@ typed as (
         event_types.event_type,
         coalesce(event_types.is_email_sent, false) as is_email_sent,
         event_types.suppression_reason,
-        lower(trim(source.to_email)) as email,
+        -- canonical (macros/canonical_keys.sql), so events join contacts and suppression keys
+        {{ canonical_email('source.to_email') }} as email,
         {{ text_to_timestamp('source.event_timestamp') }} as event_at,
         source.event_timestamp as event_timestamp_text,
         {{ text_to_bigint('source.campaign_id') }} as campaign_id,

@@ -33,6 +33,9 @@ typed as (
         record_hash,
         upper(coalesce(nullif(trim(marketplace), ''), '{{ var("default_marketplace") }}')) as marketplace,
         {{ regexp_extract_group('storefront_url', '/stores/([^/?#]+)') }} as store_slug_raw,
+        -- SmartScout's dominantSellerProfileId (in the published schema, unlike storefrontUrl):
+        -- a suppression key (seller_id)
+        {{ seller_id_key('dominant_seller_profile_id') }} as dominant_seller_id,
 
         -- dimensions
         brand_name,
@@ -92,7 +95,9 @@ with_reason as (
 
     select
         *,
-        lower(store_slug_raw) as store_slug,
+        -- a store without a vanity slug has the URL /stores/page/<id>: 'page' is no slug (it
+        -- would make every such brand match a `page` suppression entry)
+        nullif(lower(store_slug_raw), 'page') as store_slug,
         case
             when nullif(trim(brand_name), '') is null then 'missing brand name'
             when normalized_brand_name is null then 'brand name has no letters or digits'
@@ -133,6 +138,7 @@ final as (
         record_hash,
         marketplace,
         store_slug,
+        dominant_seller_id,
 
         -- dimensions
         brand_name,

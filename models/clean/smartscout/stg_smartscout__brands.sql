@@ -51,6 +51,19 @@ ranked as (
 
 ),
 
+latest_known_seller as (
+
+    select
+        brand_id,
+        dominant_seller_id,
+        row_number() over (
+            partition by brand_id order by fetched_at desc nulls last, dominant_seller_id asc
+        ) as seller_rank
+    from observations
+    where dominant_seller_id is not null
+
+),
+
 latest_known_slug as (
 
     select
@@ -84,6 +97,7 @@ final as (
         ranked.brand_id,
         ranked.marketplace,
         coalesce(ranked.store_slug, latest_known_slug.store_slug) as store_slug,
+        coalesce(ranked.dominant_seller_id, latest_known_seller.dominant_seller_id) as dominant_seller_id,
 
         -- dimensions
         ranked.brand_name,
@@ -130,6 +144,10 @@ final as (
         on
             ranked.brand_id = latest_known_slug.brand_id
             and latest_known_slug.slug_rank = 1
+    left join latest_known_seller
+        on
+            ranked.brand_id = latest_known_seller.brand_id
+            and latest_known_seller.seller_rank = 1
     where ranked.recency_rank = 1
 
 )

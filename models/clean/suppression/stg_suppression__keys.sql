@@ -1,6 +1,8 @@
--- Everything that must never be emailed, one row per (key_type, key, reason):
--- the business list from the seed, plus email-level suppression learned from campaign events.
--- Suppression never expires.
+-- Everything that must never be emailed, one row per (key_type, key, reason): the business lists
+-- (both seed shapes, already one canonical key per row in stg_suppression__list_keys), plus
+-- email-level suppression learned from campaign events. Every key is canonical
+-- (macros/canonical_keys.sql): an email key is the address without its +tag, so a suppressed
+-- address blocks all its variants. Suppression never expires.
 -- A table, not a view: it aggregates every event, and its tests, int_brand_suppressions,
 -- dim_brands, seg_crm_handoff and the sync guard tests all read it (a view re-ran the aggregate
 -- for each of them). Rebuilt whole on every build, so a key can also disappear (seed edits).
@@ -10,7 +12,7 @@ with
 
 business_list as (
 
-    select * from {{ ref('suppression_list') }}
+    select * from {{ ref('stg_suppression__list_keys') }}
 
 ),
 
@@ -30,28 +32,36 @@ from_business_list as (
 
     select
         key_type,
-        case key_type
-            when 'brand_name' then {{ normalize_name('key') }}
-            when 'domain' then {{ regexp_replace_all('lower(trim(key))', '^(@|www[.])', '') }}
-            else lower(trim(key))
-        end as suppression_key,
+        suppression_key,
         reason,
-        'suppression_list:' || coalesce(source, 'unknown') as source,
-        cast(added_on as {{ dbt.type_timestamp() }}) as first_seen_at
+        source,
+        added_at as first_seen_at
     from business_list
+
+),
+
+event_keys as (
+
+    -- events carry the canonical address; its key drops the +tag
+    select
+        {{ email_key_of_canonical('email') }} as email,
+        suppression_reason,
+        lead_category_new,
+        event_at
+    from events
 
 ),
 
 email_events as (
 
-    -- one pass over the events: the first event per address, event suppression reason and lead
-    -- category (the keys below only need the earliest time of each)
+    -- one pass over the events: the first event per address key, event suppression reason and
+    -- lead category (the keys below only need the earliest time of each)
     select
         email,
         suppression_reason,
         lead_category_new,
         min(event_at) as first_event_at
-    from events
+    from event_keys
     group by email, suppression_reason, lead_category_new
 
 ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -162,3 +163,43 @@ def test_bad_smartscout_filters_stop_that_source_only(fakes: LiveFakes, tmp_path
     assert "[ingest] smartlead poll: 2 rows loaded, 0 rejected" in run.stdout
     assert [line for line in run.stderr.splitlines() if line.startswith("[progress] smartlead poll: done, ")]
     assert scalar(tmp_path / "outreach.duckdb", "select count(*) from raw.smartlead_events") == 2
+
+
+def test_a_client_listed_only_by_store_slug_is_never_enriched_queued_or_planned(
+    fakes: LiveFakes, live_warehouse: Path, tmp_path: Path
+) -> None:
+    """SmartScout answers in its published schema (no storefrontUrl), so no brand has a store slug
+    from a URL. Iron Apothecary is on the suppression list only as the slug `ironapothecary`: it
+    must match the name without spaces, so Apollo is never paid for it and it is on no work list,
+    queue, sync model or dry-run plan. A list entry that still matches nothing is reported."""
+    warehouse = tmp_path / "outreach.duckdb"
+    shutil.copyfile(live_warehouse, warehouse)  # ingested, built, enriched through the fakes
+    assert scalar(warehouse, "select count(*) from raw.smartscout_brands where storefront_url is not null") == 0
+    brand_id = scalar(
+        warehouse, "select brand_id from clean.stg_smartscout__brands where normalized_brand_name = 'iron apothecary'"
+    )
+    assert scalar(warehouse, f"select count(*) from raw.apollo_lookups where brand_id = '{brand_id}'") == 0
+
+    build = run_outreach(warehouse, "build", env=fakes.env)
+    assert build.returncode == 0, build.stdout[-3000:]
+    # the slug that is not the brand's name (Luvel's store is `luvelshop`) matches nothing: said so
+    assert '[build] suppression list: dead entry: suppression_list: store_slug "luvelshop"' in build.stdout
+    sync = run_outreach(warehouse, "sync", env=fakes.env)
+    assert sync.returncode == 0, sync.stdout[-3000:]
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        found = connection.execute(
+            "select matched_by from enriched.int_brand_suppressions where brand_id = ?", [brand_id]
+        ).fetchall()
+    matched = {row[0] for row in found}
+    assert matched == {"store_slug"}
+    for relation, column in [
+        ("segmented.seg_apollo_worklist", "brand_id"),
+        ("segmented.seg_outreach_queue", "brand_id"),
+        ("segmented.sync_smartlead__leads", "brand_id"),
+        ("segmented.sync_hubspot__contacts", "outreach_brand_id"),
+        ("segmented.sync_hubspot__companies", "outreach_brand_id"),
+    ]:
+        assert scalar(warehouse, f"select count(*) from {relation} where {column} = '{brand_id}'") == 0, relation
+    preview = (tmp_path / "reverse_etl_preview.json").read_text()
+    assert json.loads(preview)["smartlead_leads"] and brand_id not in preview and "Iron Apothecary" not in preview

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import jsonschema
 import pytest
 import requests
 
@@ -23,6 +24,7 @@ from loaders.smartscout.settings import FILTER_KINDS
 from tests.python.fakes.server import Reply, Request, RunningServer, serve
 from tests.python.fakes.smartscout import (
     FAKE_API_KEY,
+    RESPONSE_SPEC,
     SEARCH_BRANDS_V2_REQUEST,
     SEARCH_PATH,
     SmartScoutFake,
@@ -175,6 +177,52 @@ def test_the_fake_refuses_what_the_schema_does_not_allow(api: Api) -> None:
     ]:
         with pytest.raises(ValueError, match=re.escape(message)):
             validate_filters(body)
+
+
+def _json_schema(node: Any) -> Any:
+    """An OpenAPI 3.0 schema of RESPONSE_SPEC as plain JSON Schema: `$ref`s inlined, `nullable`
+    as a `null` type."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _json_schema(RESPONSE_SPEC["schemas"][node["$ref"].rsplit("/", 1)[1]])
+    converted = {key: _json_schema(value) for key, value in node.items() if key not in ("nullable", "format")}
+    if node.get("nullable") and "type" in node:
+        converted["type"] = [node["type"], "null"]
+    return converted
+
+
+def _schema_errors(page: Any) -> list[str]:
+    validator = jsonschema.Draft7Validator(_json_schema(RESPONSE_SPEC["response"]))
+    return sorted(f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(page))
+
+
+def test_the_fake_answers_in_the_published_brand_schema_exactly(api: Api) -> None:
+    """By default every page validates against SmartScout's published PagedSearchResponse[Brand]
+    (Bb.Pub.Brand has no storefrontUrl and sets additionalProperties: false), so no test can lean
+    on a field the real API does not send; the adapter-observed extras are opt-in."""
+    url = f"{api.server.base_url}{SEARCH_PATH}"
+    key = {"X-Api-Key": FAKE_API_KEY}
+    items = make_brands(40)
+    assert any("storefrontUrl" in item for item in items) and any("subcategoryId" in item for item in items)
+    items[3]["tiktokShopUrl"] = "https://shop.tiktok.com/x"  # whatever a test adds, the published shape drops
+    api.install(SmartScoutFake(items=items))
+    cursor: str | None = None
+    served = 0
+    while True:
+        params = {"marketplace": "US", "page[size]": "15", **({"page[id]": cursor} if cursor else {})}
+        page = requests.post(url, params=params, json={}, headers=key, timeout=5).json()
+        assert _schema_errors(page) == []
+        served += len(page["data"] or [])
+        cursor = page["paging"]["nextPageId"]
+        if not cursor:
+            break
+    assert served == 40
+    api.install(SmartScoutFake(items=items, shape="observed"))
+    observed = requests.post(url, params={"marketplace": "US"}, json={}, headers=key, timeout=5).json()
+    assert any("storefrontUrl" in error for error in _schema_errors(observed))
 
 
 # --------------------------------------------------------------------------- full loads

@@ -14,16 +14,24 @@ RangeInt bounds whole numbers): an unknown filter name or filter key -> 400.
 Misbehaviour on demand: `inject(...)` queues replies sent before normal service (429 with or
 without Retry-After, 500s, slow replies), `fail_from_page` (500 forever from page N),
 `malformed_page` (invalid JSON on page N), `last_page` (how the dataset ends).
+
+Shape of the brand items (`shape`): "published" (the default) answers exactly as SmartScout's
+published schema `Bb.Pub.Brand` (specs/smartscout_brand_search_response.json, copied from the
+vendor's OpenAPI): only its properties, so no `storefrontUrl`, `subcategoryId` or any other extra
+field, whatever the items given hold. "observed" sends the items as given: the extra fields a
+third-party adapter was seen to receive (`storefrontUrl`, `subcategoryId`), or anything a test adds.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import random
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from tests.python.fakes.server import Reply, Request
@@ -41,6 +49,21 @@ _NAME_SUFFIXES = ["Kitchen", "Outdoors", "Labs", "Co.", "Goods", "& Sons", "Stud
 #   empty_page        last data page claims more; the next page has data [] and no cursor
 #   empty_with_cursor last data page claims more; the next page has data null and yet a cursor
 LastPage = Literal["normal", "cursor_on_last", "empty_page", "empty_with_cursor"]
+
+# the brand items' shape: the vendor's published schema, or as given (see the module docstring)
+Shape = Literal["published", "observed"]
+
+# the answer's schema as SmartScout publishes it (a copy of its OpenAPI components)
+RESPONSE_SPEC: dict[str, Any] = json.loads(
+    (Path(__file__).with_name("specs") / "smartscout_brand_search_response.json").read_text()
+)
+BRAND_PROPERTIES: frozenset[str] = frozenset(RESPONSE_SPEC["schemas"]["Bb.Pub.Brand"]["properties"])
+
+
+def published_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The item as the published schema allows it: its properties only (additionalProperties: false)."""
+    return {name: value for name, value in item.items() if name in BRAND_PROPERTIES}
+
 
 # SearchBrandsV2Request (the vendor's OpenAPI, components/schemas): property -> schema
 SEARCH_BRANDS_V2_REQUEST: dict[str, str] = {
@@ -117,7 +140,8 @@ def body_problem(body: Mapping[str, Any]) -> str | None:
 
 
 def make_brands(count: int, seed: int = 7) -> list[dict[str, Any]]:
-    """Deterministic brand items in the vendor's camelCase shape (nullable numerics included)."""
+    """Deterministic brand items in the vendor's camelCase shape (nullable numerics included). Some carry
+    `storefrontUrl` / `subcategoryId`, which only a fake with `shape="observed"` sends."""
     rng = random.Random(seed)
     items: list[dict[str, Any]] = []
     for index in range(count):
@@ -218,6 +242,7 @@ class SmartScoutFake:
     api_key: str = FAKE_API_KEY
     page_cap: int = 1000
     last_page: LastPage = "normal"
+    shape: Shape = "published"
     fail_from_page: int | None = None  # 500 forever from this 1-based page number
     malformed_page: int | None = None  # this page's body is invalid JSON
     secret: str = "fake-cursor-salt"
@@ -321,6 +346,8 @@ class SmartScoutFake:
             empty: list[Any] | None = [] if self.last_page == "empty_page" and total else None
             more = self.last_page == "empty_with_cursor" and bool(total)
             return {"dataCount": total, "paging": {"nextPageId": liar_id, "hasMoreRecords": more}, "data": empty}
+        if self.shape == "published":
+            data = [published_item(item) if isinstance(item, Mapping) else item for item in data]
         end = offset + len(data)
         more = end < total
         next_id: str | None = self.cursor_for(end) if more else None

@@ -1,36 +1,38 @@
--- Every suppression_list row must produce a usable key: a brand name that normalizes to
--- something, an email with an @, a domain with a dot. A row that matches nothing would give a
--- false sense of safety. The failing rows are stored (store_failures), so `outreach build` prints
--- their `problem`.
+-- Every key of both suppression seeds must be usable once canonical (macro suppression_list_key_ctes):
+-- a brand name or slug that normalizes to something, a plain ASCII address, a dotted domain. A key
+-- that matches nothing by construction would give a false sense of safety. A client row needs at
+-- least one key. The failing rows are stored (store_failures), so `outreach build` prints their
+-- `problem`.
 {{ config(store_failures=true) }}
 
 with
 
-business_list as (
+{{ suppression_list_key_ctes() }}
 
-    select * from {{ ref('suppression_list') }}
+key_problems as (
+
+    select
+        list_name || ': '
+        || case when list_name = 'suppression_list_clients' then entry_label || ' ' else '' end
+        || key_type || ' "' || coalesce(key_as_listed, '') || '" ' || key_problem as problem
+    from list_keys
+    where key_problem is not null
 
 ),
 
-checked as (
+empty_clients as (
 
-    select
-        key_type,
-        key,
-        case
-            when key_type = 'brand_name' and {{ normalize_name('key') }} is null
-                then 'has no letters or digits'
-            when key_type = 'email' and key not like '%_@_%._%' then 'is not an email address'
-            when key_type = 'domain' and key not like '%_._%' then 'is not a domain'
-            when key_type = 'store_slug' and trim(key) = '' then 'is empty'
-        end as key_problem
-    from business_list
+    select 'suppression_list_clients: a row has no name, store slug, domain, seller id or email' as problem
+    from client_rows
+    where
+        nullif(trim(client_name), '') is null
+        and nullif(trim(store_slug), '') is null
+        and nullif(trim(domain), '') is null
+        and nullif(trim(seller_id), '') is null
+        and nullif(trim(email), '') is null
 
 )
 
-select
-    key_type,
-    key,
-    'suppression_list: ' || key_type || ' "' || coalesce(key, '') || '" ' || key_problem as problem
-from checked
-where key_problem is not null
+select * from key_problems
+union all
+select * from empty_clients
