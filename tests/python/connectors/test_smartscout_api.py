@@ -24,7 +24,7 @@ from loaders.smartscout.settings import FILTER_KINDS
 from tests.python.fakes.server import Reply, Request, RunningServer, serve
 from tests.python.fakes.smartscout import (
     FAKE_API_KEY,
-    RESPONSE_SPEC,
+    RESPONSE_SCHEMA,
     SEARCH_BRANDS_V2_REQUEST,
     SEARCH_PATH,
     SmartScoutFake,
@@ -179,23 +179,8 @@ def test_the_fake_refuses_what_the_schema_does_not_allow(api: Api) -> None:
             validate_filters(body)
 
 
-def _json_schema(node: Any) -> Any:
-    """An OpenAPI 3.0 schema of RESPONSE_SPEC as plain JSON Schema: `$ref`s inlined, `nullable`
-    as a `null` type."""
-    if isinstance(node, list):
-        return [_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        return _json_schema(RESPONSE_SPEC["schemas"][node["$ref"].rsplit("/", 1)[1]])
-    converted = {key: _json_schema(value) for key, value in node.items() if key not in ("nullable", "format")}
-    if node.get("nullable") and "type" in node:
-        converted["type"] = [node["type"], "null"]
-    return converted
-
-
 def _schema_errors(page: Any) -> list[str]:
-    validator = jsonschema.Draft7Validator(_json_schema(RESPONSE_SPEC["response"]))
+    validator = jsonschema.Draft7Validator(RESPONSE_SCHEMA)
     return sorted(f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(page))
 
 

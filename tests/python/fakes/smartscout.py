@@ -16,8 +16,8 @@ without Retry-After, 500s, slow replies), `fail_from_page` (500 forever from pag
 `malformed_page` (invalid JSON on page N), `last_page` (how the dataset ends).
 
 Shape of the brand items (`shape`): "published" (the default) answers exactly as SmartScout's
-published schema `Bb.Pub.Brand` (specs/smartscout_brand_search_response.json, copied from the
-vendor's OpenAPI): only its properties, so no `storefrontUrl`, `subcategoryId` or any other extra
+published schema `Bb.Pub.Brand` (BRAND_SCHEMA_TYPES below, from the vendor's OpenAPI): only its
+properties, so no `storefrontUrl`, `subcategoryId` or any other extra
 field, whatever the items given hold. "observed" sends the items as given: the extra fields a
 third-party adapter was seen to receive (`storefrontUrl`, `subcategoryId`), or anything a test adds.
 """
@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import random
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from tests.python.fakes.server import Reply, Request
@@ -53,11 +51,57 @@ LastPage = Literal["normal", "cursor_on_last", "empty_page", "empty_with_cursor"
 # the brand items' shape: the vendor's published schema, or as given (see the module docstring)
 Shape = Literal["published", "observed"]
 
-# the answer's schema as SmartScout publishes it (a copy of its OpenAPI components)
-RESPONSE_SPEC: dict[str, Any] = json.loads(
-    (Path(__file__).with_name("specs") / "smartscout_brand_search_response.json").read_text()
-)
-BRAND_PROPERTIES: frozenset[str] = frozenset(RESPONSE_SPEC["schemas"]["Bb.Pub.Brand"]["properties"])
+# Bb.Pub.Brand as SmartScout's published OpenAPI declares it (components/schemas): property -> JSON
+# type. Every property is nullable but the booleans; the object allows no other property.
+BRAND_SCHEMA_TYPES: dict[str, str] = {
+    "brandName": "string",
+    "categoryName": "string",
+    "subcategoryName": "string",
+    "amazonIsr": "number",
+    "avgFbaSellers": "number",
+    "avgSellers": "number",
+    "avgPrice": "number",
+    "avgVolume": "number",
+    "reviewRating": "number",
+    "totalProducts": "integer",
+    "totalReviews": "integer",
+    "monthlyRevenue": "number",
+    "monthlyUnitsSold": "integer",
+    "brandScore": "number",
+    "hasStorefront": "boolean",
+    "hasSingleSeller": "boolean",
+    "dominantSellerProfileId": "integer",
+    "dominantSellerBrandCoverage": "number",
+    "monthGrowth": "number",
+    "monthGrowth12": "number",
+    "trailing12Months": "number",
+}
+BRAND_PROPERTIES: frozenset[str] = frozenset(BRAND_SCHEMA_TYPES)
+
+# the search answer (PagedSearchResponse[Brand]) as a JSON Schema, for tests holding the fake to it
+RESPONSE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "dataCount": {"type": "integer"},
+        "paging": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"nextPageId": {"type": ["string", "null"]}, "hasMoreRecords": {"type": "boolean"}},
+        },
+        "data": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    name: {"type": kind if kind == "boolean" else [kind, "null"]}
+                    for name, kind in BRAND_SCHEMA_TYPES.items()
+                },
+            },
+        },
+    },
+}
 
 
 def published_item(item: Mapping[str, Any]) -> dict[str, Any]:
