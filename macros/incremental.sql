@@ -64,10 +64,12 @@
     every row stores the fingerprint it was built with, and the pre-hook below deletes the rows
     built with another one before the model runs. An edited seed therefore rebuilds the model
     from all of RAW on the next `dbt build`, as `--full-refresh` would, without anyone asking. -#}
+{#- `canonical-email-v2`: the version of the address canonicalization (macros/canonical_keys.sql)
+    the rows were keyed with; bumping it rebuilds the event models like a seed edit. -#}
 {% macro smartlead_event_types_fingerprint() -%}
     (
         select
-            {{ dbt.hash(dbt.listagg(
+            'canonical-email-v2:' || {{ dbt.hash(dbt.listagg(
                 dbt.concat([
                     "spelling", "'='", "coalesce(event_type, '')",
                     "'/'", "coalesce(cast(is_email_sent as " ~ dbt.type_string() ~ "), '')",
@@ -134,12 +136,17 @@
     are deleted and the model rebuilds them from all of RAW (its watermark is read from itself).
     A table built before the column existed was built with version 1: the first hook adds the
     column (NULL: deleted by the second), so on_schema_change='fail' has nothing to refuse. -#}
-{% macro add_name_normalization_column() -%}
+{% macro add_name_normalization_column(also=[]) -%}
+    {#- `also`: other text columns the model gained in the same release (e.g. dominant_seller_id):
+        added NULL too, and those rows are rebuilt anyway, so an upgrade needs no --full-refresh -#}
     {%- if is_incremental() -%}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-        {%- if 'name_normalization' not in columns -%}
-            alter table {{ this }} add column name_normalization {{ dbt.type_string() }}
-        {%- endif -%}
+        {#- one statement each (Snowflake runs one statement per call); the hook itself renders empty -#}
+        {%- for column in ['name_normalization'] + also -%}
+            {%- if execute and column not in columns -%}
+                {%- do run_query('alter table ' ~ this ~ ' add column ' ~ column ~ ' ' ~ dbt.type_string()) -%}
+            {%- endif -%}
+        {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
 
