@@ -42,6 +42,7 @@ from pipeline.warehouse import (
     UNKNOWN_ORIGIN,
     BuildRun,
     Warehouse,
+    clean_origins,
     connect,
     describe_origins,
     last_builds,
@@ -314,11 +315,14 @@ def refuse_unsafe_production(warehouse: Warehouse, settings: Settings) -> None:
     whose suppression knows what Smartlead saw (events read recently from every configured source).
     Each refusal is one line naming the check and the way out."""
     not_live = describe_origins(raw_origins(warehouse), [SAMPLE, UNKNOWN_ORIGIN])
-    if not_live:
-        unknown = "; unknown = loaded before origins were recorded" if UNKNOWN_ORIGIN in not_live else ""
+    not_live_clean = describe_origins(clean_origins(warehouse), [SAMPLE, UNKNOWN_ORIGIN])
+    if not_live or not_live_clean:
+        found = "RAW holds" if not_live else "the CLEAN tables the sync_* models read hold"
+        listed = not_live or not_live_clean
+        unknown = "; unknown = loaded before origins were recorded" if UNKNOWN_ORIGIN in listed else ""
         raise SyncRefusedError(
-            f"{REFUSED}: sample-free check: RAW holds rows that did not come from a live source ({not_live}"
-            f"{unknown}); send only from a warehouse loaded with "
+            f"{REFUSED}: sample-free check: {found} rows that did not come from a live source "
+            f"({listed}{unknown}); send only from a warehouse loaded with "
             f"OUTREACH_SOURCE_MODE=live: start one with `outreach --duckdb {SEPARATE_LIVE_WAREHOUSE} ingest` "
             f"(or OUTREACH_DUCKDB_PATH), then `outreach copy-ledger --from-duckdb {_this_warehouse(settings)}` "
             "to keep what was sent"
@@ -436,11 +440,13 @@ def last_build_warning(settings: Settings) -> str | None:
         return None
     with connect(settings.warehouse, read_only=True) as warehouse:
         latest, succeeded = last_builds(warehouse)
+        # a build that succeeded before builds were recorded one by one
+        built = succeeded.finished_at if succeeded else last_stage_run(warehouse, "build")
     if latest is None or latest.status == BUILD_SUCCEEDED:
         return None
-    earlier = f"the build of {_when(succeeded.finished_at)}" if succeeded else "no build that succeeded"
+    earlier = f"from the build of {_when(built)}" if built else "not from any build that succeeded"
     return (
-        f"WARNING: the last `outreach build` {_build_outcome(latest)}; these figures are from {earlier}, "
+        f"WARNING: the last `outreach build` {_build_outcome(latest)}; these figures are {earlier}, "
         "not current: fix the build and run `outreach build` again"
     )
 

@@ -458,8 +458,9 @@ SOURCE_MODES = (LIVE, SAMPLE)
 
 
 def raw_origins(warehouse: Warehouse) -> dict[str, dict[str, int]]:
-    """Rows per origin (`live`, `sample`, `unknown`) of every RAW table that holds rows, read from
-    the rows themselves (not from a record of which modes were run: a killed load records nothing)."""
+    """Rows per origin (`live`, `sample`, `unknown`) of every RAW table that holds rows (keys
+    `raw.<table>`), read from the rows themselves (not from a record of which modes were run: a
+    killed load records nothing)."""
     tables = sorted(
         str(name).lower()
         for (name,) in warehouse.execute(
@@ -488,7 +489,43 @@ def raw_origins(warehouse: Warehouse) -> dict[str, dict[str, int]]:
             row = warehouse.fetch_one(f"select count(*) from {RAW_SCHEMA}.{table}")
             counts = {UNKNOWN_ORIGIN: int(row[0])} if row and row[0] else {}
         if counts:
-            origins[table] = counts
+            origins[f"{RAW_SCHEMA}.{table}"] = counts
+    return origins
+
+
+# the CLEAN entities the sync_* models are built from, with the origin they carry (`source_mode`):
+# an incremental model keeps rows whose RAW rows were deleted since, so RAW alone is not enough
+CLEAN_ENTITIES_WITH_ORIGIN = (
+    ("clean", "stg_smartscout__brands"),
+    ("clean", "stg_apollo__contacts"),
+    ("clean", "stg_smartlead__events"),
+)
+
+
+def clean_origins(warehouse: Warehouse) -> dict[str, dict[str, int]]:
+    """Rows per origin of the CLEAN entities that feed the sync_* models (keys `clean.<model>`);
+    a model built before it carried `source_mode` counts its rows as `unknown`."""
+    origins: dict[str, dict[str, int]] = {}
+    for schema, model in CLEAN_ENTITIES_WITH_ORIGIN:
+        if not warehouse.table_exists(schema, model):
+            continue
+        found = warehouse.fetch_one(
+            "select count(*) from information_schema.columns where upper(table_schema) = upper(?) "
+            "and upper(table_name) = upper(?) and upper(column_name) = upper('source_mode')",
+            [schema, model],
+        )
+        if found and found[0]:
+            counts = {
+                str(mode) if mode is not None else UNKNOWN_ORIGIN: int(rows)
+                for mode, rows in warehouse.execute(
+                    f"select source_mode, count(*) from {schema}.{model} group by source_mode"
+                )
+            }
+        else:
+            row = warehouse.fetch_one(f"select count(*) from {schema}.{model}")
+            counts = {UNKNOWN_ORIGIN: int(row[0])} if row and row[0] else {}
+        if counts:
+            origins[f"{schema}.{model}"] = counts
     return origins
 
 
@@ -498,7 +535,7 @@ def describe_origins(origins: Mapping[str, Mapping[str, int]], modes: Sequence[s
     for table, counts in sorted(origins.items()):
         found = ", ".join(f"{counts[mode]} {mode}" for mode in modes if counts.get(mode))
         if found:
-            parts.append(f"{RAW_SCHEMA}.{table}: {found}")
+            parts.append(f"{table}: {found}")
     return "; ".join(parts)
 
 

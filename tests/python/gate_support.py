@@ -14,6 +14,13 @@ from pipeline.warehouse import (
     record_event_read,
 )
 
+INCREMENTAL_MODELS_WITH_ORIGIN = (
+    "stg_smartscout__brand_observations",
+    "stg_smartscout__brands",
+    "stg_smartlead__event_observations",
+    "stg_smartlead__events",
+)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
@@ -28,6 +35,9 @@ def relabel_as_live(warehouse: Warehouse, events_read_at: datetime | None = None
         [RAW_SCHEMA, SOURCE_MODE_COLUMN],
     ):
         warehouse.execute(f"update {RAW_SCHEMA}.{str(table).lower()} set {SOURCE_MODE_COLUMN} = ?", [LIVE])
+    for table in INCREMENTAL_MODELS_WITH_ORIGIN:  # tables built from those rows (the views follow RAW)
+        if warehouse.table_exists("clean", table):
+            warehouse.execute(f"update clean.{table} set source_mode = ?", [LIVE])
     if warehouse.table_exists(OPS_SCHEMA, "source_modes"):
         warehouse.execute(f"update {OPS_SCHEMA}.source_modes set source_mode = ?", [LIVE])
     record_event_read(warehouse, EVENTS_POLL, events_read_at or utc_now(), 0, LIVE)

@@ -45,6 +45,9 @@ final as (
         organization_website_url,
         country,
 
+        -- lineage
+        source_mode,
+
         -- timestamps
         matched_at
 

@@ -73,6 +73,7 @@ typed as (
 
         -- lineage
         source_kind,
+        {{ source_mode(source('smartscout', 'smartscout_brands')) }} as source_mode,
         source_file,
         source_row_number,
         extra_fields_json,
@@ -158,6 +159,7 @@ final as (
         rejection_reason,
         rejection_reason is null as is_valid,
         source_kind,
+        source_mode,
         source_file,
         source_row_number,
         extra_fields_json,

@@ -82,8 +82,9 @@ class Fakes:
 
 @pytest.fixture(scope="module")
 def fakes() -> Iterator[Fakes]:
-    # the live SmartScout knows half of the sample's brands: the others exist only in the bundled sample
-    served = sample_page_items()[:150]
+    # the live SmartScout knows every other brand of the sample (big and small alike): the others
+    # exist only in the bundled sample
+    served = sample_page_items()[::2]
     smartscout = SmartScoutFake(items=served)
     smartlead = FakeSmartlead(api_key=SMARTLEAD_KEY)
     smartlead.add_campaign(1001, "Segment A - Premium")
@@ -257,6 +258,22 @@ def test_a_killed_sample_load_in_a_new_warehouse_blocks_live_loads_and_productio
         "PIPELINE_MODE=production refused, nothing was sent: sample-free check",
         f"raw.smartscout_brands: {landed[0][1]} sample",
         "--duckdb warehouse/live/outreach.duckdb ingest",
+    )
+    assert destinations.smartlead_calls() == 0 and destinations.hubspot.calls == 0
+
+    # deleting the sample rows from RAW is no way out: the incremental CLEAN tables built from
+    # them keep them, and they say where they came from
+    with duckdb.connect(str(warehouse)) as connection:
+        for (table,) in connection.execute(
+            "select table_name from information_schema.columns "
+            "where table_schema = 'raw' and column_name = '_source_mode'"
+        ).fetchall():
+            connection.execute(f"delete from raw.{table} where _source_mode = 'sample'")
+    assert not_live_rows(warehouse) == 0
+    assert_one_line_refusal(
+        send(warehouse, destinations, fakes),
+        "sample-free check: the CLEAN tables the sync_* models read hold rows that did not come from a live source",
+        "clean.stg_smartscout__brands: ",
     )
     assert destinations.smartlead_calls() == 0 and destinations.hubspot.calls == 0
 
