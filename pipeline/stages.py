@@ -105,7 +105,9 @@ def ingest(settings: Settings) -> list[str]:
                 lines.append(f"{name}: FAILED, not loaded: bad setting: {error}")
                 continue
             lines.append(str(loaded))
-            if name in EVENT_SOURCES:  # read whole, also when nothing was new: these events are known
+            if name in EVENT_SOURCES and loaded.details.get("incomplete"):  # stopped at a bad page
+                lines.append(f"{name}: not read whole ({loaded.details['incomplete']}): not a successful events read")
+            elif name in EVENT_SOURCES:  # read whole, also when nothing was new: these events are known
                 with connect(settings.warehouse) as warehouse:
                     record_event_read(warehouse, name, started, loaded.rows_loaded, settings.source_mode)
         # Apollo tables are filled by `enrich`, which needs a first build: create them empty now

@@ -761,8 +761,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = utc_now().replace(tzinfo=None)
     with landing_source_mode(LIVE):  # the Smartlead API: live data
         summary = poll_campaign_statistics(SmartleadPollConfig.from_env(), args.duckdb_path, pipelines_dir)
-    with connect(args.duckdb_path) as warehouse:  # a successful read: the production gate counts it
-        record_event_read(warehouse, EVENTS_POLL, started, summary.rows_loaded, LIVE)
+    if not summary.details.get("incomplete"):  # read whole: the production gate counts it
+        with connect(args.duckdb_path) as warehouse:
+            record_event_read(warehouse, EVENTS_POLL, started, summary.rows_loaded, LIVE)
     print(summary)
     return 0
 

@@ -77,6 +77,7 @@ def sample_contact_emails() -> set[str]:
 @dataclass
 class Fakes:
     served_brand_names: set[str]
+    smartlead: FakeSmartlead
     env: dict[str, str]  # live mode against the fakes
 
 
@@ -106,7 +107,7 @@ def fakes() -> Iterator[Fakes]:
             "SOURCES__APOLLO__BASE_URL": apollo_server.base_url,
             "SOURCES__APOLLO__REQUESTS_PER_SECOND": "1000",
         }
-        yield Fakes({str(item["brandName"]) for item in served}, env)
+        yield Fakes({str(item["brandName"]) for item in served}, smartlead, env)
 
 
 def ok(run: PipelineRun) -> PipelineRun:
@@ -298,7 +299,9 @@ def test_rows_of_unknown_origin_never_count_as_live(
     )
 
 
-def test_a_failed_poll_is_not_a_successful_events_read(fakes: Fakes, live_built: Path, tmp_path: Path) -> None:
+def test_a_failed_or_incomplete_poll_is_not_a_successful_events_read(
+    fakes: Fakes, live_built: Path, tmp_path: Path
+) -> None:
     warehouse = copy_of(live_built, tmp_path)
     reads = "select count(*), max(read_at) from pipeline_ops.event_reads where source = 'smartlead poll'"
     before = rows(warehouse, reads)
@@ -306,4 +309,12 @@ def test_a_failed_poll_is_not_a_successful_events_read(fakes: Fakes, live_built:
     env = {key: value for key, value in fakes.env.items() if not key.startswith("SOURCES__SMARTSCOUT__")}
     failed = run_outreach(warehouse, "ingest", env={**env, "SOURCES__SMARTLEAD__API_KEY": "wrong"})
     assert failed.returncode == 1 and "smartlead poll: FAILED" in failed.stdout
+    assert rows(warehouse, reads) == before
+
+    fakes.smartlead.statistics_bodies[("1001", 0)] = "<html>502 Bad Gateway</html>"
+    try:  # the poll ends, but stopped at a page it could not read
+        cut_short = ok(run_outreach(warehouse, "ingest", env=env))
+    finally:
+        del fakes.smartlead.statistics_bodies[("1001", 0)]
+    assert "smartlead poll: not read whole (1001" in cut_short.stdout
     assert rows(warehouse, reads) == before
