@@ -117,3 +117,32 @@
         ['signal', 'source_column', 'scaling', 'direction', 'cap_value', 'weight', 'weights_version']
     ) }}
 {%- endmacro %}
+
+{#- What the incremental brand models (stg_smartscout__brand_observations, stg_smartscout__brands,
+    int_brand_signals) bake into their rows through brand_id: the name normalization. The
+    version of normalize_name and, from version 2, the confusables seed it reads. -#}
+{% macro name_normalization_fingerprint() -%}
+    {%- set version = var('name_normalization_version') | string | trim -%}
+    {%- if version == '1' -%}
+        cast('v1' as {{ dbt.type_string() }})
+    {%- else -%}
+        cast({{ dbt.concat(["'v" ~ version ~ ":'", seed_fingerprint('name_confusables', ['character', 'replacement'])]) }} as {{ dbt.type_string() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hooks of those models: rows made with another normalization have other brand ids, so they
+    are deleted and the model rebuilds them from all of RAW (its watermark is read from itself).
+    A table built before the column existed was built with version 1: the first hook adds the
+    column (NULL: deleted by the second), so on_schema_change='fail' has nothing to refuse. -#}
+{% macro add_name_normalization_column() -%}
+    {%- if is_incremental() -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+        {%- if 'name_normalization' not in columns -%}
+            alter table {{ this }} add column name_normalization {{ dbt.type_string() }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro delete_rows_of_other_name_normalization() -%}
+    {{ delete_rows_of_other_configuration('name_normalization', name_normalization_fingerprint()) }}
+{%- endmacro %}

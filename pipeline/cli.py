@@ -18,6 +18,7 @@ from pipeline import stages
 from pipeline.dbt_runner import DbtFailedError
 from pipeline.settings import Settings
 from pipeline.warehouse import WarehouseError
+from reverse_etl.plans import PlanRefusedError
 
 Stage = Callable[[Settings], list[str]]
 
@@ -49,6 +50,7 @@ EXPECTED_ERRORS = (
     stages.SyncRefusedError,
     stages.SourceFailedError,
     stages.SourceModeRefusedError,
+    PlanRefusedError,
 )
 
 # commands that report from the built tables: their first line says when the last build failed
@@ -75,6 +77,10 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     for name, stage in STAGES.items():
         first_doc_line = (stage.__doc__ or "").strip().splitlines()
         stage_parser = subcommands.add_parser(name, help=first_doc_line[0] if first_doc_line else None)
+        if name == "sync":
+            stage_parser.add_argument(
+                "--plan", metavar="ID", help="production: send the rows of this plan (printed by the dry run)"
+            )
         if name == "build":
             stage_parser.add_argument(
                 "--full-refresh", action="store_true", help="rebuild the incremental models from all of RAW"
@@ -109,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
     elif args.command == "build" and args.full_refresh:
         plan = [("build", partial(stages.build, full_refresh=True))]
+    elif args.command == "sync" and args.plan:
+        plan = [("sync", partial(stages.sync, plan_id=args.plan))]
     else:
         plan = RUN_ALL if args.command == "run-all" else [(args.command, STAGES[args.command])]
     try:

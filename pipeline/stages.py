@@ -56,10 +56,12 @@ from pipeline.warehouse import (
     record_stage_run,
     warehouse_exists,
 )
+from reverse_etl.brand_ids import follow_brand_id_aliases
 from reverse_etl.destinations import destinations_from_env
 from reverse_etl.ledger import copy_ledger, ledger_entry
+from reverse_etl.plans import VolumeCaps, load_plan, mark_applied, record_plan, restrict_to_plan, volume_problems
 from reverse_etl.preview import count_actions, write_preview
-from reverse_etl.sync import collect_records, execute, plan_all
+from reverse_etl.sync import CHANGED_SINCE_PLAN, PlannedRecord, collect_records, execute, plan_all, run_problems
 
 
 class SyncRefusedError(RuntimeError):
@@ -223,10 +225,15 @@ def build(settings: Settings, *, full_refresh: bool = False) -> list[str]:
             pass
         raise
     with connect(settings.warehouse) as warehouse:
+        # ledger rows of brands whose id changed with the name normalization follow the brand
+        moved = follow_brand_id_aliases(warehouse)
         now = _utc_now()
         record_build_finished(warehouse, build_id, BUILD_SUCCEEDED, now)
         record_stage_run(warehouse, "build", now)
-    return [str(summary)]
+    lines = [str(summary)]
+    if moved:
+        lines.append(f"sync ledger: {moved} rows moved to their brand's new id (reverse_etl.brand_id_migrations)")
+    return lines
 
 
 def apollo_work_list(settings: Settings, ttl_days: float, now: datetime) -> tuple[list[BrandToEnrich], int]:
@@ -281,34 +288,94 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
     ]
 
 
-def sync(settings: Settings) -> list[str]:
-    """Reverse ETL of the sync_* models: a dry-run preview, and sending only when
-    PIPELINE_MODE=production."""
+def sync(settings: Settings, plan_id: str | None = None) -> list[str]:
+    """Reverse ETL of the sync_* models: a dry run records a plan (and a preview); sending only
+    when PIPELINE_MODE=production, and only the rows of the plan given with --plan."""
     with connect(settings.warehouse) as warehouse:
+        follow_brand_id_aliases(warehouse)  # a `dbt build` run by hand does not move them
         planned = plan_all(warehouse, collect_records(warehouse))
-        markdown = write_preview(warehouse, planned, settings.output_dir)
-        counts = count_actions(planned)
-        overview = "; ".join(
-            f"{destination}: " + ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
-            for destination, actions in sorted(counts.items())
-        )
         if not settings.is_production:
-            return [
-                f"dry run (PIPELINE_MODE={settings.pipeline_mode}), nothing sent: {overview}; preview in {markdown}"
-            ]
+            ignored = [f"--plan {plan_id} ignored: only PIPELINE_MODE=production applies a plan"] if plan_id else []
+            return ignored + _record_dry_run(warehouse, settings, planned)
         refuse_unsafe_production(warehouse, settings)
-
+        planned, plan_lines = _apply_plan(warehouse, settings, planned, plan_id)
         summaries = execute(warehouse, planned, destinations_from_env(partial(ledger_entry, warehouse)))
-    lines = [f"PIPELINE_MODE=production: {overview}"] + [str(summary) for summary in summaries]
-    failed = sum(summary.failed for summary in summaries)
-    if failed:
+    lines = plan_lines + [str(summary) for summary in summaries]
+    problems = run_problems(summaries)  # failed, unconfirmed (this run or held), a destination stopped
+    if problems:
         for line in lines:
             print(f"[sync] {line}", flush=True)
-        raise SyncFailedError(f"sync: {failed} rows failed (recorded in reverse_etl.sync_ledger; retried next run)")
+        raise SyncFailedError("sync: " + "; ".join(problems))
     return lines
 
 
 REFUSED = "PIPELINE_MODE=production refused, nothing was sent"
+
+
+def _overview(planned: list[PlannedRecord]) -> str:
+    return "; ".join(
+        f"{destination}: " + ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
+        for destination, actions in sorted(count_actions(planned).items())
+    )
+
+
+def _record_dry_run(warehouse: Warehouse, settings: Settings, planned: list[PlannedRecord]) -> list[str]:
+    """The dry run: the plan stored under a new id, the preview, and the volume warnings."""
+    plan_id = record_plan(warehouse, planned, _utc_now())
+    apply = f"PIPELINE_MODE=production outreach sync --plan {plan_id}"
+    warnings = [
+        f"WARNING: {problem}: a production run will refuse this plan (raise the setting if that volume is meant)"
+        for problem in volume_problems(planned, VolumeCaps.from_env())
+    ]
+    notes = [f"Plan `{plan_id}`: to send exactly this, run `{apply}`", *warnings]
+    markdown = write_preview(warehouse, planned, settings.output_dir, notes=notes)
+    return [
+        f"dry run (PIPELINE_MODE={settings.pipeline_mode}), nothing sent: {_overview(planned)}; preview in {markdown}",
+        f"plan {plan_id}: to send exactly this, review the preview, then run: {apply}",
+        *warnings,
+    ]
+
+
+def _apply_plan(
+    warehouse: Warehouse, settings: Settings, planned: list[PlannedRecord], plan_id: str | None
+) -> tuple[list[PlannedRecord], list[str]]:
+    """Production sends the reviewed plan, no more: rows new or changed since it are held back,
+    and the run is refused (nothing sent) without a plan, with an unknown or stale one, or over
+    the volume caps."""
+    if not plan_id:
+        raise SyncRefusedError(
+            "PIPELINE_MODE=production refused, nothing was sent: no --plan given; run `outreach sync` (dry run), "
+            "review its preview, then pass the plan id it prints: outreach sync --plan ID"
+        )
+    now = _utc_now()
+    plan = load_plan(warehouse, plan_id, now)
+    planned = restrict_to_plan(planned, plan)
+    held_back = [item for item in planned if item.action == CHANGED_SINCE_PLAN]
+    lines = [
+        f"PIPELINE_MODE=production: {_overview(planned)}",
+        f"plan {plan.plan_id}, made {plan.created_at:%Y-%m-%d %H:%M} UTC by {plan.created_by}",
+    ]
+    if plan.times_applied:
+        lines.append(
+            f"plan {plan.plan_id} was applied {plan.times_applied} time(s) before (last at "
+            f"{plan.last_applied_at:%Y-%m-%d %H:%M} UTC): applying it again; rows already sent are not sent twice"
+        )
+    if held_back:
+        shown = ", ".join(f"{item.record.destination} {item.record.record_key}" for item in held_back[:5])
+        more = f" and {len(held_back) - 5} more" if len(held_back) > 5 else ""
+        lines.append(
+            f"{len(held_back)} rows changed since the plan, not sent ({shown}{more}; all in the preview): "
+            "run `outreach sync` (dry run) again to plan them"
+        )
+    problems = volume_problems(planned, VolumeCaps.from_env())
+    if problems:
+        raise SyncRefusedError(
+            f"PIPELINE_MODE=production refused, nothing was sent: {'; '.join(problems)}; "
+            "raise the setting if that volume is meant, then apply the plan again"
+        )
+    write_preview(warehouse, planned, settings.output_dir, notes=lines, production=True)
+    mark_applied(warehouse, plan, now)
+    return planned, lines
 
 
 def refuse_unsafe_production(warehouse: Warehouse, settings: Settings) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from loaders.common.http import ApiAuthError, ApiRequestError
 from reverse_etl import ledger
-from reverse_etl.hubspot_client import HubSpotClient, RowResult
+from reverse_etl.hubspot_client import AssociationNotConfirmed, HubSpotClient, RowResult
 from reverse_etl.smartlead_client import BLOCK_LIST_BATCH_SIZE, SmartleadLeadsClient
 from reverse_etl.sync import (
     HUBSPOT_ASSOCIATIONS,
@@ -25,7 +25,12 @@ from reverse_etl.sync import (
 
 logger = logging.getLogger(__name__)
 
-SMARTLEAD_STATUS = {"accepted": ledger.SENT, "failed": ledger.FAILED, "refused": ledger.REFUSED}
+SMARTLEAD_STATUS = {
+    "accepted": ledger.SENT,
+    "failed": ledger.FAILED,
+    "refused": ledger.REFUSED,
+    "unconfirmed": ledger.UNCONFIRMED,
+}
 
 # Smartlead's batch-level counts kept per batch (sync_batches) and summed in the run summary
 SMARTLEAD_BATCH_COUNTS = (
@@ -39,6 +44,8 @@ SMARTLEAD_BATCH_COUNTS = (
     "bounce_count",
     "skipped_count",
     "lead_import_stopped_count",
+    "inserted_count",
+    "unsubscribed_leads",
 )
 
 # 4xx answers to an association that are not about the request itself: retry later
@@ -79,8 +86,15 @@ class SmartleadLeads(_SmartleadCalls):
         stopped = result.raw_counts.get("lead_import_stopped_count") or 0
         if result.lead_limit_exhausted or stopped:
             # the account's lead limit stopped the import: which rows made it is unknown, retry them
+            # (re-adding to the same campaign counts as already added); every later batch would
+            # stop the same way, so the uploads stop for this run
             error = "Smartlead lead limit exhausted; the import stopped"
-            return BatchResult([Outcome(record.record_key, ledger.FAILED, error) for record in records], counts)
+            stop = (
+                f"Smartlead's lead limit is exhausted (campaign {target}): no more leads are sent this run; "
+                "raise the account's lead limit, the leads are sent again by the next run"
+            )
+            outcomes = [Outcome(record.record_key, ledger.FAILED, error) for record in records]
+            return BatchResult(outcomes, counts, stop=stop)
         if result.block_count or result.bounce_count:
             # Smartlead reports these per batch only (kept in sync_batches); rows count as accepted
             logger.warning(
@@ -141,7 +155,9 @@ class HubSpotAssociations(_HubSpotCalls):
     failed permanently, was refused, or is not in the sync models): the association carries both
     sides' payload hashes, so it is planned again once either side changes. Each PUT is answered
     per row: a 4xx (but 408/423/429) fails that row for good; a 429/5xx that outlasted the retries
-    fails it and the rest of the batch for now (HubSpot is not answering: no point trying them)."""
+    fails it and the rest of the batch for now (HubSpot is not answering: no point trying them); a
+    200 whose body has errors fails the row with HubSpot's message (for good unless the category is
+    transient), and one that does not confirm the pair fails it for now (the PUT is idempotent)."""
 
     name = HUBSPOT_ASSOCIATIONS
     batch_size = 100
@@ -177,6 +193,9 @@ class HubSpotAssociations(_HubSpotCalls):
                 self.client.associate_contact_company(contact_id, company_id)
             except ApiAuthError:
                 raise
+            except AssociationNotConfirmed as error:  # a 200 that confirms nothing is not a success
+                outcomes.append(Outcome(record.record_key, ledger.FAILED, str(error), permanent=error.permanent))
+                continue
             except ApiRequestError as error:
                 status = error.status
                 if status is not None and 400 <= status < 500 and status not in RETRYABLE_CLIENT_STATUSES:

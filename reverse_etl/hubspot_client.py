@@ -11,7 +11,12 @@ CONTRACTS.md section 4 / NOTES.md section 4, over the shared HTTP layer (`loader
 - HubSpot's 429 may come without `Retry-After`: when its body says
   `policyName: TEN_SECONDLY_ROLLING` the client waits the whole 10 s window (`SECONDLY`: 1 s),
   otherwise the shared exponential backoff applies;
-- `PUT /crm/v4/objects/contacts/{id}/associations/default/companies/{id}` (idempotent);
+- a property with an empty or null value is never sent (HubSpot reads "" as "clear it"): it is
+  left out of the input, so HubSpot keeps what is stored there;
+- `PUT /crm/v4/objects/contacts/{id}/associations/default/companies/{id}` (idempotent): its 200
+  (`BatchResponsePublicDefaultAssociation`) may carry `errors`/`numErrors`, so the body is read:
+  errors, a status other than COMPLETE, or no result for this contact -> company pair raise
+  `AssociationNotConfirmed` (permanent for a non-transient error category);
 - auth header `Authorization: Bearer <token>`; the token never appears in errors or logs.
 """
 
@@ -37,7 +42,7 @@ from loaders.common.http import (
     require_secret,
 )
 from loaders.common.settings_env import integer, positive_float
-from reverse_etl.payloads import HUBSPOT_BATCH_SIZE
+from reverse_etl.payloads import HUBSPOT_BATCH_SIZE, is_unknown
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +115,15 @@ class HubSpotConfig:
         )
 
 
+class AssociationNotConfirmed(Exception):
+    """HubSpot answered an association with a 2xx that does not confirm it: errors in its body,
+    or no result for the pair. `permanent`: the same request would fail the same way."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
 @dataclass(frozen=True)
 class RowResult:
     """What happened to one input. `permanent` failures will fail again with the same payload;
@@ -126,6 +140,50 @@ class RowResult:
 def _key(value: Any) -> str:
     """How HubSpot compares id values: emails (and our ids) case-insensitively."""
     return str(value).strip().casefold()
+
+
+def _confirm_association(body: Any, contact_id: str, company_id: str, status: int) -> None:
+    """Raise unless a `BatchResponsePublicDefaultAssociation` confirms contact -> company."""
+    pair = f"contact {contact_id} -> company {company_id}"
+    if not isinstance(body, dict):
+        raise AssociationNotConfirmed(f"not confirmed by HubSpot: {pair} answered {status} without a JSON object")
+    errors = [error for error in body.get("errors") or [] if isinstance(error, dict)]
+    if errors or (_as_count(body.get("numErrors")) or 0) > 0:
+        messages = []
+        for error in errors:
+            category = str(error.get("category") or "")
+            message = str(error.get("message") or "error")
+            messages.append(f"{category}: {message}" if category else message)
+        # an error HubSpot does not describe is not known to pass on a retry either
+        permanent = bool(errors) and all(
+            str(error.get("category") or "").upper() not in TRANSIENT_ERROR_CATEGORIES for error in errors
+        )
+        detail = "; ".join(messages) or f"numErrors {body.get('numErrors')}"
+        raise AssociationNotConfirmed(f"HubSpot refused {pair}: {detail}", permanent=permanent)
+    if str(body.get("status") or "").upper() != "COMPLETE":
+        raise AssociationNotConfirmed(f"not confirmed by HubSpot: {pair} answered status {body.get('status')!r}")
+    for result in body.get("results") or []:
+        if not isinstance(result, dict):
+            continue
+        source, target = result.get("from"), result.get("to")
+        if (
+            isinstance(source, dict)
+            and isinstance(target, dict)
+            and str(source.get("id")) == contact_id
+            and str(target.get("id")) == company_id
+        ):
+            return
+    raise AssociationNotConfirmed(f"not confirmed by HubSpot: no result for {pair} in its answer")
+
+
+def _as_count(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
 
 
 def _strings_in(value: Any) -> list[str]:
@@ -187,12 +245,18 @@ class HubSpotClient:
 
     def associate_contact_company(self, contact_id: str, company_id: str) -> None:
         """Default (unlabeled) contact -> company association; idempotent, so safe to repeat.
-        Raises `ApiAuthError` / `ApiRequestError` when it fails."""
+        Returns only when HubSpot's answer confirms it; raises `ApiAuthError` / `ApiRequestError`
+        when the request fails, `AssociationNotConfirmed` when a 2xx does not confirm it."""
         for name, value in (("contact_id", contact_id), ("company_id", company_id)):
             if not str(value).strip() or "/" in str(value):
                 raise ValueError(f"{name} must be a HubSpot object id, got {value!r}")
         path = ASSOCIATION_PATH.format(contact_id=contact_id, company_id=company_id)
-        self.http.request("PUT", path, idempotent=True)
+        response = self.http.request("PUT", path, idempotent=True)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        _confirm_association(body, str(contact_id), str(company_id), response.status_code)
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -228,7 +292,9 @@ class HubSpotClient:
                 raise ValueError(f"duplicate id {record_id!r} in one HubSpot batch")
             seen.add(key)
             body = {**item, "idProperty": id_property, "id": str(record_id)}
-            body.setdefault("properties", {})
+            # never an empty or null value: HubSpot would clear what someone typed there
+            properties = item.get("properties") or {}
+            body["properties"] = {name: value for name, value in properties.items() if not is_unknown(value)}
             body.setdefault("objectWriteTraceId", str(record_id))
             prepared.append(body)
         return prepared

@@ -4,6 +4,12 @@ One row per (destination, record_key): the hash of the payload last attempted, i
 attempts, the last error, and when it was first/last confirmed. Rows go `pending` (committed)
 *before* a request is sent and `sent`/`failed` after the answer, so a crash in between leaves
 `pending` rows that the next run sends once more, and nothing confirmed is ever sent again.
+
+`unconfirmed`: the destination answered, but its answer does not account for the row (Smartlead's
+`200 {}`, or counts that fall short of the batch): it may have been delivered, or not. Like a
+`sent` row it blocks the brand's other contacts and campaigns; unlike a `pending` one it is not
+sent again by the next run (it is held and reported until an operator checks the campaign and
+asks for it with OUTREACH_RESEND_UNCONFIRMED=1).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 REFUSED = "refused"
+UNCONFIRMED = "unconfirmed"
 
 
 @dataclass(frozen=True)
@@ -42,8 +49,9 @@ class LedgerEntry:
 
     @property
     def may_have_been_sent(self) -> bool:
-        """Confirmed, in flight when a run died, or failed in a way the vendor may still have applied."""
-        return self.status in (SENT, PENDING) or (self.status == FAILED and not self.is_permanent_error)
+        """Confirmed, in flight when a run died, answered without confirmation, or failed in a way
+        the vendor may still have applied."""
+        return self.status in (SENT, PENDING, UNCONFIRMED) or (self.status == FAILED and not self.is_permanent_error)
 
 
 COLUMNS = (
@@ -325,7 +333,7 @@ def mark_refused(warehouse: Warehouse, destination: str, refusals: list[Refusal]
 
 
 def _may_have_been_sent(row: dict[str, Any]) -> bool:
-    return row["status"] in (SENT, PENDING) or (row["status"] == FAILED and not row["is_permanent_error"])
+    return row["status"] in (SENT, PENDING, UNCONFIRMED) or (row["status"] == FAILED and not row["is_permanent_error"])
 
 
 def _merged(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 SMARTLEAD_BATCH_SIZE = 100
 HUBSPOT_BATCH_SIZE = 100
@@ -43,10 +45,30 @@ def smartlead_lead(row: dict[str, Any]) -> dict[str, Any]:
     return lead
 
 
+def is_unknown(value: Any) -> bool:
+    """A value we do not know: HubSpot reads "" (and null) as "clear this property"."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def hubspot_properties(row: dict[str, Any]) -> dict[str, Any]:
+    """The properties to send: every owned property with a known value. An unknown one is left out,
+    so what sales typed in HubSpot is kept (a partial upsert by email still needs all the others)."""
+    return {column: value for column, value in sorted(row.items()) if not is_unknown(value)}
+
+
+def untouched_properties(row: dict[str, Any]) -> tuple[str, ...]:
+    """Owned properties this row does not send (unknown here), so HubSpot keeps their values."""
+    return tuple(column for column, value in sorted(row.items()) if is_unknown(value))
+
+
 def hubspot_contact_input(row: dict[str, Any]) -> dict[str, Any]:
-    """One batch/upsert input from a sync_hubspot__contacts row (every owned property)."""
-    properties = {column: value for column, value in sorted(row.items())}
-    return {"idProperty": "email", "id": row["email"], "properties": properties}
+    """One batch/upsert input from a sync_hubspot__contacts row (every owned, known property)."""
+    return {"idProperty": "email", "id": row["email"], "properties": hubspot_properties(row)}
+
+
+def hubspot_company_input(row: dict[str, Any]) -> dict[str, Any]:
+    """One batch/upsert input from a sync_hubspot__companies row, by the unique `outreach_brand_id`."""
+    return {"idProperty": "outreach_brand_id", "id": row["outreach_brand_id"], "properties": hubspot_properties(row)}
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -55,7 +77,7 @@ def payload_hash(payload: dict[str, Any]) -> str:
     return hashlib.md5(canonical.encode("utf-8")).hexdigest()
 
 
-def batches(rows: Sequence[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+def batches(rows: Sequence[T], size: int) -> Iterator[list[T]]:
     if size < 1:
         raise ValueError(f"batch size must be at least 1, got {size}")
     for start in range(0, len(rows), size):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from reverse_etl.sync import (
     SMARTLEAD_LEADS,
     TO_SEND,
     PlannedRecord,
+    SyncRecord,
 )
 
 PREVIEW_SCHEMA = "reverse_etl"
@@ -34,6 +36,7 @@ PREVIEW_COLUMNS = (
     "payload_hash",
     "payload_json",
     "previewed_at",
+    "untouched_properties",
 )
 
 
@@ -42,8 +45,9 @@ def _batch_size(env_name: str, default: int) -> int:
     return integer(env_name, os.environ.get(env_name), default)
 
 
-def _requests_for(destination: str, target: str, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The requests a production run makes for these payloads (same batching as the clients)."""
+def _requests_for(destination: str, target: str, records: list[SyncRecord]) -> list[dict[str, Any]]:
+    """The requests a production run makes for these records (same batching as the clients)."""
+    payloads = [record.payload for record in records]
     if destination == HUBSPOT_ASSOCIATIONS:
         return [
             {
@@ -72,21 +76,30 @@ def _requests_for(destination: str, target: str, payloads: list[dict[str, Any]])
             for batch in batches(payloads, smartlead_client.BLOCK_LIST_BATCH_SIZE)
         ]
     objects = "contacts" if destination == HUBSPOT_CONTACTS else "companies"
-    return [
-        {"method": "POST", "path": f"/crm/v3/objects/{objects}/batch/upsert", "body": {"inputs": batch}}
-        for batch in batches(payloads, _batch_size(hubspot_client.BATCH_SIZE_ENV, HUBSPOT_BATCH_SIZE))
-    ]
+    requests = []
+    for batch in batches(records, _batch_size(hubspot_client.BATCH_SIZE_ENV, HUBSPOT_BATCH_SIZE)):
+        request: dict[str, Any] = {
+            "method": "POST",
+            "path": f"/crm/v3/objects/{objects}/batch/upsert",
+            "body": {"inputs": [record.payload for record in batch]},
+        }
+        # not part of the body: the properties each input leaves as they are in HubSpot
+        untouched = {record.record_key: list(record.untouched) for record in batch if record.untouched}
+        if untouched:
+            request["leaves_untouched"] = untouched
+        requests.append(request)
+    return requests
 
 
 def request_bodies(planned: list[PlannedRecord]) -> dict[str, list[dict[str, Any]]]:
     """The exact requests a production run would make for the planned records."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str], list[SyncRecord]] = {}
     for item in planned:
         if item.action in TO_SEND:
-            groups.setdefault((item.record.destination, item.record.target), []).append(item.record.payload)
+            groups.setdefault((item.record.destination, item.record.target), []).append(item.record)
     requests: dict[str, list[dict[str, Any]]] = {}
-    for (destination, target), payloads in sorted(groups.items()):
-        requests.setdefault(destination, []).extend(_requests_for(destination, target, payloads))
+    for (destination, target), records in sorted(groups.items()):
+        requests.setdefault(destination, []).extend(_requests_for(destination, target, records))
     return requests
 
 
@@ -95,8 +108,12 @@ def write_preview(
     planned: list[PlannedRecord],
     output_dir: Path,
     now: datetime | None = None,
+    notes: Sequence[str] = (),
+    *,
+    production: bool = False,
 ) -> Path:
-    """Replace the preview table and files with the current plan; returns the Markdown file."""
+    """Replace the preview table and files with the current plan; returns the Markdown file.
+    `notes` go at the top of the Markdown (the plan id, volume warnings, what was held back)."""
     previewed_at = (now or datetime.now(UTC)).replace(tzinfo=None)
     rows = [
         (
@@ -108,6 +125,7 @@ def write_preview(
             p.record.payload_hash,
             json.dumps(p.record.payload, sort_keys=True, ensure_ascii=False),
             previewed_at,
+            ", ".join(p.record.untouched) or None,
         )
         for p in planned
     ]
@@ -116,10 +134,12 @@ def write_preview(
         f"""
         create table if not exists {PREVIEW_SCHEMA}.{PREVIEW_TABLE} (
             destination varchar, target varchar, record_key varchar, action varchar, refusal_reason varchar,
-            payload_hash varchar, payload_json varchar, previewed_at timestamp
+            payload_hash varchar, payload_json varchar, previewed_at timestamp, untouched_properties varchar
         )
         """
     )
+    if not _has_column(warehouse, PREVIEW_TABLE, "untouched_properties"):  # a table from an older version
+        warehouse.execute(f"alter table {PREVIEW_SCHEMA}.{PREVIEW_TABLE} add column untouched_properties varchar")
     with warehouse.transaction():  # the previous plan is replaced whole or not at all
         warehouse.execute(f"delete from {PREVIEW_SCHEMA}.{PREVIEW_TABLE}")
         warehouse.insert_rows(f"{PREVIEW_SCHEMA}.{PREVIEW_TABLE}", PREVIEW_COLUMNS, rows)
@@ -129,8 +149,19 @@ def write_preview(
         json.dumps(request_bodies(planned), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     )
     markdown = output_dir / "reverse_etl_preview.md"
-    markdown.write_text(render_markdown(planned, previewed_at))
+    markdown.write_text(render_markdown(planned, previewed_at, notes, production=production))
     return markdown
+
+
+def _has_column(warehouse: Warehouse, table: str, column: str) -> bool:
+    row = warehouse.fetch_one(
+        """
+        select count(*) from information_schema.columns
+        where upper(table_schema) = upper(?) and upper(table_name) = upper(?) and upper(column_name) = upper(?)
+        """,
+        [PREVIEW_SCHEMA, table, column],
+    )
+    return bool(row and row[0])
 
 
 def count_actions(planned: list[PlannedRecord]) -> dict[str, Counter[str]]:
@@ -140,13 +171,18 @@ def count_actions(planned: list[PlannedRecord]) -> dict[str, Counter[str]]:
     return counts
 
 
-def render_markdown(planned: list[PlannedRecord], previewed_at: datetime) -> str:
-    lines = [
-        "# Reverse ETL dry run",
-        "",
-        f"Previewed at {previewed_at:%Y-%m-%d %H:%M:%S} UTC. Nothing was sent: set `PIPELINE_MODE=production` to send.",
-        "",
-    ]
+def render_markdown(
+    planned: list[PlannedRecord], previewed_at: datetime, notes: Sequence[str] = (), *, production: bool = False
+) -> str:
+    if production:
+        title = "# Reverse ETL production run"
+        intro = "rows to add, change or retry are sent now (outcomes: reverse_etl.sync_ledger)."
+    else:
+        title = "# Reverse ETL dry run"
+        intro = "Nothing was sent: apply this plan with `PIPELINE_MODE=production` to send."
+    lines = [title, "", f"Previewed at {previewed_at:%Y-%m-%d %H:%M:%S} UTC. {intro}", ""]
+    if notes:
+        lines += [*(f"- {note}" for note in notes), ""]
     requests = request_bodies(planned)
     for destination, counts in sorted(count_actions(planned).items()):
         lines += [f"## {destination}", ""]
@@ -155,7 +191,10 @@ def render_markdown(planned: list[PlannedRecord], previewed_at: datetime) -> str
         lines += ["| target | record | action | detail |", "|---|---|---|---|"]
         for item in planned:
             if item.record.destination == destination and item.action != "unchanged":
-                cells = [item.record.target, item.record.record_key, item.action, item.reason or _describe(item)]
+                detail = item.reason or _describe(item)
+                if item.record.untouched:
+                    detail += f"; leaves untouched: {', '.join(item.record.untouched)}"
+                cells = [item.record.target, item.record.record_key, item.action, detail]
                 lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         lines.append("")
     return "\n".join(lines)
@@ -176,4 +215,5 @@ def _describe(item: PlannedRecord) -> str:
     properties = payload.get("properties", {})
     if "outreach_lead_category" not in properties:
         return f"company {properties.get('name')} ({properties.get('domain') or 'no domain'})"
-    return f"{payload.get('id')} at {properties.get('company')} ({properties.get('outreach_lead_category')})"
+    company = properties.get("company") or "an unknown company"
+    return f"{payload.get('id')} at {company} ({properties.get('outreach_lead_category') or 'no category'})"

@@ -9,10 +9,18 @@ false, and turns Smartlead's batch-level answer into one outcome per lead:
 
 - email in `invalid_emails`     -> failed, permanent ("invalid email");
 - email in `unsubscribed_leads` -> refused, permanent ("unsubscribed in Smartlead");
-- anything else                 -> accepted (added, or already in the campaign).
+- anything else                 -> accepted (added, or already in the campaign), but only when
+  the answer's counts account for the whole batch; otherwise -> unconfirmed.
 
-Counts that cannot be attributed to a lead (`block_count`, `bounce_count`, ...) stay batch-level
-in `AddLeadsResult.raw_counts`. 400/404/422 answers fail the whole batch permanently (returned as
+A 2xx is not a confirmation by itself (`200 {}` confirms nothing). The counts must add up to the
+batch: added (the largest of `added_count`, `inserted_count`, `total_leads`, `upload_count`:
+sources disagree on which one counts the leads taken in) + `already_added_to_campaign` +
+`duplicate_count` + invalid (`invalid_email_count` or the list) + unsubscribed
+(`unsubscribed_leads`, a list or a number) + `block_count` + `bounce_count` + `skipped_count` +
+`lead_import_stopped_count`. When they fall short, the leads not named one by one cannot be told
+apart, so all of them are `unconfirmed`: they may have been added, or not. Counts that cannot be
+attributed to a lead (`block_count`, `bounce_count`, ...) stay batch-level in
+`AddLeadsResult.raw_counts`. 400/404/422 answers fail the whole batch permanently (returned as
 outcomes, not raised), except a refusal of the batch's size (413, a message about a cap, or any
 400/422 for a batch above the confirmed 100): that is a configuration error, the rows stay
 retryable and `AddLeadsResult.batch_size_refused` is set. 401/403 raise `ApiAuthError`; 429/5xx
@@ -91,13 +99,26 @@ COUNT_KEYS = (
     "bounce_count",
     "lead_import_stopped_count",
     "added_count",
+    "inserted_count",
     "skipped_count",
 )
+# counts of leads taken into the campaign (one per documented shape); the largest one is read
+ADDED_KEYS = ("added_count", "inserted_count", "total_leads", "upload_count")
+# counts of leads not added for a reason (besides the invalid and unsubscribed ones)
+NOT_ADDED_KEYS = (
+    "already_added_to_campaign",
+    "duplicate_count",
+    "block_count",
+    "bounce_count",
+    "skipped_count",
+    "lead_import_stopped_count",
+)
+UNSUBSCRIBED_COUNT = "unsubscribed_leads"  # in raw_counts: how many, whether listed or counted
 
 INVALID_EMAIL_ERROR = "invalid email"
 UNSUBSCRIBED_ERROR = "unsubscribed in Smartlead"
 
-Status = Literal["accepted", "failed", "refused"]
+Status = Literal["accepted", "failed", "refused", "unconfirmed"]
 
 
 @dataclass(frozen=True)
@@ -146,6 +167,11 @@ class AddLeadsResult:
     lead_limit_exhausted: bool = False
     batch_status: int | None = None  # HTTP status when the whole batch was rejected (400/404/422)
     batch_size_refused: bool = False  # the batch was too large for the server: a configuration error
+    accounted: int | None = None  # leads the answer's counts account for (None: batch rejected)
+
+    @property
+    def unconfirmed(self) -> list[RowOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.status == "unconfirmed"]
 
     @property
     def accepted(self) -> list[RowOutcome]:
@@ -233,13 +259,14 @@ class SmartleadLeadsClient:
             raise
         result = parse_add_leads_response(keys, answer)
         logger.info(
-            "%s: campaign %s batch of %d: %d accepted, %d failed, %d refused, counts %s",
+            "%s: campaign %s batch of %d: %d accepted, %d failed, %d refused, %d unconfirmed, counts %s",
             API_SOURCE,
             campaign_id,
             len(keys),
             len(result.accepted),
             len(result.failed),
             len(result.refused),
+            len(result.unconfirmed),
             result.raw_counts,
         )
         return result
@@ -260,7 +287,14 @@ class SmartleadLeadsClient:
         for start in range(0, len(cleaned), BLOCK_LIST_BATCH_SIZE):
             chunk = cleaned[start : start + BLOCK_LIST_BATCH_SIZE]
             # adding an entry twice leaves the list unchanged: safe to retry
-            self._api.request("POST", "/leads/add-domain-block-list", json={"domain_block_list": chunk})
+            response = self._api.request("POST", "/leads/add-domain-block-list", json={"domain_block_list": chunk})
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = None
+            if isinstance(answer, Mapping) and answer.get("ok") is False:
+                message = str(answer.get("message") or answer.get("error") or "ok=false")[:300]
+                raise ApiRequestError(API_SOURCE, f"the global block list refused {len(chunk)} entries: {message}")
         if cleaned:
             logger.info("%s: %d entries added to the global block list", API_SOURCE, len(cleaned))
         return len(cleaned)
@@ -339,11 +373,27 @@ def parse_add_leads_response(keys: Sequence[str], answer: Any) -> AddLeadsResult
         if number is not None:
             raw_counts[key] = number
     invalid = _emails_in(answer.get("invalid_emails"))
-    unsubscribed = _emails_in(answer.get("unsubscribed_leads"))
+    unsubscribed_value = answer.get("unsubscribed_leads")
+    unsubscribed = _emails_in(unsubscribed_value)
+    # a list of emails, or (in some answers) only a number
+    unsubscribed_count = len(unsubscribed) if isinstance(unsubscribed_value, list) else _as_int(unsubscribed_value)
+    if unsubscribed_count is not None:
+        raw_counts[UNSUBSCRIBED_COUNT] = unsubscribed_count
     if answer.get("ok") is False:
         message = str(answer.get("message") or answer.get("error") or "Smartlead answered ok=false")[:300]
         outcomes = [RowOutcome(key, "failed", message, permanent=False) for key in keys]
         return AddLeadsResult(outcomes=outcomes, raw_counts=raw_counts)
+    accounted = (
+        max((raw_counts[key] for key in ADDED_KEYS if key in raw_counts), default=0)
+        + sum(raw_counts.get(key, 0) for key in NOT_ADDED_KEYS)
+        + max(raw_counts.get("invalid_email_count", 0), len(invalid))
+        + (unsubscribed_count or 0)
+    )
+    shortfall = (
+        f"not confirmed by Smartlead: its answer accounts for {accounted} of the {len(keys)} leads sent"
+        if accounted < len(keys)
+        else None
+    )
     outcomes = []
     for key in keys:
         normalised = _normalise_email(key)
@@ -351,10 +401,13 @@ def parse_add_leads_response(keys: Sequence[str], answer: Any) -> AddLeadsResult
             outcomes.append(RowOutcome(key, "failed", INVALID_EMAIL_ERROR, permanent=True))
         elif normalised in unsubscribed:
             outcomes.append(RowOutcome(key, "refused", UNSUBSCRIBED_ERROR, permanent=True))
+        elif shortfall is not None:  # added or not: the answer cannot tell which of these it left out
+            outcomes.append(RowOutcome(key, "unconfirmed", shortfall))
         else:
             outcomes.append(RowOutcome(key, "accepted"))
     return AddLeadsResult(
         outcomes=outcomes,
         raw_counts=raw_counts,
         lead_limit_exhausted=bool(answer.get("is_lead_limit_exhausted")),
+        accounted=accounted,
     )

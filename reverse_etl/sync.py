@@ -4,6 +4,7 @@ and (only with PIPELINE_MODE=production) send it in batches, recording every row
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,7 +13,13 @@ from typing import Any, Protocol
 from loaders.common.http import ApiAuthError, ApiError
 from pipeline.warehouse import Warehouse
 from reverse_etl import ledger
-from reverse_etl.payloads import hubspot_contact_input, payload_hash, smartlead_lead
+from reverse_etl.payloads import (
+    hubspot_company_input,
+    hubspot_contact_input,
+    payload_hash,
+    smartlead_lead,
+    untouched_properties,
+)
 from reverse_etl.suppression_guard import GuardSubject, SuppressionIndex, load_suppression_index, recheck
 
 SMARTLEAD_LEADS = "smartlead_leads"
@@ -34,7 +41,17 @@ BLOCK_LIST_REASONS = (
 )
 
 ADD, CHANGE, RETRY, UNCHANGED, REFUSE, SKIP_FAILED = "add", "change", "retry", "unchanged", "refuse", "skip_failed"
+HOLD_UNCONFIRMED = "unconfirmed"  # answered without confirmation earlier: held, not sent again
 TO_SEND = (ADD, CHANGE, RETRY)
+# to send, but not as the reviewed plan has it (new, or another payload or target): held back
+CHANGED_SINCE_PLAN = "changed_since_plan"
+
+# set to 1 to send rows held as `unconfirmed` once more (after checking the campaign): re-adding an
+# email to the same Smartlead campaign only counts it as already added
+RESEND_UNCONFIRMED_ENV = "OUTREACH_RESEND_UNCONFIRMED"
+HOLD_REASON = (
+    f"answered without confirmation earlier: check the destination, then send again with {RESEND_UNCONFIRMED_ENV}=1"
+)
 
 # the order destinations are sent in: the block list first, so Smartlead itself holds back
 # anything that slips past the checks here; associations last, once both sides have their ids
@@ -55,6 +72,7 @@ class SyncRecord:
     payload: dict[str, Any]
     refusal: str | None = None
     subject: GuardSubject | None = None  # checked against suppression again right before sending
+    untouched: tuple[str, ...] = ()  # HubSpot properties not sent (unknown here): kept as they are there
 
     @property
     def payload_hash(self) -> str:
@@ -71,7 +89,7 @@ class PlannedRecord:
 @dataclass(frozen=True)
 class Outcome:
     record_key: str
-    status: str  # ledger.SENT | ledger.FAILED | ledger.REFUSED
+    status: str  # ledger.SENT | ledger.FAILED | ledger.REFUSED | ledger.UNCONFIRMED
     error: str | None = None
     permanent: bool = False
     remote_id: str | None = None  # the destination's own id (HubSpot object id)
@@ -81,6 +99,7 @@ class Outcome:
 class BatchResult:
     outcomes: list[Outcome]
     vendor_counts: dict[str, int] = field(default_factory=dict)  # counts the vendor gives per batch only
+    stop: str | None = None  # why this destination must send nothing more this run (e.g. a lead limit)
 
 
 class Destination(Protocol):
@@ -97,7 +116,9 @@ class Destination(Protocol):
         ...
 
 
-def plan(records: Sequence[SyncRecord], entries: dict[str, ledger.LedgerEntry]) -> list[PlannedRecord]:
+def plan(
+    records: Sequence[SyncRecord], entries: dict[str, ledger.LedgerEntry], *, resend_unconfirmed: bool = False
+) -> list[PlannedRecord]:
     planned = []
     for record in records:
         entry = entries.get(record.record_key)
@@ -105,6 +126,9 @@ def plan(records: Sequence[SyncRecord], entries: dict[str, ledger.LedgerEntry]) 
             planned.append(PlannedRecord(record, REFUSE, record.refusal))
         elif entry is None:
             planned.append(PlannedRecord(record, ADD))
+        elif entry.status == ledger.UNCONFIRMED and not resend_unconfirmed:
+            # may already be in the campaign: never sent twice by accident, even when the row changed
+            planned.append(PlannedRecord(record, HOLD_UNCONFIRMED, HOLD_REASON))
         elif entry.payload_hash != record.payload_hash:
             planned.append(PlannedRecord(record, CHANGE))
         elif entry.target is not None and entry.target != record.target and not entry.may_have_been_sent:
@@ -151,6 +175,7 @@ def collect_records(warehouse: Warehouse) -> list[SyncRecord]:
             hubspot_contact_input(contact),
             crm_guard.refusal_reason(contact["email"], contact["outreach_brand_id"] or None),
             GuardSubject(contact["email"], contact["outreach_brand_id"] or None, crm_handoff=True),
+            untouched_properties(contact),
         )
         for contact in warehouse.fetch_dicts("select * from segmented.sync_hubspot__contacts order by email")
     ]
@@ -162,9 +187,10 @@ def collect_records(warehouse: Warehouse) -> list[SyncRecord]:
                 HUBSPOT_COMPANIES,
                 "companies",
                 brand_id,
-                {"idProperty": "outreach_brand_id", "id": brand_id, "properties": dict(sorted(company.items()))},
+                hubspot_company_input(company),
                 f"brand suppressed: {refusal}" if refusal else None,
                 GuardSubject(None, brand_id, crm_handoff=True),
+                untouched_properties(company),
             )
         )
     company_versions = {r.record_key: r.payload_hash for r in records if r.destination == HUBSPOT_COMPANIES}
@@ -249,6 +275,11 @@ class SyncSummary:
     def failed(self) -> int:
         return self.counts.get("failed", 0)
 
+    @property
+    def unconfirmed(self) -> int:
+        """Rows answered without confirmation, this run or earlier (held)."""
+        return self.counts.get("unconfirmed", 0) + self.counts.get("unconfirmed earlier, held", 0)
+
     def add(self, label: str, count: int = 1) -> None:
         if count:
             self.counts[label] = self.counts.get(label, 0) + count
@@ -284,6 +315,10 @@ def execute(
             summary.add("refused")
             refused = ledger.Refusal(record.target, record.record_key, record.payload_hash, item.reason)
             refusals.setdefault(record.destination, []).append(refused)
+        elif item.action == CHANGED_SINCE_PLAN:
+            summary.add("changed since the plan, not sent")
+        elif item.action == HOLD_UNCONFIRMED:
+            summary.add("unconfirmed earlier, held")
         else:
             summary.add("unchanged")
     for destination_name, destination_refusals in refusals.items():
@@ -292,6 +327,11 @@ def execute(
     for (destination_name, target), records in sorted(by_batch.items(), key=lambda item: _send_rank(item[0][0])):
         destination = destinations[destination_name]
         summary = summaries[destination_name]
+        if destination_name == SMARTLEAD_LEADS and destination_name not in stopped:
+            unconfirmed = _block_list_unconfirmed(summaries.get(SMARTLEAD_BLOCK_LIST))
+            if unconfirmed is not None:
+                stopped.add(destination_name)
+                summary.notes.append(unconfirmed)
         for start in range(0, len(records), destination.batch_size):
             batch = records[start : start + destination.batch_size]
             if destination_name in stopped:
@@ -301,6 +341,36 @@ def execute(
             if batch:
                 _send_batch(warehouse, destination, target, batch, summary, stopped, now)
     return list(summaries.values())
+
+
+def _block_list_unconfirmed(summary: SyncSummary | None) -> str | None:
+    """Why Smartlead's global block list upload of this run is not confirmed, if it is not (it is
+    sent first). The block list is Smartlead's own guard against a lead that slips past the checks
+    here, so no lead goes out without it; HubSpot is not concerned."""
+    failed = (summary.failed + summary.counts.get("not sent (stopped)", 0)) if summary else 0
+    if not failed:
+        return None
+    return (
+        f"Smartlead's global block list was not confirmed ({failed} entries failed): no lead is sent this run; "
+        "the leads wait for a run whose block list upload succeeds"
+    )
+
+
+def run_problems(summaries: Sequence[SyncSummary]) -> list[str]:
+    """What makes a production run end non-zero: failed rows, rows a destination did not confirm
+    (this run or held from earlier), and destinations stopped for the run."""
+    problems = []
+    failed = sum(summary.failed for summary in summaries)
+    if failed:
+        problems.append(f"{failed} rows failed (recorded in reverse_etl.sync_ledger; retried next run)")
+    unconfirmed = sum(summary.unconfirmed for summary in summaries)
+    if unconfirmed:
+        problems.append(
+            f"{unconfirmed} rows unconfirmed (the destination's answer does not account for them; held, not sent "
+            f"again: check the campaign, then run with {RESEND_UNCONFIRMED_ENV}=1)"
+        )
+    problems += [f"{summary.destination} stopped: {note}" for summary in summaries for note in summary.notes]
+    return problems
 
 
 def _send_rank(destination: str) -> int:
@@ -349,6 +419,9 @@ def _send_batch(
     try:
         answer = destination.send(target, batch)
         sent, vendor_counts = answer.outcomes, answer.vendor_counts
+        if answer.stop is not None:  # every later batch would meet the same answer
+            stopped.add(destination.name)
+            summary.notes.append(answer.stop)
     except ApiAuthError:
         raise  # a refused key stops the run; the batch stays pending and is retried
     except DestinationConfigError as error:  # the rows are fine: retried once the setting is fixed
@@ -364,7 +437,12 @@ def _send_batch(
     summary.calls += requests
     outcomes = {outcome.record_key: outcome for outcome in sent}
     results = []
-    labels = {ledger.SENT: "sent", ledger.FAILED: "failed", ledger.REFUSED: "refused"}
+    labels = {
+        ledger.SENT: "sent",
+        ledger.FAILED: "failed",
+        ledger.REFUSED: "refused",
+        ledger.UNCONFIRMED: "unconfirmed",
+    }
     tally: dict[str, int] = {}
     for record in batch:
         outcome = outcomes.get(record.record_key) or Outcome(
@@ -382,6 +460,8 @@ def _send_batch(
         )
         tally[outcome.status] = tally.get(outcome.status, 0) + 1
         summary.add(labels[outcome.status])
+        if outcome.status == ledger.UNCONFIRMED and batch_error is None:
+            batch_error = outcome.error  # sync_batches has no column for them: the reason says so
     moment = now()
     if not_applied and batch_error is not None:
         keys = [record.record_key for record in batch]
@@ -407,12 +487,18 @@ def _send_batch(
     )
 
 
-def plan_all(warehouse: Warehouse, records: Sequence[SyncRecord]) -> list[PlannedRecord]:
-    """Plan every destination against its own ledger rows."""
+def plan_all(
+    warehouse: Warehouse, records: Sequence[SyncRecord], *, resend_unconfirmed: bool | None = None
+) -> list[PlannedRecord]:
+    """Plan every destination against its own ledger rows. Rows held as unconfirmed are sent
+    again only when asked (`resend_unconfirmed`, by default OUTREACH_RESEND_UNCONFIRMED=1)."""
+    if resend_unconfirmed is None:
+        resend_unconfirmed = os.environ.get(RESEND_UNCONFIRMED_ENV, "").strip() == "1"
     by_destination: dict[str, list[SyncRecord]] = {}
     for record in records:
         by_destination.setdefault(record.destination, []).append(record)
     planned: list[PlannedRecord] = []
     for destination, destination_records in by_destination.items():
-        planned += plan(destination_records, ledger.read_ledger(warehouse, destination))
+        entries = ledger.read_ledger(warehouse, destination)
+        planned += plan(destination_records, entries, resend_unconfirmed=resend_unconfirmed)
     return planned

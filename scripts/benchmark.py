@@ -28,6 +28,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -399,9 +400,22 @@ class Run:
         env.update(extra)
         return env
 
-    def outreach(self, stage: Stage, command: str, env: dict[str, str]) -> Stage:
-        argv = [sys.executable, "-m", "pipeline.cli", "--duckdb", str(self.warehouse), command]
+    def outreach(self, stage: Stage, command: str, env: dict[str, str], *args: str) -> Stage:
+        argv = [sys.executable, "-m", "pipeline.cli", "--duckdb", str(self.warehouse), command, *args]
         return self.measure(stage, argv, env)
+
+    def plan(self, env: dict[str, str]) -> str:
+        """The plan id of a dry run (`outreach sync`) with this environment ("" when none)."""
+        dry_run = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "--duckdb", str(self.warehouse), "sync"],
+            cwd=REPO_DIR,
+            env={**env, "PIPELINE_MODE": "dry_run"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        found = re.search(r"outreach sync --plan (\S+)", dry_run.stdout)
+        return found.group(1) if found else ""
 
     def measure(self, stage: Stage, argv: list[str], env: dict[str, str]) -> Stage:
         log = self.run_dir / "logs" / f"{len(self.stages) + 1:02d}-{stage.name.replace(' ', '_')}.log"
@@ -566,7 +580,10 @@ class Run:
             DESTINATION__SMARTLEAD__BATCH_SIZE=str(BATCH_SIZE),
             DESTINATION__HUBSPOT__BATCH_SIZE=str(BATCH_SIZE),
         )
-        self.outreach(stage, "sync", env)
+        # every queued lead goes out at once here: the volume caps are for operators
+        env.update(OUTREACH_MAX_NEW_LEADS_PER_CAMPAIGN=str(10**9), OUTREACH_MAX_NEW_LEADS_TOTAL=str(10**9))
+        # production applies a plan: the dry run that makes it runs first (not timed)
+        self.outreach(stage, "sync", env, "--plan", self.plan(env))
         stage.api_calls = self.fakes.destination_calls() - calls_before
         stage.minimum_calls = self.minimum_calls()
         if stage.minimum_calls is None:

@@ -20,12 +20,18 @@ import json
 import math
 import random
 import re
+import sys
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+
+# `python scripts/generate_sample_data.py`: the repository's root, for the shared name normalization
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from loaders.common.names import ACCENTED, UNACCENTED, normalize_name
 
 JsonDict = dict[str, Any]
 T = TypeVar("T")
@@ -370,36 +376,10 @@ UNMATCHED_SUPPRESSION_NAMES = (
 )
 
 # ---------------------------------------------------------------------------------------------
-# Name helpers (a Python mirror of macros/normalize_name.sql, to check the variants really
-# collapse to one brand and the generated names really are distinct).
+# Name helpers: the Python mirror of macros/normalize_name.sql lives in loaders/common/names.py
+# (imported at the top), used to check the variants really collapse to one brand and the
+# generated names really are distinct.
 # ---------------------------------------------------------------------------------------------
-
-_FOLD = str.maketrans(
-    "áàâäãåāăąçćčďéèêëēėęěíìîïīįłñńňóòôöõøōőŕřśšşťúùûüūůűųýÿźżžßæœ",
-    "aaaaaaaaacccdeeeeeeeeiiiiiilnnnoooooooorrssstuuuuuuuuyyzzzsao",
-)
-# the lists of macros/normalize_name.sql (legal_suffixes)
-_SUFFIX_WORDS = (
-    *("inc", "incorporated", "llc", "ltd", "limited", "co", "corp", "corporation", "company", "gmbh", "ag", "kg"),
-    *("sa", "sas", "sarl", "srl", "spa", "bv", "nv", "plc", "pty", "pte", "oy", "ab", "as", "kk", "de cv"),
-)
-# also written letter by letter with dots: 'S.A.S.' reads 's a s' once punctuation is a space
-_DOTTED_SUFFIXES = ("llc", "gmbh", "ag", "kg", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "plc", "ab", "as", "kk")
-_SUFFIX = "(" + "|".join([*_SUFFIX_WORDS, *(" ".join(word) for word in _DOTTED_SUFFIXES), "de c v"]) + ")"
-_SUFFIX_RE = re.compile(rf"(^| )(and )?{_SUFFIX}( (and )?{_SUFFIX})*$")
-
-
-def normalize_name(name: str | None) -> str | None:
-    """Same result as the normalize_name dbt macro (macros/normalize_name.sql)."""
-    if name is None:
-        return None
-    folded = name.strip(" ").lower().translate(_FOLD)
-    spaced = re.sub("[^a-z0-9ぁ-ヿ一-鿿가-힣]+", " ", folded.replace("&", " and ")).strip(" ")
-    stripped = _SUFFIX_RE.sub("", spaced)
-    if stripped or spaced:
-        return stripped or spaced
-    # no a-z/0-9/CJK at all: other letters (Cyrillic, ...) are kept, runs of spaces collapsed
-    return re.sub(" +", " ", folded) if re.sub("[ -~]+", "", folded) else None
 
 
 def ascii_words(name: str) -> list[str]:
@@ -921,6 +901,9 @@ class Person:
     def email(self) -> str | None:
         value = self.record["email"]
         return value if isinstance(value, str) else None
+
+
+_FOLD = str.maketrans(ACCENTED, UNACCENTED)
 
 
 def fold_ascii(text: str) -> str:

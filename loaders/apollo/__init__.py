@@ -51,6 +51,8 @@ from loaders.apollo.helpers import (
     parse_person,
 )
 from loaders.apollo.settings import (
+    ALIASES_SCHEMA,
+    ALIASES_TABLE,
     BULK_MATCH_ENDPOINT,
     CALL_COLUMNS,
     CALLS_TABLE,
@@ -108,6 +110,7 @@ __all__ = [
     "apollo_lookups",
     "apollo_people",
     "apollo_source",
+    "brand_id_aliases",
     "create_empty_tables",
     "enrich_brands",
     "filter_recently_looked_up",
@@ -863,7 +866,8 @@ def filter_recently_looked_up(
     already paid for: its `organization` (not looked up again) and `paid_person_ids` (ids
     revealed, or sent in a bulk_match whose outcome is unknown: never sent again). Reads
     raw.apollo_lookups / apollo_people / apollo_reveals when the warehouse and the tables exist;
-    otherwise keeps all.
+    otherwise keeps all. Rows landed under an id an earlier name normalization made count for the
+    brand's id now (clean.stg_brand_id_aliases, when built): a new id is never paid for twice.
     """
     if not worklist or not warehouse_exists(destination):
         return list(worklist)
@@ -876,10 +880,13 @@ def filter_recently_looked_up(
             "select brand_id, max(case when status in ('ok', 'no_match') then looked_up_at end), "
             f"max(looked_up_at) from {RAW_DATASET}.{LOOKUPS_TABLE} group by brand_id"
         )
-        skip = {brand_id for brand_id, finished_at, _ in latest if _within(finished_at, cutoff)}
+        aliases = brand_id_aliases(warehouse)
+        skip = {aliases.get(brand_id, brand_id) for brand_id, finished, _ in latest if _within(finished, cutoff)}
         due = [brand for brand in worklist if brand.brand_id not in skip]
-        retried = {brand_id for brand_id, _, looked_up_at in latest if _within(looked_up_at, cutoff)}
-        paid = _paid_within_ttl(warehouse, [brand.brand_id for brand in due if brand.brand_id in retried], cutoff)
+        retried = {aliases.get(brand_id, brand_id) for brand_id, _, started in latest if _within(started, cutoff)}
+        paid = _paid_within_ttl(
+            warehouse, [brand.brand_id for brand in due if brand.brand_id in retried], cutoff, aliases
+        )
     return [_with_paid(brand, *paid[brand.brand_id]) if brand.brand_id in paid else brand for brand in due]
 
 
@@ -893,21 +900,32 @@ def _with_paid(
     return replace(brand, organization=brand.organization or organization, paid_person_ids=person_ids)
 
 
+def brand_id_aliases(warehouse: Warehouse) -> dict[str, str]:
+    """Old brand id -> the brand's id now (clean.stg_brand_id_aliases; empty before it is built)."""
+    if not warehouse.table_exists(ALIASES_SCHEMA, ALIASES_TABLE):
+        return {}
+    rows = warehouse.execute(f"select old_brand_id, brand_id from {ALIASES_SCHEMA}.{ALIASES_TABLE}")
+    return {str(old): str(new) for old, new in rows}
+
+
 def _paid_within_ttl(
-    warehouse: Warehouse, brand_ids: Sequence[str], cutoff: datetime
+    warehouse: Warehouse, brand_ids: Sequence[str], cutoff: datetime, aliases: Mapping[str, str]
 ) -> dict[str, tuple[KnownOrganization | None, frozenset[str]]]:
     """Per brand: the organization its lookups resolved, and the person ids revealed (or sent
-    in a call whose outcome is unknown), since `cutoff`."""
+    in a call whose outcome is unknown), since `cutoff`; rows under an old id (`aliases`) count
+    for the brand's id now."""
     organizations: dict[str, tuple[datetime, KnownOrganization]] = {}
     person_ids: dict[str, set[str]] = {}
     has_organization = _has_column(warehouse, LOOKUPS_TABLE, "organization_id")  # older ledgers lack it
     has_reveals = warehouse.table_exists(RAW_DATASET, REVEALS_TABLE)
     has_people = warehouse.table_exists(RAW_DATASET, PEOPLE_TABLE)
-    for start in range(0, len(brand_ids), PRIOR_LOOKUP_CHUNK):
-        chunk = list(brand_ids[start : start + PRIOR_LOOKUP_CHUNK])
+    wanted = set(brand_ids)
+    recorded = [*brand_ids, *sorted(old for old, new in aliases.items() if new in wanted)]
+    for start in range(0, len(recorded), PRIOR_LOOKUP_CHUNK):
+        chunk = list(recorded[start : start + PRIOR_LOOKUP_CHUNK])
         placeholders = ", ".join("?" for _ in chunk)
         if has_organization:
-            for brand_id, organization_id, name, domain, looked_up_at in warehouse.execute(
+            for recorded_id, organization_id, name, domain, looked_up_at in warehouse.execute(
                 "select brand_id, organization_id, organization_name, organization_domain, looked_up_at "
                 f"from {RAW_DATASET}.{LOOKUPS_TABLE} "
                 f"where organization_id is not null and brand_id in ({placeholders})",
@@ -916,24 +934,25 @@ def _paid_within_ttl(
                 moment = ensure_utc(looked_up_at) if looked_up_at else None
                 if moment is None or moment <= cutoff:
                     continue
+                brand_id = aliases.get(recorded_id, recorded_id)
                 if brand_id not in organizations or organizations[brand_id][0] < moment:
                     organizations[brand_id] = (moment, KnownOrganization(str(organization_id), name, domain))
         if has_people:  # revealed people: also those landed before raw.apollo_reveals existed
-            for brand_id, person_id, matched_at in warehouse.execute(
+            for recorded_id, person_id, matched_at in warehouse.execute(
                 f"select brand_id, person_id, matched_at from {RAW_DATASET}.{PEOPLE_TABLE} "
                 f"where brand_id in ({placeholders})",
                 chunk,
             ):
                 if _within(matched_at, cutoff):
-                    person_ids.setdefault(brand_id, set()).add(str(person_id))
+                    person_ids.setdefault(aliases.get(recorded_id, recorded_id), set()).add(str(person_id))
         if has_reveals:
-            for brand_id, person_id, attempted_at in warehouse.execute(
+            for recorded_id, person_id, attempted_at in warehouse.execute(
                 f"select brand_id, person_id, attempted_at from {RAW_DATASET}.{REVEALS_TABLE} "
                 f"where outcome <> ? and brand_id in ({placeholders})",
                 [MISSED, *chunk],
             ):
                 if _within(attempted_at, cutoff):
-                    person_ids.setdefault(brand_id, set()).add(str(person_id))
+                    person_ids.setdefault(aliases.get(recorded_id, recorded_id), set()).add(str(person_id))
     return {
         brand_id: (organizations[brand_id][1] if brand_id in organizations else None,
                    frozenset(person_ids.get(brand_id, ())))

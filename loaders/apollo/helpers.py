@@ -26,6 +26,7 @@ from loaders.apollo.settings import (
 )
 from loaders.common import Row, compact_json, md5_key
 from loaders.common.arrow import stringify
+from loaders.common.names import fold_compatible, map_confusables
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,10 @@ def normalize_domain(value: str | None) -> str | None:
 
 def normalize_org_name(name: str) -> str:
     """`Müller & Söhne GmbH` -> `mullerandsohne`: casefold, accents, punctuation, spaces and a
-    trailing legal form (`Inc`, `LLC`, `GmbH`, ...) ignored; non-Latin letters are kept."""
-    decomposed = unicodedata.normalize("NFKD", name)
+    trailing legal form (`Inc`, `LLC`, `GmbH`, ...) ignored; non-Latin letters are kept. Format
+    characters, apostrophes in every form and look-alike letters are handled as in the brand
+    name (loaders/common/names.py): `Acme` spelled with a Cyrillic `a` is Acme here too."""
+    decomposed = unicodedata.normalize("NFKD", map_confusables(fold_compatible(name)))
     plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
     plain = plain.replace("&", " and ").replace("+", " and ")
     plain = re.sub(r"[.'\u2019`]", "", plain)  # `L.L.C.` -> `llc`, `Levi's` -> `levis`

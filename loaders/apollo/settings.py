@@ -139,3 +139,7 @@ CALL_COLUMNS: list[Column] = [
     Column("request_id"),
     Column("brands_in_request", "bigint"),
 ]
+
+# brand ids made by an earlier name normalization -> the brand's id now (dbt model)
+ALIASES_SCHEMA = "clean"
+ALIASES_TABLE = "stg_brand_id_aliases"

@@ -11,7 +11,11 @@
         unique_key=['brand_id', 'source_column'],
         incremental_strategy=incremental_strategy(),
         tmp_relation_type='transient',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ add_name_normalization_column() }}",
+            "{{ delete_rows_of_other_name_normalization() }}"
+        ]
     )
 }}
 
@@ -62,7 +66,9 @@ final as (
         raw_value,
 
         -- lineage: the newest RAW load of the brand's observations (what an incremental run compares)
-        last_raw_load_id
+        last_raw_load_id,
+        -- the name normalization its brand_id comes from (rows of another one are rebuilt)
+        {{ name_normalization_fingerprint() }} as name_normalization
 
     from unpivoted
 

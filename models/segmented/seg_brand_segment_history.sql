@@ -3,11 +3,36 @@
 -- every score change; consecutive versions with the same segment and weights version are one
 -- period. A period ends when the segment or the weights version changes, or when the brand
 -- dropped out of scoring (the snapshot invalidates it; if it comes back, a new period starts).
+-- Versions recorded under an id an earlier name normalization made belong to the brand's id now
+-- (stg_brand_id_aliases): the snapshot closed them when the id changed and opened the new id's
+-- version at the same moment, so the brand's period goes on.
 with
+
+snapshot_versions as (
+
+    select * from {{ ref('snap_brand_segments') }}
+
+),
+
+aliases as (
+
+    select * from {{ ref('stg_brand_id_aliases') }}
+
+),
 
 versions as (
 
-    select * from {{ ref('snap_brand_segments') }}
+    select
+        coalesce(aliases.brand_id, snapshot_versions.brand_id) as brand_id,
+        snapshot_versions.segment,
+        snapshot_versions.weights_version,
+        snapshot_versions.score,
+        snapshot_versions.dbt_scd_id,
+        snapshot_versions.dbt_valid_from,
+        snapshot_versions.dbt_valid_to
+    from snapshot_versions
+    left join aliases
+        on snapshot_versions.brand_id = aliases.old_brand_id
 
 ),
 

@@ -6,7 +6,10 @@
 -- whose raw value changed, or whose signal's population min or max moved (then every brand of
 -- that signal); any other row has the same raw value, bounds and weights, so the same
 -- contribution. Rows are replaced on (brand_id, signal). An edited scoring_weights seed (another
--- fingerprint) makes the pre-hook empty the table first, so everything is recomputed.
+-- fingerprint) makes the pre-hook empty the table first, so everything is recomputed; so does
+-- another name normalization (brand ids change).
+-- depends_on: {{ ref('seg_scoring_weights_versions') }}
+-- (so assert_scoring_weights_version_is_unchanged runs, and stops the build, before scoring)
 {{
     config(
         materialized='incremental',
@@ -14,7 +17,11 @@
         incremental_strategy=incremental_strategy(),
         tmp_relation_type='transient',
         on_schema_change='fail',
-        pre_hook="{{ delete_rows_of_other_configuration('weights_fingerprint', scoring_weights_fingerprint()) }}"
+        pre_hook=[
+            "{{ delete_rows_of_other_configuration('weights_fingerprint', scoring_weights_fingerprint()) }}",
+            "{{ add_name_normalization_column() }}",
+            "{{ delete_rows_of_other_name_normalization() }}"
+        ]
     )
 }}
 
@@ -169,8 +176,10 @@ final as (
         signal_min,
         signal_max,
 
-        -- lineage: the scoring weights the row was computed with
-        {{ scoring_weights_fingerprint() }} as weights_fingerprint
+        -- lineage: the scoring weights the row was computed with, and the name normalization its
+        -- brand_id comes from (rows of another one of either are recomputed)
+        {{ scoring_weights_fingerprint() }} as weights_fingerprint,
+        {{ name_normalization_fingerprint() }} as name_normalization
 
     from scaled
 

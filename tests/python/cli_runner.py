@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -33,3 +34,24 @@ def run_outreach(duckdb_path: Path, *args: str, env: dict[str, str] | None = Non
         check=False,
     )
     return PipelineRun(duckdb_path, completed.returncode, completed.stdout, completed.stderr)
+
+
+PLAN_ID = re.compile(r"outreach sync --plan (\S+)")
+
+
+def plan_id_in(run: PipelineRun) -> str:
+    """The plan id a dry run prints."""
+    found = PLAN_ID.findall(run.stdout)
+    assert run.returncode == 0 and found, f"the dry run made no plan:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}"
+    return str(found[-1])
+
+
+def make_plan(duckdb_path: Path, env: dict[str, str] | None = None) -> str:
+    """A dry run in the production run's environment; returns its plan id."""
+    return plan_id_in(run_outreach(duckdb_path, "sync", env={**(env or {}), "PIPELINE_MODE": "dry_run"}))
+
+
+def sync_production(duckdb_path: Path, env: dict[str, str] | None = None) -> PipelineRun:
+    """`outreach sync` as an operator goes live: a dry run makes the plan, production applies it."""
+    env = {"PIPELINE_MODE": "production", **(env or {})}
+    return run_outreach(duckdb_path, "sync", "--plan", make_plan(duckdb_path, env), env=env)

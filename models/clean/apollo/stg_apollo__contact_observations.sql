@@ -1,5 +1,6 @@
 -- Every person Apollo returned for a brand, with a normalized email and the reason it
--- cannot be used as a contact (if any).
+-- cannot be used as a contact (if any). A row landed under an id an earlier name normalization
+-- made belongs to the brand's id now (stg_brand_id_aliases).
 with
 
 source as (
@@ -8,11 +9,29 @@ source as (
 
 ),
 
+aliases as (
+
+    select * from {{ ref('stg_brand_id_aliases') }}
+
+),
+
+aliased as (
+
+    select
+        source.*,
+        aliases.brand_id as aliased_brand_id
+    from source
+    left join aliases
+        on source.brand_id = aliases.old_brand_id
+
+),
+
 normalized as (
 
     select
         -- ids
-        brand_id,
+        coalesce(aliased_brand_id, brand_id) as brand_id,
+        brand_id as recorded_brand_id,
         person_id,
         lower(trim(email)) as email,
 
@@ -35,7 +54,7 @@ normalized as (
         {{ source_mode(source('apollo', 'apollo_people')) }} as source_mode,
         cast(matched_at as {{ dbt.type_timestamp() }}) as matched_at
 
-    from source
+    from aliased
 
 ),
 
@@ -60,9 +79,10 @@ final as (
     select
         -- ids
         {{ dbt.hash(dbt.concat([
-            "coalesce(brand_id, '')", "'|'", "coalesce(person_id, '')"
+            "coalesce(recorded_brand_id, '')", "'|'", "coalesce(person_id, '')"
         ])) }} as contact_observation_id,
         brand_id,
+        recorded_brand_id,
         person_id,
         email,
         split_part(email, '@', 2) as email_domain,

@@ -1,5 +1,7 @@
 -- Every row of the Apollo call ledger, typed, with the reason it cannot be used (if any).
 -- Downstream, good rows become stg_apollo__lookups and the rest its quarantine.
+-- A row landed under an id an earlier name normalization made belongs to the brand's id now
+-- (stg_brand_id_aliases).
 with
 
 source as (
@@ -8,12 +10,30 @@ source as (
 
 ),
 
+aliases as (
+
+    select * from {{ ref('stg_brand_id_aliases') }}
+
+),
+
+aliased as (
+
+    select
+        source.*,
+        aliases.brand_id as aliased_brand_id
+    from source
+    left join aliases
+        on source.brand_id = aliases.old_brand_id
+
+),
+
 typed as (
 
     select
         -- ids
         lookup_id,
-        nullif(trim(brand_id), '') as brand_id,
+        coalesce(aliased_brand_id, nullif(trim(brand_id), '')) as brand_id,
+        nullif(trim(brand_id), '') as recorded_brand_id,
 
         -- dimensions
         brand_name,
@@ -35,7 +55,7 @@ typed as (
         -- timestamps
         cast(looked_up_at as {{ dbt.type_timestamp() }}) as looked_up_at
 
-    from source
+    from aliased
 
 ),
 
@@ -67,6 +87,7 @@ final as (
         -- ids
         lookup_id,
         brand_id,
+        recorded_brand_id,
 
         -- dimensions
         brand_name,

@@ -1,14 +1,19 @@
 -- Every RAW brand observation, typed and normalized, with the reason it cannot be used (if any).
 -- Downstream, good rows become stg_smartscout__brands and the rest the quarantine.
 -- Incremental (docs/incremental.md): a run reads the RAW rows loaded since the last one (minus
--- var smartscout_brand_lookback_days) and upserts them on record_hash.
+-- var smartscout_brand_lookback_days) and upserts them on record_hash. Rows made with another name
+-- normalization (column name_normalization) are deleted first, so a new one rebuilds from all of RAW.
 {{
     config(
         materialized='incremental',
         unique_key='record_hash',
         incremental_strategy=incremental_strategy(),
         tmp_relation_type='transient',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ add_name_normalization_column() }}",
+            "{{ delete_rows_of_other_name_normalization() }}"
+        ]
     )
 }}
 
@@ -164,6 +169,8 @@ final as (
         source_row_number,
         extra_fields_json,
         raw_load_id,
+        -- the name normalization brand_id comes from (rows of another one are rebuilt)
+        {{ name_normalization_fingerprint() }} as name_normalization,
         fetched_at
 
     from with_reason

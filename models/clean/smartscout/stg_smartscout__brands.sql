@@ -8,7 +8,11 @@
         unique_key='brand_id',
         incremental_strategy=incremental_strategy(),
         tmp_relation_type='transient',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ add_name_normalization_column() }}",
+            "{{ delete_rows_of_other_name_normalization() }}"
+        ]
     )
 }}
 
@@ -115,6 +119,8 @@ final as (
         ranked.source_kind,
         history.source_mode,
         history.last_raw_load_id,
+        -- the name normalization its brand_id comes from (rows of another one are rebuilt)
+        {{ name_normalization_fingerprint() }} as name_normalization,
 
         -- timestamps
         history.first_seen_at,

@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach
+from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach, sync_production
 from tests.python.fakes.apollo import FakeApollo, load_organizations
 from tests.python.fakes.destinations import Destinations
 from tests.python.fakes.server import serve
@@ -153,9 +153,10 @@ def sample_mode(env: dict[str, str]) -> dict[str, str]:
 
 
 def send(warehouse: Path, destinations: Destinations, fakes: Fakes) -> PipelineRun:
-    # the events come from the fake Smartlead the live ingest polled
+    """A dry run makes the plan, production applies it (the events come from the fake Smartlead
+    the live ingest polled)."""
     env = {**destinations.env, **{key: fakes.env[key] for key in ("SOURCES__SMARTLEAD__API_KEY",)}}
-    return run_outreach(warehouse, "sync", env=env)
+    return sync_production(warehouse, env)
 
 
 def sent_leads(destinations: Destinations) -> list[dict[str, Any]]:

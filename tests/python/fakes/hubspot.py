@@ -9,12 +9,18 @@ Behaviour reproduced (CONTRACTS.md section 4, NOTES.md section 4):
   not know (when `known_properties` is set) -> 400 `VALIDATION_ERROR` for the whole batch;
   records kept by their idProperty value, stable ids, `new` true then false on a repeat, every
   property value returned as a string; results come back in **reverse** input order by default
-  (HubSpot does not promise any order);
+  (HubSpot does not promise any order); as in HubSpot, a property sent as "" (or null) clears
+  the stored value, and a property not sent keeps it; every input received is kept in
+  `inputs_received` (`properties_sent(object_type, id)` reads it back);
 - invalid inputs (an id in `invalid_ids`, or a contact email without "@") -> 207 with `results`
   for the others plus `errors` (each with `context: {"ids": [...]}`) and `numErrors`; ids in
   `transient_ids` the same way with the transient category `RATE_LIMITS`;
 - `PUT /crm/v4/objects/contacts/{cid}/associations/default/companies/{coid}`: stores the pair once
-  (idempotent), 404 when either record does not exist;
+  (idempotent), 404 when either record does not exist; 200 answers are exactly the
+  `BatchResponsePublicDefaultAssociation` shape (`status`, `results` [{from, to, associationSpec}],
+  `startedAt`, `completedAt`); faults by contact email: `association_errors_for` answers 200 with
+  no result and `errors` + `numErrors` (category `association_error_category`, not stored),
+  `association_unconfirmed_for` 200 with `status: COMPLETE` and no results (not stored);
 - a rolling window rate limit (`rate_limit` requests per `rate_window_seconds`, default 10 s): 429
   with `{"status": "error", "errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING"}`, with
   a `Retry-After` header only when `send_retry_after` is true;
@@ -85,6 +91,10 @@ class FakeHubSpot:
     calls_by_path: Counter[str] = field(default_factory=Counter)
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {"contacts": {}, "companies": {}})
     associations: set[tuple[str, str]] = field(default_factory=set)  # (contact id, company id)
+    inputs_received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (object type, input)
+    association_errors_for: set[str] = field(default_factory=set)  # contact emails: 200 with errors
+    association_error_category: str = "VALIDATION_ERROR"
+    association_unconfirmed_for: set[str] = field(default_factory=set)  # contact emails: 200 without results
     _next_id: dict[str, int] = field(default_factory=lambda: {"contacts": 1001, "companies": 5001})
     _accepted: deque[float] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -103,6 +113,19 @@ class FakeHubSpot:
 
     def fail_next(self, count: int) -> None:
         self.failures_left = count
+
+    def properties_sent(self, object_type: str, record_id: str) -> list[dict[str, Any]]:
+        """The `properties` of every upsert input received for this id, in order."""
+        wanted = record_id.strip().lower()
+        return [
+            dict(item.get("properties") or {})
+            for kind, item in self.inputs_received
+            if kind == object_type and str(item.get("id", "")).strip().lower() == wanted
+        ]
+
+    def typed_by_hand(self, object_type: str, record_id: str, id_property: str, **properties: str) -> None:
+        """A record as someone created or edited it in HubSpot's UI (not through this API)."""
+        self._store(object_type, {"idProperty": id_property, "id": record_id, "properties": properties})
 
     # --- the handler --------------------------------------------------------------------------
 
@@ -219,6 +242,7 @@ class FakeHubSpot:
                     )
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
+        self.inputs_received += [(object_type, item) for item in inputs]
         for item in inputs:
             record_id = str(item["id"])
             invalid = self._invalid_reason(object_type, str(item["idProperty"]), record_id)
@@ -297,11 +321,28 @@ class FakeHubSpot:
             return _error(404, "OBJECT_NOT_FOUND", f"contact {contact_id} does not exist")
         if company_id not in company_ids:
             return _error(404, "OBJECT_NOT_FOUND", f"company {company_id} does not exist")
+        now = _now_iso()
+        email = next(key for key, record in self.contacts.items() if record["id"] == contact_id)
+        if email in {value.lower() for value in self.association_errors_for}:
+            error = {
+                "status": "error",
+                "category": self.association_error_category,
+                "message": f"Association between contact {contact_id} and company {company_id} could not be created",
+                "context": {"fromObjectId": [contact_id], "toObjectId": [company_id]},
+                "errors": [],
+                "links": {},
+            }
+            body = {"status": "COMPLETE", "results": [], "errors": [error], "numErrors": 1}
+            return Reply(200, {**body, "startedAt": now, "completedAt": now})
+        if email in {value.lower() for value in self.association_unconfirmed_for}:
+            return Reply(200, {"status": "COMPLETE", "results": [], "startedAt": now, "completedAt": now})
         self.associations.add((contact_id, company_id))
         return Reply(
             200,
             {
                 "status": "COMPLETE",
+                "startedAt": now,
+                "completedAt": now,
                 "results": [
                     {
                         "from": {"id": contact_id},

@@ -25,10 +25,18 @@ Behaviour reproduced (CONTRACTS.md section 3):
   counted and listed; emails in `unsubscribed_emails` listed in `unsubscribed_leads`; emails whose
   address or domain is on the global block list are not added and count in `block_count`; emails in
   `bounced_emails` count in `bounce_count`. The `settings.ignore_*` flags switch those lists off as
-  documented. `response_shape="guide"` answers with the docs guide's `added_count`/`skipped_count`
-  instead;
+  documented. The answer has exactly the fields of CONTRACTS.md (`ok`, `upload_count`,
+  `total_leads`, `already_added_to_campaign`, `duplicate_count`, `invalid_email_count`,
+  `invalid_emails`, `unsubscribed_leads`, `block_count`, `bounce_count`,
+  `is_lead_limit_exhausted`); `response_shape="guide"` answers with the docs guide's
+  `added_count`/`skipped_count` instead. Faults: `lead_limit` (leads the account may hold in all:
+  the rest of an upload is not imported, `is_lead_limit_exhausted: true` and
+  `lead_import_stopped_count`, as NOTES.md lists it), `empty_lead_answers` (`200 {}`, the leads
+  still stored), `omitted_answer_keys` (those counts left out: an answer that does not account for
+  the batch), `unsubscribed_as_count` (`unsubscribed_leads` as a number);
 - `POST /leads/add-domain-block-list` `{"domain_block_list": [...]}` stores entries (domains and
-  emails); `GET /leads/get-domain-block-list` lists them.
+  emails); `GET /leads/get-domain-block-list` lists them; `block_list_failures` answers the next n
+  block-list uploads with 500 (with `Retry-After: block_list_retry_after` when set).
 Accessors: `leads_in(campaign_id)`, `block_list`, `calls_to(path)` (requests per path).
 
 The clock is injectable (`FakeClock`) so a test can make a recorded sleep advance time.
@@ -115,6 +123,12 @@ class FakeSmartlead:
     unsubscribed_as_objects: bool = False  # list `unsubscribed_leads` as {"email": ...} objects
     bounced_emails: set[str] = field(default_factory=set)  # the community bounce list
     response_shape: str = "observed"  # or "guide": added_count/skipped_count
+    lead_limit: int | None = None  # leads the account may hold across campaigns; None: no limit
+    empty_lead_answers: bool = False  # answer add-leads with `200 {}` (the leads are still stored)
+    omitted_answer_keys: set[str] = field(default_factory=set)  # counts left out of the add-leads answer
+    unsubscribed_as_count: bool = False  # `unsubscribed_leads` as a number instead of a list
+    block_list_failures: int = 0  # next block-list uploads answered 500
+    block_list_retry_after: str | None = None  # Retry-After on those 500s (keeps retries short in tests)
     leads: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # campaign -> email -> lead
     block_list: list[str] = field(default_factory=list)
     uploads: list[dict[str, Any]] = field(default_factory=list)  # every add-leads body accepted (2xx)
@@ -230,6 +244,11 @@ class FakeSmartlead:
                 return self._add_leads(match.group("campaign_id"), request)
         if request.method == "POST" and BLOCK_LIST_ADD_PATH.match(request.path):
             with self._lock:
+                if self.block_list_failures > 0:
+                    self.block_list_failures -= 1
+                    retry_after = self.block_list_retry_after
+                    headers = {} if retry_after is None else {"Retry-After": retry_after}
+                    return Reply(500, {"message": "Internal server error"}, headers=headers)
                 return self._add_block_list(request)
         if request.method == "GET" and BLOCK_LIST_GET_PATH.match(request.path):
             with self._lock:
@@ -379,7 +398,11 @@ class FakeSmartlead:
         counts = Counter[str]()
         invalid: list[str] = []
         unsubscribed: list[str] = []
-        for lead in lead_list:
+        held = sum(len(campaign) for campaign in self.leads.values())
+        for position, lead in enumerate(lead_list):
+            if self.lead_limit is not None and held >= self.lead_limit:
+                counts["lead_import_stopped_count"] = len(lead_list) - position
+                break
             email = lead["email"].strip().lower()
             if email in seen:
                 counts["duplicate_count"] += 1
@@ -403,30 +426,35 @@ class FakeSmartlead:
                 continue
             stored[email] = dict(lead)
             counts["added"] += 1
+            held += 1
         self.uploads.append(body)
+        if self.empty_lead_answers:
+            return Reply(200, {})
+        answer: dict[str, Any]
         if self.response_shape == "guide":
-            return Reply(
-                200, {"ok": True, "added_count": counts["added"], "skipped_count": len(lead_list) - counts["added"]}
-            )
-        return Reply(
-            200,
-            {
+            answer = {"ok": True, "added_count": counts["added"], "skipped_count": len(lead_list) - counts["added"]}
+        else:
+            unsubscribed_leads: Any = unsubscribed
+            if self.unsubscribed_as_objects:
+                unsubscribed_leads = [{"email": e} for e in unsubscribed]
+            elif self.unsubscribed_as_count:
+                unsubscribed_leads = len(unsubscribed)
+            answer = {
                 "ok": True,
-                "upload_count": len(lead_list),
+                "upload_count": len(lead_list) - counts["lead_import_stopped_count"],
                 "total_leads": counts["added"],
                 "already_added_to_campaign": counts["already_added_to_campaign"],
                 "duplicate_count": counts["duplicate_count"],
                 "invalid_email_count": len(invalid),
                 "invalid_emails": invalid,
-                "unsubscribed_leads": [{"email": e} for e in unsubscribed]
-                if self.unsubscribed_as_objects
-                else unsubscribed,
+                "unsubscribed_leads": unsubscribed_leads,
                 "block_count": counts["block_count"],
                 "bounce_count": counts["bounce_count"],
-                "is_lead_limit_exhausted": False,
-                "lead_import_stopped_count": 0,
-            },
-        )
+                "is_lead_limit_exhausted": bool(counts["lead_import_stopped_count"]),
+            }
+            if counts["lead_import_stopped_count"]:
+                answer["lead_import_stopped_count"] = counts["lead_import_stopped_count"]
+        return Reply(200, {key: value for key, value in answer.items() if key not in self.omitted_answer_keys})
 
     def _add_block_list(self, request: Request) -> Reply:
         try:

@@ -11,11 +11,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 
 from pipeline.dbt_runner import DbtFailedError, run_dbt
 from pipeline.settings import Settings
+from tests.python.cli_runner import PipelineRun, run_outreach
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -155,3 +158,39 @@ def test_broken_configuration_fails_and_names_the_problem(
     for breakage in group:
         assert f"\n  {BREAKAGES[breakage].failing_test}: " in found[1], (breakage, found[1])
         assert BREAKAGES[breakage].problem in found[1], (breakage, found[1])
+
+
+def test_weights_changed_under_a_built_version_fail_the_build_until_the_version_changes(
+    demo_run: PipelineRun, tmp_path: Path
+) -> None:
+    """Through `outreach build` on the demo's warehouse (built with the shipped weights, v1): new
+    weights under v1 stop the build before scoring, even with --full-refresh; as v2 they build."""
+    project = copy_dbt_project(tmp_path / "project")
+    warehouse = tmp_path / "outreach.duckdb"
+    shutil.copyfile(demo_run.duckdb_path, warehouse)
+    env = {"OUTREACH_PROJECT_DIR": str(project), "DBT_TARGET": "duckdb"}
+    weights = project / "seeds/scoring_weights.csv"
+    # still 100 in all: no other seed test fails
+    replace_in(weights, ",log_minmax,higher_is_better,,30,v1,", ",log_minmax,higher_is_better,,25,v1,")
+    replace_in(weights, ",boolean,higher_is_better,,5,v1,", ",boolean,higher_is_better,,10,v1,")
+
+    def scored_fingerprints() -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            return connection.execute(
+                "select distinct weights_version, weights_fingerprint from segmented.seg_brand_signal_contributions"
+            ).fetchall()
+
+    scored_before = scored_fingerprints()
+    refused = run_outreach(warehouse, "build", "--full-refresh", env=env)
+    assert refused.returncode == 1, refused.stdout[-2000:]
+    assert (
+        "scoring_weights version v1 was built before with other weights: give the new weights a new weights_version"
+        in refused.stderr
+    ), refused.stderr[-3000:]
+    assert scored_fingerprints() == scored_before  # nothing was scored with the new weights
+
+    weights.write_text(weights.read_text().replace(",v1,", ",v2,"))
+    built = run_outreach(warehouse, "build", env=env)
+    assert built.returncode == 0, built.stderr[-3000:]
+    [(version, fingerprint)] = scored_fingerprints()
+    assert version == "v2" and (version, fingerprint) not in scored_before

@@ -28,7 +28,7 @@ from pipeline.warehouse import (
     record_stage_run,
     resolve_target,
 )
-from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach
+from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach, sync_production
 from tests.python.fakes.destinations import Destinations
 from tests.python.gate_support import relabel_as_live
 
@@ -188,7 +188,7 @@ def test_reverse_etl_and_summary_run_on_the_active_target(
         record_stage_run(warehouse, "load_raw", now)
         record_stage_run(warehouse, "build", now + timedelta(minutes=5))
     with _suppressed_lead_injected(fakesnow_target):
-        _ok(run_outreach(duckdb_copy, "sync", env={**destinations.env, **on_fakesnow}))
+        _ok(sync_production(duckdb_copy, {**destinations.env, **on_fakesnow}))
     leads_to_add = [row for row in planned if row[0] == "smartlead_leads" and row[3] == "add"]
     campaigns = {row[1] for row in leads_to_add}
     assert destinations.smartlead.path_calls, "Smartlead was called"
@@ -207,7 +207,7 @@ def test_reverse_etl_and_summary_run_on_the_active_target(
 
     # a second production run finds everything in the Snowflake ledger: not one request
     calls_before = destinations.smartlead_calls() + destinations.hubspot.calls
-    second = _ok(run_outreach(duckdb_copy, "sync", env={**destinations.env, **on_fakesnow}))
+    second = _ok(sync_production(duckdb_copy, {**destinations.env, **on_fakesnow}))
     assert destinations.smartlead_calls() + destinations.hubspot.calls == calls_before
     overview = second.stdout.split("PIPELINE_MODE=production:")[1].splitlines()[0]
     assert " add" not in overview and " change" not in overview and " retry" not in overview, overview
@@ -220,7 +220,7 @@ def test_moving_to_snowflake_with_the_ledger_sends_nothing_again(
     on_duckdb = {"DBT_TARGET": "duckdb"}
     with connect(duckdb_copy) as warehouse:  # the DuckDB warehouse went live and sent its leads
         relabel_as_live(warehouse)
-    _ok(run_outreach(duckdb_copy, "sync", env={**destinations.env, **on_duckdb}))
+    _ok(sync_production(duckdb_copy, {**destinations.env, **on_duckdb}))
     calls_from_duckdb = destinations.smartlead_calls()
     assert calls_from_duckdb > 0
     with connect(duckdb_copy) as warehouse:
@@ -239,7 +239,7 @@ def test_moving_to_snowflake_with_the_ledger_sends_nothing_again(
             warehouse.execute("select count(*) from reverse_etl.sync_ledger where status = 'sent'") == sent_from_duckdb
         )
 
-    _ok(run_outreach(duckdb_copy, "sync", env={**destinations.env, **on_fakesnow}))
+    _ok(sync_production(duckdb_copy, {**destinations.env, **on_fakesnow}))
     assert destinations.smartlead_calls() == calls_from_duckdb, "nothing already sent is sent again"
     again = _ok(run_outreach(duckdb_copy, "copy-ledger", "--from-duckdb", str(duckdb_copy), env=on_fakesnow))
     assert " 0 rows copied" in again.stdout

@@ -13,6 +13,7 @@ from reverse_etl.hubspot_client import (
     ASSOCIATION_PATH,
     COMPANIES_UPSERT_PATH,
     CONTACTS_UPSERT_PATH,
+    AssociationNotConfirmed,
     HubSpotClient,
     HubSpotConfig,
 )
@@ -384,3 +385,30 @@ def test_association_to_missing_record_raises(env: Env) -> None:
         client.associate_contact_company("1", "2")
     with pytest.raises(ValueError):
         client.associate_contact_company("1/../x", "2")
+
+
+def test_an_empty_or_null_property_is_never_sent(env: Env) -> None:
+    env.fake.typed_by_hand("contacts", "jane@brand.com", "email", firstname="Jane", jobtitle="CEO")
+    properties = {"firstname": "", "jobtitle": None, "lastname": "Doe"}
+    (result,) = env.client().upsert_contacts(
+        [{"idProperty": "email", "id": "jane@brand.com", "properties": properties}]
+    )
+    assert result.ok
+    assert env.fake.properties_sent("contacts", "jane@brand.com") == [{"lastname": "Doe"}]
+    stored = env.fake.contacts["jane@brand.com"]["properties"]
+    assert (stored["firstname"], stored["jobtitle"], stored["lastname"]) == ("Jane", "CEO", "Doe")
+
+
+@pytest.mark.parametrize("fault", ["errors", "no_result"])
+def test_an_association_200_that_confirms_nothing_raises(env: Env, fault: str) -> None:
+    client = env.client()
+    (contact,) = client.upsert_contacts([hubspot_contact_input(contact_row(1))])
+    (company,) = client.upsert_companies(
+        [{"idProperty": "outreach_brand_id", "id": "brand-1", "properties": {"name": "Brand 1"}}]
+    )
+    faults = env.fake.association_errors_for if fault == "errors" else env.fake.association_unconfirmed_for
+    faults.add("person1@brand1.com")
+    with pytest.raises(AssociationNotConfirmed) as raised:
+        client.associate_contact_company(str(contact.hubspot_id), str(company.hubspot_id))
+    assert raised.value.permanent is (fault == "errors")
+    assert not env.fake.associations

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.python.cli_runner import PipelineRun, run_outreach
+from tests.python.cli_runner import PipelineRun, run_outreach, sync_production
 from tests.python.fakes.destinations import Destinations
 from tests.python.pipeline.test_seed_config_guards import copy_dbt_project, swap_a_and_b_thresholds
 
@@ -53,7 +53,7 @@ def test_events_read_too_long_ago_are_refused_naming_the_source_and_its_age(
     assert destinations.smartlead_calls() == 0 and destinations.hubspot.calls == 0
 
     # the limit is the operator's (unsubscribes must be honoured within 2 days): fresh enough, sent
-    run = sync(warehouse, destinations, OUTREACH_EVENTS_MAX_AGE_HOURS="48")
+    run = sync_production(warehouse, {**destinations.env, "OUTREACH_EVENTS_MAX_AGE_HOURS": "48"})
     assert run.returncode == 0, run.stderr
     assert destinations.smartlead.uploads
 

@@ -402,3 +402,47 @@ def test_rate_limiter_paces_calls(fake: FakeSmartlead) -> None:
             client.add_leads(CAMPAIGN, leads(10, start=start))
     assert len(sleeps) == 2
     assert all(1.5 < seconds <= 2.0 for seconds in sleeps)
+
+
+# --- answers that confirm nothing -------------------------------------------------------------
+
+
+def test_an_empty_answer_leaves_every_lead_unconfirmed(fake: FakeSmartlead) -> None:
+    fake.empty_lead_answers = True
+    with serve_smartlead(fake) as server:
+        result = make_harness(fake, server).client.add_leads(CAMPAIGN, leads(3))
+    assert [outcome.status for outcome in result.outcomes] == ["unconfirmed"] * 3
+    assert result.outcomes[0].error == "not confirmed by Smartlead: its answer accounts for 0 of the 3 leads sent"
+    assert result.accounted == 0
+
+
+def test_counts_short_of_the_batch_leave_the_leads_not_named_unconfirmed(fake: FakeSmartlead) -> None:
+    fake.invalid_emails = {"bad@invalid.example"}
+    fake.omitted_answer_keys = {"upload_count", "already_added_to_campaign"}
+    with serve_smartlead(fake) as server:
+        client = make_harness(fake, server).client
+        client.add_leads(CAMPAIGN, leads(1))  # already in the campaign: the answer will not say so
+        items = [*leads(3), smartlead_lead(sync_row(9, email="bad@invalid.example"))]
+        result = client.add_leads(CAMPAIGN, items)
+    by_key = {outcome.record_key: outcome.status for outcome in result.outcomes}
+    assert by_key == {
+        "lead0000@acme.example": "unconfirmed",
+        "lead0001@acme.example": "unconfirmed",
+        "lead0002@acme.example": "unconfirmed",
+        "bad@invalid.example": "failed",
+    }
+    assert result.accounted == 3
+
+
+@pytest.mark.parametrize("shape", ["list", "count", "guide"])
+def test_counts_that_account_for_the_batch_confirm_it(fake: FakeSmartlead, shape: str) -> None:
+    fake.unsubscribed_emails = {"gone@acme.example"}
+    fake.unsubscribed_as_count = shape == "count"
+    fake.response_shape = "guide" if shape == "guide" else "observed"
+    fake.omitted_answer_keys = {"upload_count"}  # the counts alone must add up
+    with serve_smartlead(fake) as server:
+        client = make_harness(fake, server).client
+        client.add_leads(CAMPAIGN, leads(2))
+        result = client.add_leads(CAMPAIGN, [*leads(4), smartlead_lead(sync_row(8, email="gone@acme.example"))])
+    assert not result.unconfirmed
+    assert result.accounted == 5

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from reverse_etl.sync import BLOCK_LIST_REASONS
-from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach
+from tests.python.cli_runner import PROJECT_DIR, PipelineRun, make_plan, plan_id_in, run_outreach, sync_production
 from tests.python.fakes.destinations import Destinations
 
 BATCH = 7  # small: every campaign of the demo needs several add-leads calls
@@ -46,7 +46,8 @@ def insert_lead(warehouse: Path, campaign_id: int, brand_id: str, email: str) ->
 
 
 def sync(warehouse: Path, destinations: Destinations, **extra_env: str) -> PipelineRun:
-    return run_outreach(warehouse, "sync", env={**destinations.env, **extra_env})
+    """A production sync against the fakes: a dry run makes the plan, production applies it."""
+    return sync_production(warehouse, {**destinations.env, **extra_env})
 
 
 def leads_by_campaign(warehouse: Path) -> dict[int, list[str]]:
@@ -216,10 +217,11 @@ def test_a_crash_during_a_later_upload_resends_only_that_batch_once(
 ) -> None:
     per_campaign = leads_by_campaign(warehouse)
     destinations.slow_uploads.add(2)  # the second add-leads call of the run answers late
+    env = {**destinations.env, "DESTINATION__SMARTLEAD__BATCH_SIZE": str(BATCH)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "--duckdb", str(warehouse), "sync"],
+        [sys.executable, "-m", "pipeline.cli", "--duckdb", str(warehouse), "sync", "--plan", make_plan(warehouse, env)],
         cwd=PROJECT_DIR,
-        env={**os.environ, **destinations.env, "DESTINATION__SMARTLEAD__BATCH_SIZE": str(BATCH)},
+        env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -533,3 +535,115 @@ def test_an_invalid_email_is_recorded_in_the_ledger_and_not_retried(
     uploads = len(destinations.smartlead.uploads)
     assert sync(warehouse, destinations).returncode == 0
     assert len(destinations.smartlead.uploads) == uploads
+
+
+# --- plan/apply: production sends the reviewed plan, no more ---------------------------------------
+
+
+def one_line_refusal(run: PipelineRun) -> str:
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "nothing was sent" in run.stderr
+    return run.stderr
+
+
+def test_production_needs_a_known_fresh_plan(warehouse: Path, destinations: Destinations) -> None:
+    without = one_line_refusal(run_outreach(warehouse, "sync", env=destinations.env))
+    assert "no --plan given" in without and "outreach sync --plan" in without
+    unknown = one_line_refusal(run_outreach(warehouse, "sync", "--plan", "no-such-plan", env=destinations.env))
+    assert "no plan no-such-plan in this warehouse" in unknown
+    plan_id = make_plan(warehouse, destinations.env)
+    change(warehouse, "update reverse_etl.sync_plans set created_at = created_at - interval 25 hours")
+    stale = one_line_refusal(run_outreach(warehouse, "sync", "--plan", plan_id, env=destinations.env))
+    assert f"plan {plan_id} is 25.0 h old, over OUTREACH_PLAN_MAX_AGE_HOURS=24" in stale
+    assert destinations.smartlead_calls() == 0 and destinations.hubspot.calls == 0
+    assert rows(warehouse, "select count(*) from reverse_etl.sync_ledger") == [(0,)]
+    # the way out the refusal names (or a longer limit) sends it
+    longer = run_outreach(
+        warehouse, "sync", "--plan", plan_id, env={**destinations.env, "OUTREACH_PLAN_MAX_AGE_HOURS": "26"}
+    )
+    assert longer.returncode == 0, longer.stdout + longer.stderr
+    assert times_sent(destinations) == Counter(
+        email for emails in leads_by_campaign(warehouse).values() for email in emails
+    )
+
+
+def test_rows_changed_or_added_after_the_plan_are_held_back_and_reapplying_sends_nothing_twice(
+    warehouse: Path, destinations: Destinations
+) -> None:
+    per_campaign = leads_by_campaign(warehouse)
+    plan_id = make_plan(warehouse, destinations.env)
+    (changed_brand, changed_email), (suppressed_brand, suppressed_email) = rows(
+        warehouse, "select brand_id, email from segmented.sync_smartlead__leads order by brand_id limit 2"
+    )
+    change(
+        warehouse,
+        "update segmented.sync_smartlead__leads set first_name = 'Renamed' where brand_id = ?",
+        [changed_brand],
+    )
+    insert_lead(warehouse, 1001, "late-brand", "late@late-brand.example")
+    # suppressed since the plan: the send-time guard wins over the plan
+    change(
+        warehouse,
+        "insert into clean.stg_suppression__keys (suppression_id, key_type, suppression_key, reason, source,"
+        " first_seen_at) values ('since-plan', 'email', ?, 'do_not_contact', 'test', current_timestamp)",
+        [suppressed_email],
+    )
+
+    run = run_outreach(warehouse, "sync", "--plan", plan_id, env=destinations.env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    planned_emails = Counter(
+        email for emails in per_campaign.values() for email in emails if email not in (changed_email, suppressed_email)
+    )
+    assert times_sent(destinations) == planned_emails  # the plan's rows, each once, and nothing else
+    assert "2 rows changed since the plan, not sent" in run.stdout
+    assert f"smartlead_leads {changed_brand}" in run.stdout and "smartlead_leads late-brand" in run.stdout
+    assert "changed since the plan, not sent 2" in run.stdout
+    assert rows(
+        warehouse,
+        "select count(*) from reverse_etl.sync_ledger where record_key in (?, 'late-brand')",
+        [changed_brand],
+    ) == [(0,)]
+    assert ledger_row(warehouse, "smartlead_leads", suppressed_brand)[:3] == (
+        "refused",
+        True,
+        "email suppressed: do_not_contact",
+    )
+    preview = (warehouse.parent / "reverse_etl_preview.md").read_text()
+    assert f"| {changed_brand} | changed_since_plan | payload changed since plan {plan_id} |" in preview
+    assert f"| late-brand | changed_since_plan | not in plan {plan_id} |" in preview
+
+    # applied again (say, after a crash): allowed, said so, and the ledger sends nothing twice
+    calls = destinations.smartlead_calls() + destinations.hubspot.calls
+    again = run_outreach(warehouse, "sync", "--plan", plan_id, env=destinations.env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"plan {plan_id} was applied 1 time(s) before" in again.stdout
+    assert destinations.smartlead_calls() + destinations.hubspot.calls == calls
+
+    # a new plan picks them up
+    assert sync(warehouse, destinations).returncode == 0
+    assert times_sent(destinations) == planned_emails + Counter([changed_email, "late@late-brand.example"])
+
+
+def test_new_leads_over_a_volume_cap_are_refused_with_nothing_sent(warehouse: Path, destinations: Destinations) -> None:
+    per_campaign = {campaign: len(emails) for campaign, emails in leads_by_campaign(warehouse).items()}
+    biggest = max(per_campaign, key=lambda campaign: per_campaign[campaign])
+    per_campaign_cap = {"OUTREACH_MAX_NEW_LEADS_PER_CAMPAIGN": str(per_campaign[biggest] - 1)}
+    total_cap = {"OUTREACH_MAX_NEW_LEADS_TOTAL": str(sum(per_campaign.values()) - 1)}
+
+    dry_run = run_outreach(warehouse, "sync", env={**destinations.env, **per_campaign_cap, "PIPELINE_MODE": "dry_run"})
+    assert dry_run.returncode == 0, dry_run.stderr
+    warning = f"WARNING: {per_campaign[biggest]} new leads for Smartlead campaign {biggest} exceed"
+    assert f"{warning} OUTREACH_MAX_NEW_LEADS_PER_CAMPAIGN={per_campaign[biggest] - 1}" in dry_run.stdout
+    plan_id = plan_id_in(dry_run)
+    for cap, named in [(per_campaign_cap, f"campaign {biggest} exceed"), (total_cap, "in all exceed")]:
+        refused = one_line_refusal(run_outreach(warehouse, "sync", "--plan", plan_id, env={**destinations.env, **cap}))
+        setting, value = next(iter(cap.items()))
+        assert named in refused and f"{setting}={value}" in refused
+    assert destinations.smartlead_calls() == 0 and destinations.hubspot.calls == 0
+    assert rows(warehouse, "select count(*) from reverse_etl.sync_ledger") == [(0,)]
+    # within the caps (the defaults), the same plan goes out
+    assert run_outreach(warehouse, "sync", "--plan", plan_id, env=destinations.env).returncode == 0
+    assert sum(len(destinations.smartlead.emails_in(campaign)) for campaign in per_campaign) == sum(
+        per_campaign.values()
+    )

@@ -1,7 +1,9 @@
 -- Brand identity is the same on every warehouse: the real normalize_name macro and the brand_id
 -- expression of stg_smartscout__brand_observations give each case of the
 -- name_normalization_cases seed its expected name and md5. The unit tests only run on DuckDB;
--- this test also runs in the Snowflake-compatible (fakesnow) build.
+-- this test also runs in the Snowflake-compatible (fakesnow) build. The cases are those of the
+-- current version of normalize_name (2), also while an older one is active (var
+-- name_normalization_version, a rollback).
 with
 
 cases as (
@@ -17,7 +19,7 @@ normalized as (
         marketplace,
         expected_normalized_name,
         expected_brand_id,
-        {{ normalize_name('raw_name') }} as normalized_name
+        {{ normalize_name_versioned('raw_name', '2') }} as normalized_name
     from cases
 
 ),
