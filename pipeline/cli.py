@@ -49,8 +49,12 @@ EXPECTED_ERRORS = (
     stages.SyncFailedError,
     stages.SyncRefusedError,
     stages.SourceFailedError,
+    stages.SourceModeRefusedError,
     PlanRefusedError,
 )
+
+# commands that report from the built tables: their first line says when the last build failed
+REPORT_FROM_BUILT_TABLES = ("summary", "sync")
 
 
 def run_stage(name: str, stage: Stage, settings: Settings) -> None:
@@ -116,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         plan = RUN_ALL if args.command == "run-all" else [(args.command, STAGES[args.command])]
     try:
+        if args.command in REPORT_FROM_BUILT_TABLES and (warning := stages.last_build_warning(settings)):
+            print(warning, flush=True)
         for name, stage in plan:
             run_stage(name, stage, settings)
     except EXPECTED_ERRORS as error:

@@ -10,6 +10,9 @@ from pathlib import Path
 from pipeline.warehouse import WarehouseTarget, resolve_target
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# unsubscribes must be honoured within 2 days (Gmail's and Yahoo's sender rules): events read
+# within the last day leave a margin for the next poll
+DEFAULT_EVENTS_MAX_AGE_HOURS = 24.0
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,11 @@ class Settings:
     source_mode: str
     csv_exports_dir: Path | None
     webhook_spool_dir: Path
+    # the webhook receiver's spool is an event source production must have read: set explicitly
+    # (OUTREACH_WEBHOOK_SPOOL_DIR) or the default folder exists
+    webhook_spool_configured: bool = False
+    # production refuses when a configured event source's last successful read is older
+    events_max_age_hours: float = DEFAULT_EVENTS_MAX_AGE_HOURS
 
     @property
     def is_production(self) -> bool:
@@ -44,6 +52,8 @@ class Settings:
         )
         if not warehouse.is_absolute():
             warehouse = project_dir / warehouse
+        spool_setting = os.environ.get("OUTREACH_WEBHOOK_SPOOL_DIR", "").strip()
+        spool = Path(spool_setting) if spool_setting else warehouse.parent / "webhook_spool"
         return cls(
             project_dir=project_dir,
             duckdb_path=warehouse,
@@ -55,8 +65,10 @@ class Settings:
             marketplace=os.environ.get("SOURCES__SMARTSCOUT__MARKETPLACE", "US"),
             source_mode=_source_mode(os.environ.get("OUTREACH_SOURCE_MODE", "sample")),
             csv_exports_dir=Path(csv_dir) if (csv_dir := os.environ.get("OUTREACH_CSV_EXPORTS_DIR")) else None,
-            webhook_spool_dir=Path(
-                os.environ.get("OUTREACH_WEBHOOK_SPOOL_DIR", "") or warehouse.parent / "webhook_spool"
+            webhook_spool_dir=spool,
+            webhook_spool_configured=bool(spool_setting) or spool.is_dir(),
+            events_max_age_hours=_positive_hours(
+                "OUTREACH_EVENTS_MAX_AGE_HOURS", os.environ.get("OUTREACH_EVENTS_MAX_AGE_HOURS", "")
             ),
         )
 
@@ -66,3 +78,15 @@ def _source_mode(value: str) -> str:
     if value not in ("sample", "live"):
         raise ValueError(f"OUTREACH_SOURCE_MODE must be `sample` or `live`, got {value!r}")
     return value
+
+
+def _positive_hours(name: str, value: str) -> float:
+    if not value.strip():
+        return DEFAULT_EVENTS_MAX_AGE_HOURS
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1.0
+    if not hours > 0:
+        raise ValueError(f"{name} must be a positive number of hours, got {value!r}")
+    return hours

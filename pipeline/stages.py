@@ -4,10 +4,11 @@ results to the warehouse, and returns a one-line summary; the CLI only sequences
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from loaders.apollo import (
     ApolloApiClient,
@@ -22,6 +23,7 @@ from loaders.apollo import (
 from loaders.apollo.settings import PIPELINE_NAME as APOLLO_PIPELINE_NAME
 from loaders.common import LoadSummary, StderrProgress, load_waiting_packages
 from loaders.common.http import ApiError, resolve_secret
+from loaders.common.pipeline import landing_source_mode
 from loaders.common.settings_env import ConfigError
 from loaders.smartlead import SmartleadPollConfig, load_event_files, load_spool, poll_campaign_statistics
 from loaders.smartscout import DirectoryPageFetcher, load_brand_pages, load_brands_export
@@ -31,12 +33,29 @@ from pipeline.settings import Settings
 from pipeline.summary import render_summary
 from pipeline.suppression_report import dead_suppression_entries
 from pipeline.warehouse import (
+    BUILD_FAILED,
+    BUILD_SUCCEEDED,
+    EVENTS_POLL,
+    EVENTS_SAMPLE,
+    EVENTS_WEBHOOKS,
+    LIVE,
+    SAMPLE,
+    UNKNOWN_ORIGIN,
+    BuildRun,
     Warehouse,
+    clean_origins,
     connect,
+    describe_origins,
+    last_builds,
+    last_event_reads,
     last_stage_run,
+    raw_origins,
+    record_build_finished,
+    record_build_started,
+    record_event_read,
     record_source_mode,
     record_stage_run,
-    source_modes,
+    warehouse_exists,
 )
 from reverse_etl.brand_ids import follow_brand_id_aliases
 from reverse_etl.destinations import destinations_from_env
@@ -58,24 +77,44 @@ class SourceFailedError(RuntimeError):
     """One or more sources failed; the others were loaded."""
 
 
+class SourceModeRefusedError(RuntimeError):
+    """The stage would mix the bundled sample data and live data in one warehouse; nothing was written."""
+
+
+# event sources whose successful reads are recorded (pipeline_ops.event_reads); the production
+# gate requires a recent one from each configured live source
+EVENT_SOURCES = (EVENTS_POLL, EVENTS_WEBHOOKS, EVENTS_SAMPLE)
+
+
 def ingest(settings: Settings) -> list[str]:
     """Brands (SmartScout API or sample pages, CSV exports) and Smartlead events -> raw."""
+    refuse_to_mix_source_modes(settings, "ingest")  # before anything is written
     loads: list[tuple[str, Callable[[], LoadSummary]]] = (
         _live_loads(settings) if settings.source_mode == "live" else _sample_loads(settings)
     )
     lines: list[str] = [f"source mode: {settings.source_mode}"]
     failures: list[str] = []
-    for name, load in loads:
-        try:
-            lines.append(str(load()))
-        except ApiError as error:  # a bad key or a dead API stops that source only
-            failures.append(name)
-            lines.append(f"{name}: FAILED: {error}")
-        except ConfigError as error:  # so does a setting it cannot read (named, never a secret)
-            failures.append(name)
-            lines.append(f"{name}: FAILED, not loaded: bad setting: {error}")
-    # Apollo tables are filled by `enrich`, which needs a first build: create them empty now
-    create_empty_tables(settings.warehouse, settings.pipelines_dir)
+    with landing_source_mode(settings.source_mode):  # every RAW row records where it came from
+        for name, load in loads:
+            started = _utc_now()
+            try:
+                loaded = load()
+            except ApiError as error:  # a bad key or a dead API stops that source only
+                failures.append(name)
+                lines.append(f"{name}: FAILED: {error}")
+                continue
+            except ConfigError as error:  # so does a setting it cannot read (named, never a secret)
+                failures.append(name)
+                lines.append(f"{name}: FAILED, not loaded: bad setting: {error}")
+                continue
+            lines.append(str(loaded))
+            if name in EVENT_SOURCES and loaded.details.get("incomplete"):  # stopped at a bad page
+                lines.append(f"{name}: not read whole ({loaded.details['incomplete']}): not a successful events read")
+            elif name in EVENT_SOURCES:  # read whole, also when nothing was new: these events are known
+                with connect(settings.warehouse) as warehouse:
+                    record_event_read(warehouse, name, started, loaded.rows_loaded, settings.source_mode)
+        # Apollo tables are filled by `enrich`, which needs a first build: create them empty now
+        create_empty_tables(settings.warehouse, settings.pipelines_dir)
     with connect(settings.warehouse) as warehouse:
         now = _utc_now()
         record_source_mode(warehouse, settings.source_mode, now)
@@ -111,7 +150,7 @@ def _sample_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummar
     if event_files:
         loads.append(
             (
-                "smartlead sample events",
+                EVENTS_SAMPLE,
                 lambda: load_event_files(
                     event_files, settings.warehouse, settings.pipelines_dir, skip_landed_files=True
                 ),
@@ -141,7 +180,7 @@ def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]
     if resolve_secret("SOURCES__SMARTLEAD__API_KEY", "sources.smartlead.api_key"):
         loads.append(
             (
-                "smartlead poll",
+                EVENTS_POLL,
                 lambda: poll_campaign_statistics(
                     SmartleadPollConfig.from_env(), settings.warehouse, settings.pipelines_dir, progress=progress
                 ),
@@ -152,7 +191,7 @@ def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]
     if settings.webhook_spool_dir.is_dir():
         loads.append(
             (
-                "smartlead webhooks",
+                EVENTS_WEBHOOKS,
                 lambda: load_spool(settings.webhook_spool_dir, settings.warehouse, settings.pipelines_dir),
             )
         )
@@ -171,12 +210,27 @@ def _csv_loads(settings: Settings, exports: list[Path]) -> list[tuple[str, Calla
 
 def build(settings: Settings, *, full_refresh: bool = False) -> list[str]:
     """dbt build: seeds, CLEAN, ENRICHED, SEGMENTED, snapshots and every test."""
-    # --full-refresh rebuilds the incremental models whole (after changing their SQL or macros)
-    summary = run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
+    # every build is recorded, failed ones too: `summary` and `sync` say when the tables they read
+    # are from an older build, and production waits for a build that succeeded
+    build_id = uuid4().hex
+    with connect(settings.warehouse) as warehouse:
+        record_build_started(warehouse, build_id, _utc_now())
+    try:
+        # --full-refresh rebuilds the incremental models whole (after changing their SQL or macros)
+        summary = run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
+    except BaseException as error:
+        try:
+            with connect(settings.warehouse) as warehouse:
+                record_build_finished(warehouse, build_id, BUILD_FAILED, _utc_now(), str(error))
+        except Exception:  # the build's own error matters more (the row stays `running`: not finished)
+            pass
+        raise
     with connect(settings.warehouse) as warehouse:
         # ledger rows of brands whose id changed with the name normalization follow the brand
         moved = follow_brand_id_aliases(warehouse)
-        record_stage_run(warehouse, "build", _utc_now())
+        now = _utc_now()
+        record_build_finished(warehouse, build_id, BUILD_SUCCEEDED, now)
+        record_stage_run(warehouse, "build", now)
         dead_entries = dead_suppression_entries(warehouse)  # suppression-list entries that match nothing
     lines = [str(summary)]
     if moved:
@@ -204,6 +258,7 @@ def apollo_work_list(settings: Settings, ttl_days: float, now: datetime) -> tupl
 def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
     """Apollo contacts for the brands on seg_apollo_worklist not looked up within the TTL."""
     moment = now or datetime.now(UTC)
+    refuse_to_mix_source_modes(settings, "enrich")  # before anything is written (or paid for)
     finder: PeopleFinder
     if settings.source_mode == "live":
         config = ApolloConfig.from_env()  # a missing key is a clear error here
@@ -216,15 +271,16 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
     # lookups an earlier run paid for but could not land count before the work list is read
     waiting = load_waiting_packages(APOLLO_PIPELINE_NAME, settings.warehouse, settings.pipelines_dir)
     due, skipped = apollo_work_list(settings, ttl_days, moment)
-    summary = enrich_brands(
-        due,
-        finder,
-        settings.warehouse,
-        settings.pipelines_dir,
-        titles=titles,
-        seniorities=seniorities,
-        now=moment,
-    )
+    with landing_source_mode(settings.source_mode):  # every RAW row records where it came from
+        summary = enrich_brands(
+            due,
+            finder,
+            settings.warehouse,
+            settings.pipelines_dir,
+            titles=titles,
+            seniorities=seniorities,
+            now=moment,
+        )
     with connect(settings.warehouse) as warehouse:
         record_stage_run(warehouse, "load_raw", _utc_now())
     on_list = len(due) + skipped
@@ -253,6 +309,9 @@ def sync(settings: Settings, plan_id: str | None = None) -> list[str]:
             print(f"[sync] {line}", flush=True)
         raise SyncFailedError("sync: " + "; ".join(problems))
     return lines
+
+
+REFUSED = "PIPELINE_MODE=production refused, nothing was sent"
 
 
 def _overview(planned: list[PlannedRecord]) -> str:
@@ -322,35 +381,169 @@ def _apply_plan(
 
 
 def refuse_unsafe_production(warehouse: Warehouse, settings: Settings) -> None:
-    """Production sends need a warehouse built from live data whose suppression knows what
-    Smartlead saw (unsubscribes, bounces, earlier contacts)."""
-    modes = source_modes(warehouse)
-    if modes != {"live"}:
-        found = ", ".join(sorted(modes)) or "none recorded"
+    """The production gate (README "Going live"): sending needs a warehouse whose every RAW row
+    came from a live source, built by a build that succeeded after the last RAW load and seed edit,
+    whose suppression knows what Smartlead saw (events read recently from every configured source).
+    Each refusal is one line naming the check and the way out."""
+    not_live = describe_origins(raw_origins(warehouse), [SAMPLE, UNKNOWN_ORIGIN])
+    not_live_clean = describe_origins(clean_origins(warehouse), [SAMPLE, UNKNOWN_ORIGIN])
+    if not_live or not_live_clean:
+        found = "RAW holds" if not_live else "the CLEAN tables the sync_* models read hold"
+        listed = not_live or not_live_clean
+        unknown = "; unknown = loaded before origins were recorded" if UNKNOWN_ORIGIN in listed else ""
         raise SyncRefusedError(
-            f"PIPELINE_MODE=production refused, nothing was sent: this warehouse was ingested in mode(s) {found}; "
-            "sending needs a warehouse built only with OUTREACH_SOURCE_MODE=live (never the bundled sample data)"
+            f"{REFUSED}: sample-free check: {found} rows that did not come from a live source "
+            f"({listed}{unknown}); send only from a warehouse loaded with "
+            f"OUTREACH_SOURCE_MODE=live: start one with `outreach --duckdb {SEPARATE_LIVE_WAREHOUSE} ingest` "
+            f"(or OUTREACH_DUCKDB_PATH), then `outreach copy-ledger --from-duckdb {_this_warehouse(settings)}` "
+            "to keep what was sent"
+        )
+    latest, _ = last_builds(warehouse)
+    if latest is not None and latest.status != BUILD_SUCCEEDED:
+        raise SyncRefusedError(
+            f"{REFUSED}: last-build check: the last `outreach build` {_build_outcome(latest)}, so the tables "
+            "may not match RAW and the seeds; fix what failed and run `outreach build` until it succeeds"
         )
     loaded, built = last_stage_run(warehouse, "load_raw"), last_stage_run(warehouse, "build")
-    if loaded is not None and (built is None or built < loaded):
+    if built is None or (loaded is not None and built < loaded):
         raise SyncRefusedError(
-            "PIPELINE_MODE=production refused, nothing was sent: RAW data changed after the last "
+            f"{REFUSED}: last-build check: RAW data changed after the last successful "
             "`outreach build`, so suppression and queues may be stale; run `outreach build` first"
         )
     edited = _seeds_edited_since(settings.project_dir / "seeds", built)
     if edited:
         raise SyncRefusedError(
-            "PIPELINE_MODE=production refused, nothing was sent: seeds changed after the last "
+            f"{REFUSED}: last-build check: seeds changed after the last "
             f"`outreach build` ({', '.join(edited[:3])}{', ...' if len(edited) > 3 else ''}), so the "
             "suppression list and queues in the warehouse may be stale; run `outreach build` first"
         )
-    events_configured = resolve_secret("SOURCES__SMARTLEAD__API_KEY", "sources.smartlead.api_key")
-    if not events_configured and not settings.webhook_spool_dir.is_dir():
-        raise SyncRefusedError(
-            "PIPELINE_MODE=production refused, nothing was sent: Smartlead events are not ingested "
-            "(set SOURCES__SMARTLEAD__API_KEY or run the webhook receiver), so unsubscribes, bounces and "
-            "earlier contacts would be unknown"
+    _refuse_stale_events(warehouse, settings)
+
+
+def _refuse_stale_events(warehouse: Warehouse, settings: Settings) -> None:
+    """Every configured event source was read successfully (nothing new counts) within the limit."""
+    configured = [
+        source
+        for source, is_configured in (
+            (EVENTS_POLL, bool(resolve_secret("SOURCES__SMARTLEAD__API_KEY", "sources.smartlead.api_key"))),
+            (EVENTS_WEBHOOKS, settings.webhook_spool_configured),
         )
+        if is_configured
+    ]
+    if not configured:
+        raise SyncRefusedError(
+            f"{REFUSED}: events check: no source of Smartlead events is configured (set "
+            "SOURCES__SMARTLEAD__API_KEY, or OUTREACH_WEBHOOK_SPOOL_DIR for the webhook receiver's spool) "
+            "so unsubscribes, bounces and earlier contacts would be unknown; configure one and run "
+            "`OUTREACH_SOURCE_MODE=live outreach ingest`"
+        )
+    reads = last_event_reads(warehouse, LIVE)
+    limit = timedelta(hours=settings.events_max_age_hours)
+    now = _utc_now()
+    for source in configured:
+        read_at = reads.get(source)
+        if read_at is None:
+            raise SyncRefusedError(
+                f"{REFUSED}: events check: {source}: no successful read of its events is recorded in this "
+                "warehouse, so unsubscribes and bounces may be unknown; run `OUTREACH_SOURCE_MODE=live outreach "
+                "ingest` (it reads every configured event source) and sync again"
+            )
+        age = now - _naive_utc(read_at)
+        if age > limit:
+            raise SyncRefusedError(
+                f"{REFUSED}: events check: {source}: last successful read {_hours(age)} ago, older than the "
+                f"{_hours(limit)} limit (OUTREACH_EVENTS_MAX_AGE_HOURS), so recent unsubscribes may be unknown; "
+                "run `OUTREACH_SOURCE_MODE=live outreach ingest` and sync again"
+            )
+
+
+# where a warehouse of the other kind goes: its own folder, so that its dlt pipeline state, webhook
+# spool and previews are its own too
+SEPARATE_LIVE_WAREHOUSE = "warehouse/live/outreach.duckdb"
+SEPARATE_SAMPLE_WAREHOUSE = "warehouse/sample/outreach.duckdb"
+
+
+def refuse_to_mix_source_modes(settings: Settings, stage: str) -> None:
+    """A stage never lands sample data in a warehouse that holds live data, nor live data in one
+    that holds sample data (or rows of unknown origin, which never count as live). Checked from the
+    rows themselves, before anything is written: a run killed part-way cannot leave a mix."""
+    mode = settings.source_mode
+    if mode == LIVE:
+        _refuse_sample_files_in_live_mode(settings, stage)
+    if not warehouse_exists(settings.warehouse):
+        return
+    with connect(settings.warehouse, read_only=True) as warehouse:
+        origins = raw_origins(warehouse)
+    conflicting = describe_origins(origins, [LIVE] if mode == SAMPLE else [SAMPLE, UNKNOWN_ORIGIN])
+    if not conflicting:
+        return
+    if mode == SAMPLE:
+        raise SourceModeRefusedError(
+            f"{stage} refused, nothing was written: OUTREACH_SOURCE_MODE=sample would mix the bundled sample "
+            f"data into a warehouse that holds live data ({conflicting}); use a warehouse of its own for the "
+            f"sample: `outreach --duckdb {SEPARATE_SAMPLE_WAREHOUSE} {stage}` (or OUTREACH_DUCKDB_PATH), or set "
+            "OUTREACH_SOURCE_MODE=live"
+        )
+    raise SourceModeRefusedError(
+        f"{stage} refused, nothing was written: OUTREACH_SOURCE_MODE=live would mix live data into a warehouse "
+        f"that holds the bundled sample data or rows of unknown origin ({conflicting}); start a separate "
+        f"warehouse for live data: `outreach --duckdb {SEPARATE_LIVE_WAREHOUSE} {stage}` (or OUTREACH_DUCKDB_PATH)"
+    )
+
+
+def _refuse_sample_files_in_live_mode(settings: Settings, stage: str) -> None:
+    sample = settings.sample_data_dir.resolve()
+    for setting, folder in (
+        ("OUTREACH_CSV_EXPORTS_DIR", settings.csv_exports_dir),
+        ("OUTREACH_WEBHOOK_SPOOL_DIR", settings.webhook_spool_dir),
+    ):
+        if folder is not None and (folder.resolve() == sample or sample in folder.resolve().parents):
+            raise SourceModeRefusedError(
+                f"{stage} refused, nothing was written: {setting}={folder} is inside the bundled sample data "
+                f"({settings.sample_data_dir}), which live mode never loads; point it at your own files"
+            )
+
+
+def last_build_warning(settings: Settings) -> str | None:
+    """The first line of `summary` and of a dry-run `sync` when the last build did not succeed:
+    the tables they read are from an earlier build."""
+    if not warehouse_exists(settings.warehouse):
+        return None
+    with connect(settings.warehouse, read_only=True) as warehouse:
+        latest, succeeded = last_builds(warehouse)
+        # a build that succeeded before builds were recorded one by one
+        built = succeeded.finished_at if succeeded else last_stage_run(warehouse, "build")
+    if latest is None or latest.status == BUILD_SUCCEEDED:
+        return None
+    earlier = f"from the build of {_when(built)}" if built else "not from any build that succeeded"
+    return (
+        f"WARNING: the last `outreach build` {_build_outcome(latest)}; these figures are {earlier}, "
+        "not current: fix the build and run `outreach build` again"
+    )
+
+
+def _build_outcome(build: BuildRun) -> str:
+    if build.status == BUILD_FAILED:
+        return f"failed at {_when(build.finished_at)}"
+    return f"started at {_when(build.started_at)} did not finish (killed, or still running)"
+
+
+def _when(moment: Any) -> str:
+    if isinstance(moment, datetime):
+        return _naive_utc(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(moment)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
+def _hours(duration: timedelta) -> str:
+    return f"{duration.total_seconds() / 3600:.1f} h"
+
+
+def _this_warehouse(settings: Settings) -> str:
+    return str(settings.duckdb_path) if settings.warehouse.kind == "duckdb" else "<the old DuckDB file>"
 
 
 def _seeds_edited_since(seeds_dir: Path, built: Any) -> list[str]:

@@ -442,3 +442,191 @@ def last_stage_run(warehouse: Warehouse, stage: str) -> Any:
         return None
     row = warehouse.fetch_one(f"select last_finished_at from {STAGE_RUNS_TABLE} where stage = ?", [stage])
     return row[0] if row else None
+
+
+# --- where RAW rows came from ------------------------------------------------------------------
+
+RAW_SCHEMA = "raw"
+# every RAW row carries where it came from (stamped by loaders.common.pipeline.run_pipeline):
+# `live` (a vendor's API, the webhook spool, the operator's own exports) or `sample` (the bundled
+# sample data). Rows loaded before the column existed are NULL: of unknown origin, never live.
+SOURCE_MODE_COLUMN = "_source_mode"
+LIVE = "live"
+SAMPLE = "sample"
+UNKNOWN_ORIGIN = "unknown"
+SOURCE_MODES = (LIVE, SAMPLE)
+
+
+def raw_origins(warehouse: Warehouse) -> dict[str, dict[str, int]]:
+    """Rows per origin (`live`, `sample`, `unknown`) of every RAW table that holds rows (keys
+    `raw.<table>`), read from the rows themselves (not from a record of which modes were run: a
+    killed load records nothing)."""
+    tables = sorted(
+        str(name).lower()
+        for (name,) in warehouse.execute(
+            "select table_name from information_schema.tables where upper(table_schema) = upper(?)", [RAW_SCHEMA]
+        )
+        if not str(name).lower().startswith("_dlt_")
+    )
+    stamped = {
+        str(name).lower()
+        for (name,) in warehouse.execute(
+            "select table_name from information_schema.columns "
+            "where upper(table_schema) = upper(?) and upper(column_name) = upper(?)",
+            [RAW_SCHEMA, SOURCE_MODE_COLUMN],
+        )
+    }
+    origins: dict[str, dict[str, int]] = {}
+    for table in dict.fromkeys(tables):
+        if table in stamped:
+            counts = {
+                str(mode) if mode is not None else UNKNOWN_ORIGIN: int(rows)
+                for mode, rows in warehouse.execute(
+                    f"select {SOURCE_MODE_COLUMN}, count(*) from {RAW_SCHEMA}.{table} group by {SOURCE_MODE_COLUMN}"
+                )
+            }
+        else:  # a table loaded before origins were recorded
+            row = warehouse.fetch_one(f"select count(*) from {RAW_SCHEMA}.{table}")
+            counts = {UNKNOWN_ORIGIN: int(row[0])} if row and row[0] else {}
+        if counts:
+            origins[f"{RAW_SCHEMA}.{table}"] = counts
+    return origins
+
+
+# the CLEAN entities the sync_* models are built from, with the origin they carry (`source_mode`):
+# an incremental model keeps rows whose RAW rows were deleted since, so RAW alone is not enough
+CLEAN_ENTITIES_WITH_ORIGIN = (
+    ("clean", "stg_smartscout__brands"),
+    ("clean", "stg_apollo__contacts"),
+    ("clean", "stg_smartlead__events"),
+)
+
+
+def clean_origins(warehouse: Warehouse) -> dict[str, dict[str, int]]:
+    """Rows per origin of the CLEAN entities that feed the sync_* models (keys `clean.<model>`);
+    a model built before it carried `source_mode` counts its rows as `unknown`."""
+    origins: dict[str, dict[str, int]] = {}
+    for schema, model in CLEAN_ENTITIES_WITH_ORIGIN:
+        if not warehouse.table_exists(schema, model):
+            continue
+        found = warehouse.fetch_one(
+            "select count(*) from information_schema.columns where upper(table_schema) = upper(?) "
+            "and upper(table_name) = upper(?) and upper(column_name) = upper('source_mode')",
+            [schema, model],
+        )
+        if found and found[0]:
+            counts = {
+                str(mode) if mode is not None else UNKNOWN_ORIGIN: int(rows)
+                for mode, rows in warehouse.execute(
+                    f"select source_mode, count(*) from {schema}.{model} group by source_mode"
+                )
+            }
+        else:
+            row = warehouse.fetch_one(f"select count(*) from {schema}.{model}")
+            counts = {UNKNOWN_ORIGIN: int(row[0])} if row and row[0] else {}
+        if counts:
+            origins[f"{schema}.{model}"] = counts
+    return origins
+
+
+def describe_origins(origins: Mapping[str, Mapping[str, int]], modes: Sequence[str]) -> str:
+    """`raw.apollo_people: 196 sample; raw.smartscout_brands: 12 unknown` for the given modes."""
+    parts = []
+    for table, counts in sorted(origins.items()):
+        found = ", ".join(f"{counts[mode]} {mode}" for mode in modes if counts.get(mode))
+        if found:
+            parts.append(f"{table}: {found}")
+    return "; ".join(parts)
+
+
+# --- successful event reads, per source ---------------------------------------------------------
+
+EVENT_READS_TABLE = f"{OPS_SCHEMA}.event_reads"
+EVENTS_POLL = "smartlead poll"  # the Smartlead API poll (SOURCES__SMARTLEAD__API_KEY)
+EVENTS_WEBHOOKS = "smartlead webhooks"  # the webhook receiver's spool
+EVENTS_SAMPLE = "smartlead sample events"  # the bundled sample files
+
+
+def record_event_read(warehouse: Warehouse, source: str, read_at: Any, events_loaded: int, source_mode: str) -> None:
+    """One successful read of a source of Smartlead events (also one that found nothing new): the
+    production gate requires a recent one per configured source. A failed read records nothing."""
+    warehouse.execute(f"create schema if not exists {OPS_SCHEMA}")
+    warehouse.execute(
+        f"create table if not exists {EVENT_READS_TABLE} "
+        "(source varchar, read_at timestamp, events_loaded bigint, source_mode varchar)"
+    )
+    warehouse.insert_rows(
+        EVENT_READS_TABLE,
+        ["source", "read_at", "events_loaded", "source_mode"],
+        [(source, read_at, int(events_loaded), source_mode)],
+    )
+
+
+def last_event_reads(warehouse: Warehouse, source_mode: str = LIVE) -> dict[str, Any]:
+    """The newest successful read of each event source (in `source_mode`)."""
+    if not warehouse.table_exists(OPS_SCHEMA, "event_reads"):
+        return {}
+    return {
+        str(source): read_at
+        for source, read_at in warehouse.execute(
+            f"select source, max(read_at) from {EVENT_READS_TABLE} where source_mode = ? group by source",
+            [source_mode],
+        )
+    }
+
+
+# --- dbt builds, failed ones too ----------------------------------------------------------------
+
+BUILD_RUNS_TABLE = f"{OPS_SCHEMA}.build_runs"
+BUILD_RUNNING, BUILD_SUCCEEDED, BUILD_FAILED = "running", "succeeded", "failed"
+MAX_BUILD_ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class BuildRun:
+    build_id: str
+    started_at: Any
+    finished_at: Any
+    status: str
+    error_message: str | None
+
+
+def _ensure_build_runs(warehouse: Warehouse) -> None:
+    warehouse.execute(f"create schema if not exists {OPS_SCHEMA}")
+    warehouse.execute(
+        f"create table if not exists {BUILD_RUNS_TABLE} (build_id varchar, started_at timestamp, "
+        "finished_at timestamp, status varchar, error_message varchar)"
+    )
+
+
+def record_build_started(warehouse: Warehouse, build_id: str, started_at: Any) -> None:
+    """Written before dbt starts: a build killed part-way stays `running` (it did not finish)."""
+    _ensure_build_runs(warehouse)
+    warehouse.insert_rows(
+        BUILD_RUNS_TABLE,
+        ["build_id", "started_at", "finished_at", "status", "error_message"],
+        [(build_id, started_at, None, BUILD_RUNNING, None)],
+    )
+
+
+def record_build_finished(
+    warehouse: Warehouse, build_id: str, status: str, finished_at: Any, error_message: str | None = None
+) -> None:
+    _ensure_build_runs(warehouse)
+    warehouse.execute(
+        f"update {BUILD_RUNS_TABLE} set status = ?, finished_at = ?, error_message = ? where build_id = ?",
+        [status, finished_at, (error_message or "")[:MAX_BUILD_ERROR_CHARS] or None, build_id],
+    )
+
+
+def last_builds(warehouse: Warehouse) -> tuple[BuildRun | None, BuildRun | None]:
+    """The latest build (whatever its outcome) and the latest one that succeeded."""
+    if not warehouse.table_exists(OPS_SCHEMA, "build_runs"):
+        return None, None
+    columns = "build_id, started_at, finished_at, status, error_message"
+    latest = warehouse.fetch_one(f"select {columns} from {BUILD_RUNS_TABLE} order by started_at desc limit 1")
+    succeeded = warehouse.fetch_one(
+        f"select {columns} from {BUILD_RUNS_TABLE} where status = ? order by started_at desc limit 1",
+        [BUILD_SUCCEEDED],
+    )
+    return (BuildRun(*latest) if latest else None), (BuildRun(*succeeded) if succeeded else None)

@@ -9,6 +9,8 @@ from typing import Any, Literal
 import pyarrow as pa
 from dlt.common.schema.typing import TColumnSchema, TTableSchemaColumns
 
+from pipeline.warehouse import SOURCE_MODE_COLUMN
+
 DataType = Literal["text", "bigint", "timestamp"]
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
@@ -62,5 +64,7 @@ def table_hints(table_name: str, columns: Sequence[Column], primary_key: str | S
         "table_name": table_name,
         "primary_key": keys if len(keys) > 1 else keys[0],
         "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
-        "columns": dlt_columns(columns),
+        # every RAW table records where each row came from (`live` | `sample`), stamped at load
+        # time by loaders.common.pipeline.run_pipeline: created typed even while empty
+        "columns": dlt_columns([*columns, Column(SOURCE_MODE_COLUMN)]),
     }

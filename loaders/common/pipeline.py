@@ -5,19 +5,25 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import dlt
+import pyarrow as pa
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.destination import Destination
 from dlt.common.pipeline import LoadInfo
+from dlt.extract.resource import DltResource
+from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
 from pipeline.warehouse import (
     DUCKDB,
+    SOURCE_MODE_COLUMN,
+    SOURCE_MODES,
     WarehouseConfigError,
     WarehouseLike,
     WarehouseTarget,
@@ -40,6 +46,56 @@ REQUIRED_CONFIG: dict[str, Any] = {
     # loaded packages would otherwise keep a copy of every row (emails included) on disk
     "load.delete_completed_jobs": True,
 }
+
+
+# Where every RAW row came from (pipeline.warehouse.SOURCE_MODES): written into the column
+# `_source_mode` of every row every loader lands (see `run_pipeline`); NULL (unknown) when no mode
+# was declared, which the production gate counts as not live.
+_source_mode: ContextVar[str | None] = ContextVar("outreach_source_mode", default=None)
+
+
+@contextmanager
+def landing_source_mode(mode: str) -> Iterator[None]:
+    """Every RAW row loaded inside this block is stamped `_source_mode = mode`."""
+    if mode not in SOURCE_MODES:
+        raise ValueError(f"source mode must be one of {SOURCE_MODES}, got {mode!r}")
+    token = _source_mode.set(mode)
+    try:
+        yield
+    finally:
+        _source_mode.reset(token)
+
+
+def current_source_mode() -> str | None:
+    return _source_mode.get()
+
+
+def _stamp_source_mode(data: Any, mode: str | None) -> Any:
+    """Add the column `_source_mode` to every item of every resource of `data` (a source, a
+    resource or resources): one choke point, so no loader can land a row without its origin.
+    Items are stamped as they are extracted, so a package that waits to be loaded keeps its mode."""
+
+    def stamp(item: Any) -> Any:
+        if isinstance(item, pa.Table):
+            if SOURCE_MODE_COLUMN in item.column_names:
+                item = item.drop_columns([SOURCE_MODE_COLUMN])
+            values = pa.array([mode] * item.num_rows, type=pa.string())
+            return item.append_column(pa.field(SOURCE_MODE_COLUMN, pa.string(), nullable=True), values)
+        if isinstance(item, dict):
+            return {**item, SOURCE_MODE_COLUMN: mode}
+        if isinstance(item, list):
+            return [stamp(element) for element in item]
+        return item
+
+    if isinstance(data, DltSource):
+        resources: Iterable[DltResource] = data.resources.values()
+    elif isinstance(data, DltResource):
+        resources = [data]
+    else:
+        resources = list(data)
+    for resource in resources:
+        resource.add_map(stamp)
+    return data
 
 
 def utc_now() -> datetime:
@@ -131,7 +187,7 @@ def run_pipeline(pipeline_name: str, destination: WarehouseLike, pipelines_dir: 
         # Not while a package waits: syncing could replace the local folder that holds it
         if not pipeline.has_pending_data:
             pipeline.sync_destination()
-        pipeline.extract(data)
+        pipeline.extract(_stamp_source_mode(data, current_source_mode()))
         pipeline.normalize()
         info = pipeline.load()
     info.raise_on_failed_jobs()

@@ -77,7 +77,7 @@ from loaders.common.http import (
     install_url_redaction,
     require_secret,
 )
-from loaders.common.pipeline import loader_config
+from loaders.common.pipeline import landing_source_mode, loader_config
 from loaders.common.settings_env import boolean, non_negative_float, positive_float
 from loaders.smartlead.helpers import parse_webhook_event
 from loaders.smartlead.settings import (
@@ -111,7 +111,7 @@ from loaders.smartlead.settings import (
     STATISTICS_PATH,
     STATISTICS_TEXT_FIELDS,
 )
-from pipeline.warehouse import WarehouseLike, connect, warehouse_exists
+from pipeline.warehouse import EVENTS_POLL, LIVE, WarehouseLike, connect, record_event_read, warehouse_exists
 
 logger = logging.getLogger(__name__)
 
@@ -758,7 +758,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pipelines_dir = args.pipelines_dir or args.duckdb_path.parent / "dlt_pipelines"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    summary = poll_campaign_statistics(SmartleadPollConfig.from_env(), args.duckdb_path, pipelines_dir)
+    started = utc_now().replace(tzinfo=None)
+    with landing_source_mode(LIVE):  # the Smartlead API: live data
+        summary = poll_campaign_statistics(SmartleadPollConfig.from_env(), args.duckdb_path, pipelines_dir)
+    if not summary.details.get("incomplete"):  # read whole: the production gate counts it
+        with connect(args.duckdb_path) as warehouse:
+            record_event_read(warehouse, EVENTS_POLL, started, summary.rows_loaded, LIVE)
     print(summary)
     return 0
 

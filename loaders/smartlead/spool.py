@@ -39,9 +39,10 @@ from pathlib import Path
 from typing import Any
 
 from loaders.common import LoadSummary, Row, compact_json, make_rejection, rejected_records, run_pipeline, utc_now
+from loaders.common.pipeline import landing_source_mode
 from loaders.smartlead.helpers import redact_secrets, without_secrets
 from loaders.smartlead.settings import PIPELINE_NAME
-from pipeline.warehouse import WarehouseLike
+from pipeline.warehouse import EVENTS_WEBHOOKS, LIVE, WarehouseLike, connect, record_event_read
 
 __all__ = ["Spool", "load_spool"]
 
@@ -223,7 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipelines-dir", type=Path, default=None, help="default: dlt_pipelines next to the file")
     args = parser.parse_args(argv)
     pipelines_dir = args.pipelines_dir or args.duckdb_path.parent / "dlt_pipelines"
-    print(load_spool(args.spool_dir, args.duckdb_path, pipelines_dir))
+    started = utc_now().replace(tzinfo=None)
+    with landing_source_mode(LIVE):  # deliveries from Smartlead: live data
+        summary = load_spool(args.spool_dir, args.duckdb_path, pipelines_dir)
+    with connect(args.duckdb_path) as warehouse:  # a successful read: the production gate counts it
+        record_event_read(warehouse, EVENTS_WEBHOOKS, started, summary.rows_loaded, LIVE)
+    print(summary)
     return 0
 
 

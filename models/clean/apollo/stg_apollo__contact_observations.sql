@@ -55,6 +55,7 @@ normalized as (
         email as email_as_sent,
         lookup_id,
         source_kind,
+        {{ source_mode(source('apollo', 'apollo_people')) }} as source_mode,
         cast(matched_at as {{ dbt.type_timestamp() }}) as matched_at
 
     from aliased
@@ -110,6 +111,7 @@ final as (
         email_as_sent,
         lookup_id,
         source_kind,
+        source_mode,
         matched_at
 
     from with_reason

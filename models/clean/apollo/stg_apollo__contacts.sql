@@ -46,6 +46,9 @@ final as (
         organization_website_url,
         country,
 
+        -- lineage
+        source_mode,
+
         -- timestamps
         matched_at
 

@@ -44,7 +44,15 @@ ranked as (
         -- deliveries of one event agree on its time to the second; a bounce polled with its
         -- send time and delivered by webhook with its own is dated by the earlier
         min(event_at) over (partition by event_id) as first_event_at,
-        max(raw_load_id) over (partition by event_id) as last_raw_load_id
+        max(raw_load_id) over (partition by event_id) as last_raw_load_id,
+        -- live only when every delivery of the event came from a live source
+        case
+            when max(case when source_mode = 'sample' then 1 else 0 end) over (partition by event_id) = 1
+                then 'sample'
+            when max(case when source_mode = 'live' then 0 else 1 end) over (partition by event_id) = 1
+                then 'unknown'
+            else 'live'
+        end as event_source_mode
     from observations
 
 ),
@@ -72,6 +80,7 @@ final as (
         delivery_count,
 
         -- lineage
+        event_source_mode as source_mode,
         last_raw_load_id,
         config_fingerprint,
 

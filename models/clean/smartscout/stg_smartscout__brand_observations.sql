@@ -81,6 +81,7 @@ typed as (
 
         -- lineage
         source_kind,
+        {{ source_mode(source('smartscout', 'smartscout_brands')) }} as source_mode,
         source_file,
         source_row_number,
         extra_fields_json,
@@ -169,6 +170,7 @@ final as (
         rejection_reason,
         rejection_reason is null as is_valid,
         source_kind,
+        source_mode,
         source_file,
         source_row_number,
         extra_fields_json,

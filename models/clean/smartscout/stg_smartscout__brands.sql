@@ -84,7 +84,9 @@ history as (
         min(fetched_at) as first_seen_at,
         count(*) as observation_count,
         count(distinct brand_name) as spelling_count,
-        max(raw_load_id) as last_raw_load_id
+        max(raw_load_id) as last_raw_load_id,
+        -- live only when every observation of the brand came from a live source
+        {{ worst_source_mode('source_mode') }} as source_mode
     from observations
     group by brand_id
 
@@ -129,6 +131,7 @@ final as (
         -- lineage
         ranked.record_hash as latest_record_hash,
         ranked.source_kind,
+        history.source_mode,
         history.last_raw_load_id,
         -- the name normalization its brand_id comes from (rows of another one are rebuilt)
         {{ name_normalization_fingerprint() }} as name_normalization,

@@ -17,8 +17,10 @@ import duckdb
 import pytest
 
 from loaders.apollo import BrandToEnrich, filter_recently_looked_up
-from tests.python.cli_runner import PipelineRun, run_outreach
+from pipeline.warehouse import connect
+from tests.python.cli_runner import PipelineRun, run_outreach, sync_production
 from tests.python.fakes.destinations import Destinations
+from tests.python.gate_support import relabel_as_live
 
 pytestmark = pytest.mark.pipeline
 
@@ -39,10 +41,13 @@ def change(warehouse: Path, sql: str, params: list[Any] | None = None) -> None:
         connection.execute(sql, params or [])
 
 
-def outreach(warehouse: Path, *args: str, env: dict[str, str] | None = None) -> PipelineRun:
-    run = run_outreach(warehouse, *args, env=env)
-    assert run.returncode == 0, f"{args} failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+def ok(run: PipelineRun) -> PipelineRun:
+    assert run.returncode == 0, f"failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     return run
+
+
+def outreach(warehouse: Path, *args: str, env: dict[str, str] | None = None) -> PipelineRun:
+    return ok(run_outreach(warehouse, *args, env=env))
 
 
 def test_a_brand_whose_id_changed_keeps_its_lookup_ledger_and_history(
@@ -61,9 +66,10 @@ def test_a_brand_whose_id_changed_keeps_its_lookup_ledger_and_history(
     assert rows(
         warehouse, "select brand_id from segmented.sync_smartlead__leads where company_name = ?", [RENAMED]
     ) == [(OLD_ID,)]
-    change(warehouse, "update pipeline_ops.source_modes set source_mode = 'live'")
+    with connect(warehouse) as relabelled:  # the fakes stand in for the vendors
+        relabel_as_live(relabelled)
     production = {**destinations.env, "PIPELINE_MODE": "production"}
-    outreach(warehouse, "sync", env={**production, **V1})
+    ok(sync_production(warehouse, {**production, **V1}))
     email = rows(warehouse, "select email from segmented.sync_smartlead__leads where brand_id = ?", [OLD_ID])[0][0]
     sent = Counter(lead["email"] for upload in destinations.smartlead.uploads for lead in upload["lead_list"])
     assert sent[email] == 1
@@ -84,7 +90,7 @@ def test_a_brand_whose_id_changed_keeps_its_lookup_ledger_and_history(
         (email,)
     ]
     # the ledger follows the brand: nothing is sent to Smartlead again
-    outreach(warehouse, "sync", env=production)
+    ok(sync_production(warehouse, production))
     sent = Counter(lead["email"] for upload in destinations.smartlead.uploads for lead in upload["lead_list"])
     assert sent[email] == 1
     ledger = (

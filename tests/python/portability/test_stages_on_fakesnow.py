@@ -25,12 +25,12 @@ from pipeline.warehouse import (
     Warehouse,
     WarehouseTarget,
     connect,
-    record_source_mode,
     record_stage_run,
     resolve_target,
 )
 from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach, sync_production
 from tests.python.fakes.destinations import Destinations
+from tests.python.gate_support import relabel_as_live
 
 from .harness import Builds
 
@@ -184,7 +184,7 @@ def test_reverse_etl_and_summary_run_on_the_active_target(
     # production: the ledger lives in the Snowflake warehouse
     with connect(fakesnow_target) as warehouse:
         now = datetime.now(UTC).replace(tzinfo=None)  # after the seeds were last edited
-        record_source_mode(warehouse, "live", now)
+        relabel_as_live(warehouse, now)
         record_stage_run(warehouse, "load_raw", now)
         record_stage_run(warehouse, "build", now + timedelta(minutes=5))
     with _suppressed_lead_injected(fakesnow_target):
@@ -219,7 +219,7 @@ def test_moving_to_snowflake_with_the_ledger_sends_nothing_again(
     on_fakesnow = fakesnow_env(builds)
     on_duckdb = {"DBT_TARGET": "duckdb"}
     with connect(duckdb_copy) as warehouse:  # the DuckDB warehouse went live and sent its leads
-        warehouse.execute("update pipeline_ops.source_modes set source_mode = 'live'")
+        relabel_as_live(warehouse)
     _ok(sync_production(duckdb_copy, {**destinations.env, **on_duckdb}))
     calls_from_duckdb = destinations.smartlead_calls()
     assert calls_from_duckdb > 0
@@ -229,7 +229,7 @@ def test_moving_to_snowflake_with_the_ledger_sends_nothing_again(
     with connect(fakesnow_target) as warehouse:  # a fresh Snowflake warehouse, ready to go live
         warehouse.execute("drop table if exists reverse_etl.sync_ledger")
         now = datetime.now(UTC).replace(tzinfo=None)  # after the seeds were last edited
-        record_source_mode(warehouse, "live", now)
+        relabel_as_live(warehouse, now)
         record_stage_run(warehouse, "load_raw", now)
         record_stage_run(warehouse, "build", now + timedelta(minutes=5))
     copied = _ok(run_outreach(duckdb_copy, "copy-ledger", "--from-duckdb", str(duckdb_copy), env=on_fakesnow))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from pipeline.warehouse import connect
 from tests.python.cli_runner import PipelineRun
+from tests.python.gate_support import relabel_as_live
 
 
 @pytest.fixture
@@ -20,7 +21,8 @@ def sample_warehouse(demo_run: PipelineRun, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def warehouse(sample_warehouse: Path) -> Path:
-    """The demo's warehouse, relabelled as built from live data: the fakes stand in for the vendors."""
-    with duckdb.connect(str(sample_warehouse)) as connection:
-        connection.execute("update pipeline_ops.source_modes set source_mode = 'live'")
+    """The demo's warehouse, relabelled as built from live data with its events just polled: the
+    fakes stand in for the vendors."""
+    with connect(sample_warehouse) as warehouse:
+        relabel_as_live(warehouse)
     return sample_warehouse

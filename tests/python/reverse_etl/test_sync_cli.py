@@ -103,7 +103,7 @@ def test_production_refuses_a_warehouse_built_from_sample_data(
 ) -> None:
     run = sync(sample_warehouse, destinations)
     assert run.returncode == 1
-    assert "ingested in mode(s) sample" in run.stderr
+    assert "sample-free check: RAW holds rows that did not come from a live source" in run.stderr
     assert "nothing was sent" in run.stderr
     assert destinations.smartlead_calls() == 0
     assert destinations.hubspot.calls == 0
@@ -112,7 +112,7 @@ def test_production_refuses_a_warehouse_built_from_sample_data(
 def test_production_refuses_without_smartlead_events(warehouse: Path, destinations: Destinations) -> None:
     run = sync(warehouse, destinations, SOURCES__SMARTLEAD__API_KEY="")
     assert run.returncode == 1
-    assert "Smartlead events are not ingested" in run.stderr
+    assert "events check: no source of Smartlead events is configured" in run.stderr
     assert destinations.smartlead_calls() == 0
 
 
