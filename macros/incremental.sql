@@ -137,15 +137,18 @@
     A table built before the column existed was built with version 1: the first hook adds the
     column (NULL: deleted by the second), so on_schema_change='fail' has nothing to refuse. -#}
 {% macro add_name_normalization_column(also=[]) -%}
-    {#- `also`: other text columns the model gained in the same release (e.g. dominant_seller_id):
-        added NULL too, and those rows are rebuilt anyway, so an upgrade needs no --full-refresh -#}
-    {%- if is_incremental() -%}
+    {{ add_missing_text_columns(['name_normalization'] + also) }}
+{%- endmacro %}
+
+{#- Pre-hook: in an incremental run, add the text columns a release gave the model (NULL in the
+    rows built before, which the model's other pre-hook deletes and rebuilds from RAW), so an
+    upgrade needs no --full-refresh and on_schema_change='fail' has nothing to refuse. One
+    statement each (Snowflake runs one statement per call); the hook itself renders empty. -#}
+{% macro add_missing_text_columns(new_columns) -%}
+    {%- if is_incremental() and execute -%}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-        {#- one statement each (Snowflake runs one statement per call); the hook itself renders empty -#}
-        {%- for column in ['name_normalization'] + also -%}
-            {%- if execute and column not in columns -%}
-                {%- do run_query('alter table ' ~ this ~ ' add column ' ~ column ~ ' ' ~ dbt.type_string()) -%}
-            {%- endif -%}
+        {%- for column in new_columns if column not in columns -%}
+            {%- do run_query('alter table ' ~ this ~ ' add column ' ~ column ~ ' ' ~ dbt.type_string()) -%}
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}

@@ -108,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.target:
         os.environ["DBT_TARGET"] = args.target  # dbt (a subprocess) and the Python stages use the same target
-    settings = Settings.from_env(args.duckdb)
+    try:
+        settings = Settings.from_env(args.duckdb)
+    except ValueError as error:  # a setting that cannot be read: one line naming it, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.command == "copy-ledger":
         plan: list[tuple[str, Stage]] = [
             ("copy-ledger", partial(stages.copy_ledger_from, source_duckdb=args.from_duckdb))

@@ -10,7 +10,10 @@
         incremental_strategy=incremental_strategy(),
         tmp_relation_type='transient',
         on_schema_change='fail',
-        pre_hook="{{ delete_rows_of_other_configuration('config_fingerprint', smartlead_event_types_fingerprint()) }}"
+        pre_hook=[
+            "{{ add_missing_text_columns(['source_mode']) }}",
+            "{{ delete_rows_of_other_configuration('config_fingerprint', smartlead_event_types_fingerprint()) }}"
+        ]
     )
 }}
 

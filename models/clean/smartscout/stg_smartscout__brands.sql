@@ -10,7 +10,7 @@
         tmp_relation_type='transient',
         on_schema_change='fail',
         pre_hook=[
-            "{{ add_name_normalization_column(also=['dominant_seller_id']) }}",
+            "{{ add_name_normalization_column(also=['dominant_seller_id', 'source_mode']) }}",
             "{{ delete_rows_of_other_name_normalization() }}"
         ]
     )
