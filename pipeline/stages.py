@@ -167,15 +167,22 @@ def _csv_loads(settings: Settings, exports: list[Path]) -> list[tuple[str, Calla
     ]
 
 
-def build(settings: Settings, *, full_refresh: bool = False) -> list[str]:
+def build(settings: Settings, *, full_refresh: bool = False, select: list[str] | None = None) -> list[str]:
     """dbt build: seeds, CLEAN, ENRICHED, SEGMENTED, snapshots and every test."""
     # --full-refresh rebuilds the incremental models whole (after changing their SQL or macros)
-    summary = run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
+    options = ["--full-refresh"] if full_refresh else []
+    if select:  # only these nodes, and the tests of nothing but them
+        options += ["--select", *select, "--indirect-selection", "cautious"]
+    summary = run_dbt(settings, "build", *options)
     with connect(settings.warehouse) as warehouse:
         # ledger rows of brands whose id changed with the name normalization follow the brand
         moved = follow_brand_id_aliases(warehouse)
-        record_stage_run(warehouse, "build", _utc_now())
+        if not select:
+            # a partial build may leave suppression and the queues stale: production sends need a whole one
+            record_stage_run(warehouse, "build", _utc_now())
     lines = [str(summary)]
+    if select:
+        lines.append("partial build (--select): not a build for PIPELINE_MODE=production")
     if moved:
         lines.append(f"sync ledger: {moved} rows moved to their brand's new id (reverse_etl.brand_id_migrations)")
     return lines

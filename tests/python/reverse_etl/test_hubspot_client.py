@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from loaders.common.http import ApiAuthError, ApiRequestError, MissingSecretError, RetryPolicy
+from reverse_etl.destinations import HubSpotCompanies
 from reverse_etl.hubspot_client import (
     ASSOCIATION_PATH,
     COMPANIES_UPDATE_PATH,
@@ -19,7 +20,8 @@ from reverse_etl.hubspot_client import (
     HubSpotClient,
     HubSpotConfig,
 )
-from reverse_etl.payloads import hubspot_contact_input
+from reverse_etl.payloads import hubspot_company_update_input, hubspot_contact_input
+from reverse_etl.sync import HUBSPOT_COMPANIES, SyncRecord
 from tests.python.fakes.hubspot import FakeClock, FakeHubSpot, serve_hubspot
 
 TOKEN = "pat-na1-secret-token-123"
@@ -403,6 +405,33 @@ def test_companies_updated_by_object_id_keep_their_object_and_take_a_new_brand_i
     assert len(env.fake.companies) == 2
     with pytest.raises(ValueError, match="idProperty"):
         client.update_companies([company_input("NEW1", "Acme", "acme.com") | {"idProperty": "outreach_brand_id"}])
+
+
+def test_companies_destination_updates_the_ones_known_by_object_id_and_upserts_the_others(env: Env) -> None:
+    client = env.client()
+    (known,) = client.upsert_companies([company_input("OLD1", "Acme Kitchen", "acme.com")])
+    assert known.hubspot_id is not None
+    upsert = SyncRecord(
+        HUBSPOT_COMPANIES,
+        "companies",
+        "B0002",
+        {
+            "idProperty": "outreach_brand_id",
+            "id": "B0002",
+            "properties": {"name": "Garden", "outreach_brand_id": "B0002"},
+        },
+    )
+    update = SyncRecord(
+        HUBSPOT_COMPANIES,
+        "companies",
+        "NEW1",
+        hubspot_company_update_input({"outreach_brand_id": "NEW1", "name": "Kitchen"}, known.hubspot_id),
+    )
+    answer = HubSpotCompanies(client).send("companies", [update, upsert])
+    outcomes = {outcome.record_key: (outcome.status, outcome.remote_id) for outcome in answer.outcomes}
+    assert outcomes == {"NEW1": ("sent", known.hubspot_id), "B0002": ("sent", env.fake.companies["B0002"]["id"])}
+    assert (env.fake.calls_by_path[COMPANIES_UPDATE_PATH], env.fake.calls_by_path[COMPANIES_UPSERT_PATH]) == (1, 2)
+    assert set(env.fake.companies) == {"NEW1", "B0002"} and env.fake.companies["NEW1"]["id"] == known.hubspot_id
 
 
 def test_fake_batch_update_refuses_what_hubspot_refuses(env: Env) -> None:
