@@ -85,6 +85,13 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
             stage_parser.add_argument(
                 "--full-refresh", action="store_true", help="rebuild the incremental models from all of RAW"
             )
+            stage_parser.add_argument(
+                "--select",
+                nargs="+",
+                metavar="SELECTOR",
+                help="build only these dbt nodes (dbt's --select syntax, e.g. +seg_apollo_worklist); "
+                "a partial build does not count as a build for PIPELINE_MODE=production",
+            )
     subcommands.add_parser("run-all", help="ingest, build, enrich, build, sync (dry run), summary")
     copy_ledger = subcommands.add_parser(
         "copy-ledger", help="copy the reverse-ETL ledger of a DuckDB file into the active target (moving warehouses)"
@@ -117,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         plan: list[tuple[str, Stage]] = [
             ("copy-ledger", partial(stages.copy_ledger_from, source_duckdb=args.from_duckdb))
         ]
-    elif args.command == "build" and args.full_refresh:
-        plan = [("build", partial(stages.build, full_refresh=True))]
+    elif args.command == "build" and (args.full_refresh or args.select):
+        plan = [("build", partial(stages.build, full_refresh=args.full_refresh, select=args.select))]
     elif args.command == "sync" and args.plan:
         plan = [("sync", partial(stages.sync, plan_id=args.plan))]
     else:

@@ -34,6 +34,7 @@ from pipeline.summary import render_summary
 from pipeline.suppression_report import dead_suppression_entries
 from pipeline.warehouse import (
     BUILD_FAILED,
+    BUILD_PARTIAL,
     BUILD_SUCCEEDED,
     EVENTS_POLL,
     EVENTS_SAMPLE,
@@ -208,16 +209,19 @@ def _csv_loads(settings: Settings, exports: list[Path]) -> list[tuple[str, Calla
     ]
 
 
-def build(settings: Settings, *, full_refresh: bool = False) -> list[str]:
+def build(settings: Settings, *, full_refresh: bool = False, select: list[str] | None = None) -> list[str]:
     """dbt build: seeds, CLEAN, ENRICHED, SEGMENTED, snapshots and every test."""
     # every build is recorded, failed ones too: `summary` and `sync` say when the tables they read
-    # are from an older build, and production waits for a build that succeeded
+    # are from an older build, and production waits for a whole build that succeeded
     build_id = uuid4().hex
     with connect(settings.warehouse) as warehouse:
         record_build_started(warehouse, build_id, _utc_now())
+    # --full-refresh rebuilds the incremental models whole (after changing their SQL or macros)
+    options = ["--full-refresh"] if full_refresh else []
+    if select:  # only these nodes, and the tests of nothing but them
+        options += ["--select", *select, "--indirect-selection", "cautious"]
     try:
-        # --full-refresh rebuilds the incremental models whole (after changing their SQL or macros)
-        summary = run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
+        summary = run_dbt(settings, "build", *options)
     except BaseException as error:
         try:
             with connect(settings.warehouse) as warehouse:
@@ -229,10 +233,15 @@ def build(settings: Settings, *, full_refresh: bool = False) -> list[str]:
         # ledger rows of brands whose id changed with the name normalization follow the brand
         moved = follow_brand_id_aliases(warehouse)
         now = _utc_now()
-        record_build_finished(warehouse, build_id, BUILD_SUCCEEDED, now)
-        record_stage_run(warehouse, "build", now)
+        # a partial build may leave suppression and the queues stale: it never counts as the
+        # succeeded build production waits for (a failed one, above, blocks it like any other)
+        record_build_finished(warehouse, build_id, BUILD_SUCCEEDED if not select else BUILD_PARTIAL, now)
+        if not select:
+            record_stage_run(warehouse, "build", now)
         dead_entries = dead_suppression_entries(warehouse)  # suppression-list entries that match nothing
     lines = [str(summary)]
+    if select:
+        lines.append("partial build (--select): not a build for PIPELINE_MODE=production")
     if moved:
         lines.append(f"sync ledger: {moved} rows moved to their brand's new id (reverse_etl.brand_id_migrations)")
     return [*lines, *dead_entries]
@@ -525,6 +534,8 @@ def last_build_warning(settings: Settings) -> str | None:
 def _build_outcome(build: BuildRun) -> str:
     if build.status == BUILD_FAILED:
         return f"failed at {_when(build.finished_at)}"
+    if build.status == BUILD_PARTIAL:
+        return f"built only part of the project (--select) at {_when(build.finished_at)}"
     return f"started at {_when(build.started_at)} did not finish (killed, or still running)"
 
 

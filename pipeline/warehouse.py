@@ -579,6 +579,8 @@ def last_event_reads(warehouse: Warehouse, source_mode: str = LIVE) -> dict[str,
 
 BUILD_RUNS_TABLE = f"{OPS_SCHEMA}.build_runs"
 BUILD_RUNNING, BUILD_SUCCEEDED, BUILD_FAILED = "running", "succeeded", "failed"
+# `outreach build --select`: some models only, so never the whole build production waits for
+BUILD_PARTIAL = "partial"
 MAX_BUILD_ERROR_CHARS = 2000
 
 

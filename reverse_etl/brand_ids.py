@@ -10,8 +10,14 @@ build` and before every `outreach sync`. Each move is recorded in reverse_etl.br
 
 A row whose new key is already taken (two old ids that are one brand now) stays under its old
 key: it still tells the next sync which address was emailed, and the move is recorded once as
-`kept`. HubSpot itself is not rewritten: a company created before keeps its old
-`outreach_brand_id` value there.
+`kept`.
+
+A HubSpot company row with HubSpot's object id (`remote_id`) moves with its payload and hash as
+they were: HubSpot still holds the old `outreach_brand_id`, and an upsert by the new id would
+create a second company. The next sync writes that company by its object id instead
+(`company_object_ids`, `POST .../companies/batch/update`), its `outreach_brand_id` rewritten to
+the new id, and so does every later send of it; the upserts by id of every other company are
+unchanged.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ ALIASES_TABLE = "stg_brand_id_aliases"
 MIGRATIONS_TABLE = f"{ledger.LEDGER_SCHEMA}.brand_id_migrations"
 
 # destinations whose record key is the brand id, and the one whose key ends with `|brand_id`
-BRAND_KEYED = ("smartlead_leads", "hubspot_companies")
+HUBSPOT_COMPANIES = "hubspot_companies"
+BRAND_KEYED = ("smartlead_leads", HUBSPOT_COMPANIES)
 BRAND_SUFFIXED = ("hubspot_associations",)
 
 MOVED = "moved"
@@ -111,11 +118,34 @@ def follow_brand_id_aliases(warehouse: Warehouse, now: datetime | None = None) -
     return moved
 
 
+def company_object_ids(warehouse: Warehouse) -> dict[str, str]:
+    """brand id -> HubSpot object id of every HubSpot company whose ledger row moved to its brand's
+    new id: the sync writes these by object id (batch/update), which rewrites the
+    `outreach_brand_id` HubSpot holds and never creates a second company."""
+    if not warehouse.table_exists(ledger.LEDGER_SCHEMA, "brand_id_migrations"):
+        return {}
+    rows = warehouse.execute(
+        f"""
+        select distinct sent.record_key, sent.remote_id
+        from {ledger.LEDGER_TABLE} as sent
+        inner join {MIGRATIONS_TABLE} as migrations
+            on migrations.destination = sent.destination and migrations.record_key = sent.record_key
+        where sent.destination = ? and migrations.outcome = ? and sent.remote_id is not null
+        """,
+        [HUBSPOT_COMPANIES, MOVED],
+    )
+    return {str(brand_id): str(object_id) for brand_id, object_id in rows}
+
+
 def _moved(row: dict[str, Any], new_key: str, old_id: str, new_id: str) -> dict[str, Any]:
     """The row under its new key, the brand id in its payload replaced (an md5: it appears nowhere
-    else by chance) and the payload hash recomputed the way the sync computes it."""
+    else by chance) and the payload hash recomputed the way the sync computes it. A HubSpot company
+    that HubSpot knows by its object id keeps what was sent (the old id): it differs from what the
+    sync computes now, so the next sync writes the new id to that object."""
     moved = {**row, "record_key": new_key}
     payload_json = row.get("payload_json")
+    if row["destination"] == HUBSPOT_COMPANIES and row.get("remote_id"):
+        return moved
     if payload_json:
         payload = json.loads(str(payload_json).replace(old_id, new_id))
         moved["payload_json"] = json.dumps(payload, sort_keys=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from loaders.common.http import ApiAuthError, ApiRequestError
 from reverse_etl import ledger
 from reverse_etl.hubspot_client import AssociationNotConfirmed, HubSpotClient, RowResult
+from reverse_etl.payloads import is_hubspot_update
 from reverse_etl.smartlead_client import BLOCK_LIST_BATCH_SIZE, SmartleadLeadsClient
 from reverse_etl.sync import (
     HUBSPOT_ASSOCIATIONS,
@@ -143,7 +145,19 @@ class HubSpotCompanies(_HubSpotCalls):
         self.batch_size = client.config.batch_size
 
     def send(self, target: str, records: Sequence[SyncRecord]) -> BatchResult:
-        return BatchResult(_outcomes(self.client.upsert_companies([record.payload for record in records])))
+        """Upserts by `outreach_brand_id`; a company HubSpot knows by its object id (created under a
+        brand id that has changed since) is updated by that id, in a request of its own."""
+        upserts = [record for record in records if not is_hubspot_update(record.payload)]
+        updates = [record for record in records if is_hubspot_update(record.payload)]
+        outcomes = _outcomes(self.client.upsert_companies([record.payload for record in upserts])) if upserts else []
+        if updates:
+            by_object_id = {str(record.payload["id"]): record.record_key for record in updates}
+            results = self.client.update_companies([record.payload for record in updates])
+            # the client answers by object id; the ledger keys by brand id
+            outcomes += [
+                replace(outcome, record_key=by_object_id[outcome.record_key]) for outcome in _outcomes(results)
+            ]
+        return BatchResult(outcomes)
 
 
 class HubSpotAssociations(_HubSpotCalls):

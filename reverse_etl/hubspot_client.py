@@ -13,6 +13,10 @@ CONTRACTS.md section 4 / NOTES.md section 4, over the shared HTTP layer (`loader
   otherwise the shared exponential backoff applies;
 - a property with an empty or null value is never sent (HubSpot reads "" as "clear it"): it is
   left out of the input, so HubSpot keeps what is stored there;
+- `POST /crm/v3/objects/companies/batch/update` (inputs `{id: <HubSpot object id>, properties}`,
+  at most 100): a company HubSpot knows by its object id, e.g. one created under a brand id that
+  has changed since (its `outreach_brand_id` is rewritten); answered like the upsert (200, or 207
+  with `errors` naming the failed ids), results matched by object id;
 - `PUT /crm/v4/objects/contacts/{id}/associations/default/companies/{id}` (idempotent): its 200
   (`BatchResponsePublicDefaultAssociation`) may carry `errors`/`numErrors`, so the body is read:
   errors, a status other than COMPLETE, or no result for this contact -> company pair raise
@@ -62,6 +66,7 @@ REQUESTS_PER_SECOND_ENV = "DESTINATION__HUBSPOT__REQUESTS_PER_SECOND"
 
 CONTACTS_UPSERT_PATH = "/crm/v3/objects/contacts/batch/upsert"
 COMPANIES_UPSERT_PATH = "/crm/v3/objects/companies/batch/upsert"
+COMPANIES_UPDATE_PATH = "/crm/v3/objects/companies/batch/update"
 ASSOCIATION_PATH = "/crm/v4/objects/contacts/{contact_id}/associations/default/companies/{company_id}"
 
 # Seconds to wait on a 429 without Retry-After, by HubSpot's `policyName` (the official Node SDK
@@ -243,6 +248,14 @@ class HubSpotClient:
         `domain` is not unique in HubSpot)."""
         return self._upsert(COMPANIES_UPSERT_PATH, inputs, self.config.company_id_property)
 
+    def update_companies(self, inputs: Sequence[Mapping[str, Any]]) -> list[RowResult]:
+        """Update one batch of companies by HubSpot object id (`{"id": <object id>, "properties":
+        {...}}`); one `RowResult` per input, in order, whose `record_key` is the object id."""
+        for position, item in enumerate(inputs):
+            if "idProperty" in item:
+                raise ValueError(f"input {position} has an idProperty: companies are updated by object id here")
+        return self._send(COMPANIES_UPDATE_PATH, inputs, None)
+
     def associate_contact_company(self, contact_id: str, company_id: str) -> None:
         """Default (unlabeled) contact -> company association; idempotent, so safe to repeat.
         Returns only when HubSpot's answer confirms it; raises `ApiAuthError` / `ApiRequestError`
@@ -275,7 +288,8 @@ class HubSpotClient:
             if wait is not None:
                 response.headers["Retry-After"] = f"{wait:g}"
 
-    def _prepare(self, inputs: Sequence[Mapping[str, Any]], id_property: str) -> list[dict[str, Any]]:
+    def _prepare(self, inputs: Sequence[Mapping[str, Any]], id_property: str | None) -> list[dict[str, Any]]:
+        """Checked request inputs; `id_property` None: by HubSpot object id (batch/update)."""
         if len(inputs) > self.config.batch_size:
             raise ValueError(f"HubSpot batch upsert takes at most {self.config.batch_size} inputs, got {len(inputs)}")
         prepared: list[dict[str, Any]] = []
@@ -283,15 +297,18 @@ class HubSpotClient:
         for position, item in enumerate(inputs):
             record_id = item.get("id")
             if record_id is None or not str(record_id).strip():
-                raise ValueError(f"input {position} has no `id` (the {id_property} value)")
-            given_property = item.get("idProperty", id_property)
-            if given_property != id_property:
-                raise ValueError(f"input {position} has idProperty {given_property!r}, expected {id_property!r}")
+                raise ValueError(f"input {position} has no `id` (the {id_property or 'object id'} value)")
+            if id_property is not None:
+                given_property = item.get("idProperty", id_property)
+                if given_property != id_property:
+                    raise ValueError(f"input {position} has idProperty {given_property!r}, expected {id_property!r}")
             key = _key(record_id)
             if key in seen:
                 raise ValueError(f"duplicate id {record_id!r} in one HubSpot batch")
             seen.add(key)
-            body = {**item, "idProperty": id_property, "id": str(record_id)}
+            body = {**item, "id": str(record_id)}
+            if id_property is not None:
+                body["idProperty"] = id_property
             # never an empty or null value: HubSpot would clear what someone typed there
             properties = item.get("properties") or {}
             body["properties"] = {name: value for name, value in properties.items() if not is_unknown(value)}
@@ -300,6 +317,9 @@ class HubSpotClient:
         return prepared
 
     def _upsert(self, path: str, inputs: Sequence[Mapping[str, Any]], id_property: str) -> list[RowResult]:
+        return self._send(path, inputs, id_property)
+
+    def _send(self, path: str, inputs: Sequence[Mapping[str, Any]], id_property: str | None) -> list[RowResult]:
         prepared = self._prepare(inputs, id_property)
         if not prepared:
             return []
@@ -341,7 +361,7 @@ class HubSpotClient:
         return [RowResult(key, ok=False, error=message, permanent=permanent) for key in keys]
 
     def _row_results(
-        self, prepared: list[dict[str, Any]], id_property: str, payload: dict[str, Any]
+        self, prepared: list[dict[str, Any]], id_property: str | None, payload: dict[str, Any]
     ) -> list[RowResult]:
         by_key = {_key(body["id"]): body["id"] for body in prepared}
         # errors (207): each names its inputs in `context` (ids or objectWriteTraceIds), or at worst
@@ -375,7 +395,10 @@ class HubSpotClient:
             if not isinstance(result, dict):
                 continue
             properties = result.get("properties") or {}
-            value = properties.get(id_property) if isinstance(properties, dict) else None
+            if id_property is None:  # by object id: HubSpot's id is the input's
+                value = result.get("id")
+            else:
+                value = properties.get(id_property) if isinstance(properties, dict) else None
             trace = result.get("objectWriteTraceId")
             echoed = _key(value) if value is not None else (_key(trace) if trace is not None else None)
             if echoed is not None and echoed in by_key:

@@ -71,6 +71,18 @@ def hubspot_company_input(row: dict[str, Any]) -> dict[str, Any]:
     return {"idProperty": "outreach_brand_id", "id": row["outreach_brand_id"], "properties": hubspot_properties(row)}
 
 
+def hubspot_company_update_input(row: dict[str, Any], object_id: str) -> dict[str, Any]:
+    """One batch/update input: the same properties written to the HubSpot company `object_id`
+    (HubSpot's own id), for a company created under a brand id that has changed since (its
+    `outreach_brand_id` there is rewritten to the brand's id now)."""
+    return {"id": str(object_id), "properties": hubspot_properties(row)}
+
+
+def is_hubspot_update(payload: dict[str, Any]) -> bool:
+    """A batch/update input (by HubSpot object id), not a batch/upsert one (by `idProperty`)."""
+    return "idProperty" not in payload
+
+
 def payload_hash(payload: dict[str, Any]) -> str:
     """Stable hash of what would be sent for one record: the diff key of the sync ledger."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -14,7 +14,13 @@ from typing import Any
 from loaders.common.settings_env import integer
 from pipeline.warehouse import Warehouse
 from reverse_etl import hubspot_client, smartlead_client
-from reverse_etl.payloads import HUBSPOT_BATCH_SIZE, SMARTLEAD_BATCH_SIZE, SMARTLEAD_LEAD_SETTINGS, batches
+from reverse_etl.payloads import (
+    HUBSPOT_BATCH_SIZE,
+    SMARTLEAD_BATCH_SIZE,
+    SMARTLEAD_LEAD_SETTINGS,
+    batches,
+    is_hubspot_update,
+)
 from reverse_etl.sync import (
     HUBSPOT_ASSOCIATIONS,
     HUBSPOT_CONTACTS,
@@ -76,11 +82,17 @@ def _requests_for(destination: str, target: str, records: list[SyncRecord]) -> l
             for batch in batches(payloads, smartlead_client.BLOCK_LIST_BATCH_SIZE)
         ]
     objects = "contacts" if destination == HUBSPOT_CONTACTS else "companies"
+    upserts = [record for record in records if not is_hubspot_update(record.payload)]
+    updates = [record for record in records if is_hubspot_update(record.payload)]  # by HubSpot object id
+    return _hubspot_requests(objects, "upsert", upserts) + _hubspot_requests(objects, "update", updates)
+
+
+def _hubspot_requests(objects: str, operation: str, records: list[SyncRecord]) -> list[dict[str, Any]]:
     requests = []
     for batch in batches(records, _batch_size(hubspot_client.BATCH_SIZE_ENV, HUBSPOT_BATCH_SIZE)):
         request: dict[str, Any] = {
             "method": "POST",
-            "path": f"/crm/v3/objects/{objects}/batch/upsert",
+            "path": f"/crm/v3/objects/{objects}/batch/{operation}",
             "body": {"inputs": [record.payload for record in batch]},
         }
         # not part of the body: the properties each input leaves as they are in HubSpot

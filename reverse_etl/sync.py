@@ -13,8 +13,10 @@ from typing import Any, Protocol
 from loaders.common.http import ApiAuthError, ApiError
 from pipeline.warehouse import Warehouse
 from reverse_etl import ledger
+from reverse_etl.brand_ids import company_object_ids
 from reverse_etl.payloads import (
     hubspot_company_input,
+    hubspot_company_update_input,
     hubspot_contact_input,
     payload_hash,
     smartlead_lead,
@@ -179,15 +181,22 @@ def collect_records(warehouse: Warehouse) -> list[SyncRecord]:
         )
         for contact in warehouse.fetch_dicts("select * from segmented.sync_hubspot__contacts order by email")
     ]
+    # companies created in HubSpot under a brand id that has changed since: written by HubSpot's
+    # object id (batch/update), which rewrites their outreach_brand_id there, never upserted by
+    # the new id (a second company)
+    object_ids = company_object_ids(warehouse)
     for company in warehouse.fetch_dicts("select * from segmented.sync_hubspot__companies order by 1"):
         brand_id = company["outreach_brand_id"]
         refusal = crm_guard.brands.get(brand_id)
+        object_id = object_ids.get(brand_id)
         records.append(
             SyncRecord(
                 HUBSPOT_COMPANIES,
                 "companies",
                 brand_id,
-                hubspot_company_input(company),
+                hubspot_company_input(company)
+                if object_id is None
+                else hubspot_company_update_input(company, object_id),
                 f"brand suppressed: {refusal}" if refusal else None,
                 GuardSubject(None, brand_id, crm_handoff=True),
                 untouched_properties(company),

@@ -15,6 +15,14 @@ Behaviour reproduced (CONTRACTS.md section 4, NOTES.md section 4):
 - invalid inputs (an id in `invalid_ids`, or a contact email without "@") -> 207 with `results`
   for the others plus `errors` (each with `context: {"ids": [...]}`) and `numErrors`; ids in
   `transient_ids` the same way with the transient category `RATE_LIMITS`;
+- `POST /crm/v3/objects/{contacts,companies}/batch/update` with `{"inputs": [{"id": <object id>,
+  "properties": {...}}]}` (or `idProperty` + its value as `id`): the same whole-batch 400s as the
+  upsert (over 100 inputs, duplicate ids, no id, unknown properties); an id that matches no
+  record, or a unique property value (`outreach_brand_id`, `email`) another record already holds
+  -> 207 with `results` for the others and `errors` (`OBJECT_NOT_FOUND` / `VALIDATION_ERROR`, each
+  with `context: {"ids": [...]}`); `invalid_ids` / `transient_ids` as for the upsert; a result is
+  `{id, properties, createdAt, updatedAt, archived}` (no `new`); a changed unique value re-keys the
+  record (`companies` is by `outreach_brand_id`); nothing is ever created;
 - `PUT /crm/v4/objects/contacts/{cid}/associations/default/companies/{coid}`: stores the pair once
   (idempotent), 404 when either record does not exist; 200 answers are exactly the
   `BatchResponsePublicDefaultAssociation` shape (`status`, `results` [{from, to, associationSpec}],
@@ -46,6 +54,7 @@ from tests.python.fakes.server import Reply, Request, RunningServer, serve
 from tests.python.fakes.smartlead import FakeClock
 
 UPSERT_PATH = re.compile(r"^/crm/v3/objects/(?P<object_type>contacts|companies)/batch/upsert/?$")
+UPDATE_PATH = re.compile(r"^/crm/v3/objects/(?P<object_type>contacts|companies)/batch/update/?$")
 ASSOCIATION_PATH = re.compile(
     r"^/crm/v4/objects/contacts/(?P<contact_id>[^/]+)/associations/default/companies/(?P<company_id>[^/]+)/?$"
 )
@@ -155,6 +164,11 @@ class FakeHubSpot:
             if request.method != "POST":
                 return _error(405, "METHOD_NOT_ALLOWED", f"{request.method} not allowed")
             return self._upsert(match.group("object_type"), request)
+        match = UPDATE_PATH.match(request.path)
+        if match:
+            if request.method != "POST":
+                return _error(405, "METHOD_NOT_ALLOWED", f"{request.method} not allowed")
+            return self._update(match.group("object_type"), request)
         match = ASSOCIATION_PATH.match(request.path)
         if match:
             if request.method != "PUT":
@@ -276,6 +290,120 @@ class FakeHubSpot:
             payload["numErrors"] = len(errors)
             return Reply(207, payload)
         return Reply(200, payload)
+
+    def _update(self, object_type: str, request: Request) -> Reply:
+        try:
+            body = request.json()
+        except ValueError:
+            return _error(400, "VALIDATION_ERROR", "Invalid input JSON")
+        inputs = body.get("inputs") if isinstance(body, dict) else None
+        if not isinstance(inputs, list) or not inputs:
+            return _error(400, "VALIDATION_ERROR", "inputs must be a non-empty list")
+        if len(inputs) > MAX_INPUTS:
+            return _error(400, "VALIDATION_ERROR", f"Batch input limit of {MAX_INPUTS} exceeded: got {len(inputs)}")
+        seen: set[str] = set()
+        for item in inputs:
+            if not isinstance(item, dict) or not str(item.get("id") or "").strip():
+                return _error(400, "VALIDATION_ERROR", "every input needs an id")
+            if not isinstance(item.get("properties"), dict):
+                return _error(400, "VALIDATION_ERROR", "every input needs properties")
+            id_property = str(item.get("idProperty") or "hs_object_id")
+            if id_property not in self.unique_properties.get(object_type, set()):
+                return _error(
+                    400,
+                    "VALIDATION_ERROR",
+                    f"Property {id_property} is not a unique value property and cannot be used as idProperty",
+                )
+            key = str(item["id"]).strip().lower()
+            if key in seen:
+                return _error(400, "VALIDATION_ERROR", f"Duplicate IDs found in batch input: [{item['id']}]")
+            seen.add(key)
+            if self.known_properties is not None:
+                unknown = sorted(set(item["properties"]) - self.known_properties.get(object_type, set()))
+                if unknown:
+                    return _error(
+                        400, "VALIDATION_ERROR", f"Property values were not valid: properties {unknown} do not exist"
+                    )
+        self.inputs_received += [(object_type, item) for item in inputs]
+        results: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+
+        def error(category: str, message: str, record_id: str) -> None:
+            errors.append(
+                {"status": "error", "category": category, "message": message, "context": {"ids": [record_id]}}
+            )
+
+        for item in inputs:
+            record_id = str(item["id"])
+            id_property = str(item.get("idProperty") or "hs_object_id")
+            found = self._find(object_type, id_property, record_id)
+            if record_id.lower() in {value.lower() for value in self.invalid_ids}:
+                error("VALIDATION_ERROR", f"Property values were not valid: {record_id} was rejected", record_id)
+            elif record_id.lower() in {value.lower() for value in self.transient_ids}:
+                error("RATE_LIMITS", f"{record_id} was not written: try again later", record_id)
+            elif found is None:
+                error(
+                    "OBJECT_NOT_FOUND",
+                    f"Could not get some {object_type} objects, they may be deleted or not exist",
+                    record_id,
+                )
+            elif (taken := self._unique_value_taken(object_type, found, item["properties"])) is not None:
+                error("VALIDATION_ERROR", f"Property values were not valid: {taken}", record_id)
+            else:
+                results.append(self._apply_update(object_type, found, item["properties"]))
+        if self.reverse_results:
+            results.reverse()
+        now = _now_iso()
+        payload: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+        if errors:
+            payload["errors"] = errors
+            payload["numErrors"] = len(errors)
+            return Reply(207, payload)
+        return Reply(200, payload)
+
+    def _store_key_property(self, object_type: str) -> str:
+        return "email" if object_type == "contacts" else "outreach_brand_id"
+
+    def _find(self, object_type: str, id_property: str, value: str) -> str | None:
+        """The store key of the record whose `id_property` is `value` (HubSpot's id by default)."""
+        wanted = value.strip().lower() if id_property == "email" else value.strip()
+        for key, record in self.records[object_type].items():
+            stored = record["id"] if id_property == "hs_object_id" else record["properties"].get(id_property)
+            if stored is not None and (str(stored).lower() if id_property == "email" else str(stored)) == wanted:
+                return key
+        return None
+
+    def _unique_value_taken(self, object_type: str, key: str, properties: dict[str, Any]) -> str | None:
+        """Why a unique property value cannot be set on record `key`: another record holds it."""
+        own_id = self.records[object_type][key]["id"]
+        for name in sorted(self.unique_properties.get(object_type, set()) - {"hs_object_id"}):
+            value = properties.get(name)
+            if value in (None, ""):
+                continue
+            holder = self._find(object_type, name, str(value))
+            if holder is not None and self.records[object_type][holder]["id"] != own_id:
+                other = self.records[object_type][holder]["id"]
+                return f"{value} is already the value of unique property {name} on object {other}"
+        return None
+
+    def _apply_update(self, object_type: str, key: str, properties: dict[str, Any]) -> dict[str, Any]:
+        store = self.records[object_type]
+        record = store[key]
+        now = _now_iso()
+        record["properties"].update({name: ("" if value is None else str(value)) for name, value in properties.items()})
+        record["updatedAt"] = now
+        new_key = record["properties"].get(self._store_key_property(object_type)) or key
+        if object_type == "contacts":
+            new_key = new_key.strip().lower()
+        if new_key != key:  # the unique value changed: kept under the new one
+            store[new_key] = store.pop(key)
+        return {
+            "id": record["id"],
+            "properties": dict(record["properties"]),
+            "createdAt": record["createdAt"],
+            "updatedAt": now,
+            "archived": False,
+        }
 
     def _invalid_reason(self, object_type: str, id_property: str, record_id: str) -> str | None:
         if record_id.lower() in {value.lower() for value in self.invalid_ids}:

@@ -7,17 +7,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import requests
 
 from loaders.common.http import ApiAuthError, ApiRequestError, MissingSecretError, RetryPolicy
+from reverse_etl.destinations import HubSpotCompanies
 from reverse_etl.hubspot_client import (
     ASSOCIATION_PATH,
+    COMPANIES_UPDATE_PATH,
     COMPANIES_UPSERT_PATH,
     CONTACTS_UPSERT_PATH,
     AssociationNotConfirmed,
     HubSpotClient,
     HubSpotConfig,
 )
-from reverse_etl.payloads import hubspot_contact_input
+from reverse_etl.payloads import hubspot_company_update_input, hubspot_contact_input
+from reverse_etl.sync import HUBSPOT_COMPANIES, SyncRecord
 from tests.python.fakes.hubspot import FakeClock, FakeHubSpot, serve_hubspot
 
 TOKEN = "pat-na1-secret-token-123"
@@ -363,6 +367,105 @@ def test_companies_upserted_by_custom_property_and_associated_once(env: Env) -> 
     assert env.fake.associations == {(contact.hubspot_id, companies[0].hubspot_id)}
     path = ASSOCIATION_PATH.format(contact_id=contact.hubspot_id, company_id=companies[0].hubspot_id)
     assert env.fake.calls_by_path[path] == 2
+
+
+def test_companies_updated_by_object_id_keep_their_object_and_take_a_new_brand_id(env: Env) -> None:
+    """A company created under a brand id that has changed since is written by HubSpot's object id:
+    its outreach_brand_id moves to the new id on the same object; a value another company holds,
+    or an object that does not exist, fails that input only (207)."""
+    client = env.client()
+    created = client.upsert_companies(
+        [company_input("OLD1", "Acme Kitchen", "acme.com"), company_input("B0002", "Acme Garden", "acme.com")]
+    )
+    kitchen, garden = (str(result.hubspot_id) for result in created)
+    env.fake.reverse_results = True
+    results = client.update_companies(
+        [
+            {"id": kitchen, "properties": {"name": "Acme Kitchen Co", "outreach_brand_id": "NEW1", "domain": ""}},
+            {"id": garden, "properties": {"outreach_brand_id": "NEW1"}},  # NEW1 is taken by then
+            {"id": "999999", "properties": {"name": "Nobody"}},
+        ]
+    )
+    assert env.fake.calls_by_path[COMPANIES_UPDATE_PATH] == 1
+    assert [(r.record_key, r.ok, r.hubspot_id) for r in results] == [
+        (kitchen, True, kitchen),
+        (garden, False, None),
+        ("999999", False, None),
+    ]
+    assert results[1].permanent and "NEW1" in (results[1].error or "")
+    assert results[2].permanent and "OBJECT_NOT_FOUND" in (results[2].error or "")
+    # one object, now under the new id, the empty domain not sent (kept)
+    assert set(env.fake.companies) == {"NEW1", "B0002"}
+    stored = env.fake.companies["NEW1"]
+    assert stored["id"] == kitchen
+    assert (stored["properties"]["name"], stored["properties"]["domain"]) == ("Acme Kitchen Co", "acme.com")
+    # an upsert by the new id now reaches that object
+    again = client.upsert_companies([company_input("NEW1", "Acme Kitchen", "acme.com")])
+    assert again[0].hubspot_id == kitchen and again[0].is_new is False
+    assert len(env.fake.companies) == 2
+    with pytest.raises(ValueError, match="idProperty"):
+        client.update_companies([company_input("NEW1", "Acme", "acme.com") | {"idProperty": "outreach_brand_id"}])
+
+
+def test_companies_destination_updates_the_ones_known_by_object_id_and_upserts_the_others(env: Env) -> None:
+    client = env.client()
+    (known,) = client.upsert_companies([company_input("OLD1", "Acme Kitchen", "acme.com")])
+    assert known.hubspot_id is not None
+    upsert = SyncRecord(
+        HUBSPOT_COMPANIES,
+        "companies",
+        "B0002",
+        {
+            "idProperty": "outreach_brand_id",
+            "id": "B0002",
+            "properties": {"name": "Garden", "outreach_brand_id": "B0002"},
+        },
+    )
+    update = SyncRecord(
+        HUBSPOT_COMPANIES,
+        "companies",
+        "NEW1",
+        hubspot_company_update_input({"outreach_brand_id": "NEW1", "name": "Kitchen"}, known.hubspot_id),
+    )
+    answer = HubSpotCompanies(client).send("companies", [update, upsert])
+    outcomes = {outcome.record_key: (outcome.status, outcome.remote_id) for outcome in answer.outcomes}
+    assert outcomes == {"NEW1": ("sent", known.hubspot_id), "B0002": ("sent", env.fake.companies["B0002"]["id"])}
+    assert (env.fake.calls_by_path[COMPANIES_UPDATE_PATH], env.fake.calls_by_path[COMPANIES_UPSERT_PATH]) == (1, 2)
+    assert set(env.fake.companies) == {"NEW1", "B0002"} and env.fake.companies["NEW1"]["id"] == known.hubspot_id
+
+
+def test_fake_batch_update_refuses_what_hubspot_refuses(env: Env) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    url = f"{env.base_url}{COMPANIES_UPDATE_PATH}"
+    created = env.client().upsert_companies([company_input("B0001", "Acme", "acme.com")])
+    object_id = created[0].hubspot_id
+    refused: list[list[dict[str, object]]] = [
+        [{"id": str(n), "properties": {}} for n in range(101)],  # over 100
+        [{"id": object_id, "properties": {}}, {"id": object_id, "properties": {}}],  # duplicate ids
+        [{"properties": {}}],  # no id
+        [],
+    ]
+    for inputs in refused:
+        body = {"inputs": inputs}
+        answer = requests.post(url, json=body, headers=headers, timeout=5)
+        assert answer.status_code == 400 and answer.json()["category"] == "VALIDATION_ERROR"
+    answer = requests.post(
+        url, json={"inputs": [{"id": object_id, "properties": {"name": "A"}}]}, headers=headers, timeout=5
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["status"] == "COMPLETE" and "errors" not in body
+    (result,) = body["results"]
+    assert set(result) == {"id", "properties", "createdAt", "updatedAt", "archived"}
+    assert result["id"] == object_id and result["properties"]["name"] == "A" and result["archived"] is False
+    # by a unique property instead of the object id (idProperty), as HubSpot allows
+    by_brand = {"inputs": [{"idProperty": "outreach_brand_id", "id": "B0001", "properties": {"name": "B"}}]}
+    assert requests.post(url, json=by_brand, headers=headers, timeout=5).json()["results"][0]["id"] == object_id
+    partial = {"inputs": [{"id": object_id, "properties": {"name": "C"}}, {"id": "424242", "properties": {}}]}
+    answer = requests.post(url, json=partial, headers=headers, timeout=5)
+    assert answer.status_code == 207
+    assert answer.json()["numErrors"] == 1 and answer.json()["errors"][0]["context"] == {"ids": ["424242"]}
+    assert env.fake.companies["B0001"]["properties"]["name"] == "C"
 
 
 def test_company_inputs_with_another_id_property_are_refused(env: Env) -> None:
