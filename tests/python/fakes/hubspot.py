@@ -217,15 +217,9 @@ class FakeHubSpot:
     # --- endpoints ----------------------------------------------------------------------------
 
     def _upsert(self, object_type: str, request: Request) -> Reply:
-        try:
-            body = request.json()
-        except ValueError:
-            return _error(400, "VALIDATION_ERROR", "Invalid input JSON")
-        inputs = body.get("inputs") if isinstance(body, dict) else None
-        if not isinstance(inputs, list) or not inputs:
-            return _error(400, "VALIDATION_ERROR", "inputs must be a non-empty list")
-        if len(inputs) > MAX_INPUTS:
-            return _error(400, "VALIDATION_ERROR", f"Batch input limit of {MAX_INPUTS} exceeded: got {len(inputs)}")
+        inputs = _batch_inputs(request)
+        if isinstance(inputs, Reply):
+            return inputs
         seen: set[str] = set()
         for item in inputs:
             if not isinstance(item, dict) or not item.get("id") or not item.get("idProperty"):
@@ -292,15 +286,9 @@ class FakeHubSpot:
         return Reply(200, payload)
 
     def _update(self, object_type: str, request: Request) -> Reply:
-        try:
-            body = request.json()
-        except ValueError:
-            return _error(400, "VALIDATION_ERROR", "Invalid input JSON")
-        inputs = body.get("inputs") if isinstance(body, dict) else None
-        if not isinstance(inputs, list) or not inputs:
-            return _error(400, "VALIDATION_ERROR", "inputs must be a non-empty list")
-        if len(inputs) > MAX_INPUTS:
-            return _error(400, "VALIDATION_ERROR", f"Batch input limit of {MAX_INPUTS} exceeded: got {len(inputs)}")
+        inputs = _batch_inputs(request)
+        if isinstance(inputs, Reply):
+            return inputs
         seen: set[str] = set()
         for item in inputs:
             if not isinstance(item, dict) or not str(item.get("id") or "").strip():
@@ -498,3 +486,17 @@ def serve_hubspot(fake: FakeHubSpot) -> Iterator[RunningServer]:
     """Serve `fake`; the base URL returned is the API root (like https://api.hubapi.com)."""
     with serve(fake) as server:
         yield server
+
+
+def _batch_inputs(request: Request) -> list[Any] | Reply:
+    """A batch endpoint's `inputs`, or the 400 HubSpot answers to a body without usable ones."""
+    try:
+        body = request.json()
+    except ValueError:
+        return _error(400, "VALIDATION_ERROR", "Invalid input JSON")
+    inputs = body.get("inputs") if isinstance(body, dict) else None
+    if not isinstance(inputs, list) or not inputs:
+        return _error(400, "VALIDATION_ERROR", "inputs must be a non-empty list")
+    if len(inputs) > MAX_INPUTS:
+        return _error(400, "VALIDATION_ERROR", f"Batch input limit of {MAX_INPUTS} exceeded: got {len(inputs)}")
+    return inputs
