@@ -115,7 +115,14 @@ def render_summary(warehouse: Warehouse) -> str:
         lines += [f"  {campaign_id} {name:<24} {count:>5} leads" for campaign_id, name, count in queue] or ["  (empty)"]
 
     if warehouse.table_exists("reverse_etl", "sync_preview"):
-        lines += ["", "Reverse ETL (dry run) would send:"]
+        # the preview is rewritten by every `outreach sync`, production ones too: name its plan
+        latest = (
+            _rows(warehouse, "select plan_id, created_at from reverse_etl.sync_plans order by created_at desc limit 1")
+            if warehouse.table_exists("reverse_etl", "sync_plans")
+            else []
+        )
+        planned = f"plan {latest[0][0]}, made {str(latest[0][1])[:16]} UTC" if latest else "no plan recorded"
+        lines += ["", f"Reverse ETL, as last planned ({planned}; sent only by PIPELINE_MODE=production --plan):"]
         for destination, target, action, count in _rows(
             warehouse,
             """

@@ -53,7 +53,7 @@ def test_run_all_ends_with_a_readable_summary(demo_run: PipelineRun) -> None:
         "Segment performance",
         "Suppressed brands by primary reason:",
         "Outreach queue per Smartlead campaign:",
-        "Reverse ETL (dry run) would send:",
+        "Reverse ETL, as last planned (plan ",
     ]:
         assert heading in demo_run.stdout
     assert "(missing)" not in demo_run.stdout
