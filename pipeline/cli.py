@@ -17,8 +17,8 @@ from loaders.smartlead import webhook_receiver
 from pipeline import stages
 from pipeline.dbt_runner import DbtFailedError
 from pipeline.settings import Settings
-from pipeline.warehouse import WarehouseError
 from reverse_etl.plans import PlanRefusedError
+from warehouse_layer import WarehouseError
 
 Stage = Callable[[Settings], list[str]]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.settings import Settings
-from pipeline.warehouse import connect
+from warehouse_layer import connect
 
 # stored failing rows printed per failing test: enough to see the problem, short enough to read
 MAX_PROBLEMS_PER_TEST = 3

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from pipeline.warehouse import WarehouseTarget, resolve_target
+from warehouse_layer import WarehouseTarget, resolve_target
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # unsubscribes must be honoured within 2 days (Gmail's and Yahoo's sender rules): events read

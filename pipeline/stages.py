@@ -32,7 +32,13 @@ from pipeline.dbt_runner import run_dbt
 from pipeline.settings import Settings
 from pipeline.summary import render_summary
 from pipeline.suppression_report import dead_suppression_entries
-from pipeline.warehouse import (
+from reverse_etl.brand_ids import follow_brand_id_aliases
+from reverse_etl.destinations import destinations_from_env
+from reverse_etl.ledger import copy_ledger, ledger_entry
+from reverse_etl.plans import VolumeCaps, load_plan, mark_applied, record_plan, restrict_to_plan, volume_problems
+from reverse_etl.preview import count_actions, write_preview
+from reverse_etl.sync import CHANGED_SINCE_PLAN, PlannedRecord, collect_records, execute, plan_all, run_problems
+from warehouse_layer import (
     BUILD_FAILED,
     BUILD_PARTIAL,
     BUILD_SUCCEEDED,
@@ -58,12 +64,6 @@ from pipeline.warehouse import (
     record_stage_run,
     warehouse_exists,
 )
-from reverse_etl.brand_ids import follow_brand_id_aliases
-from reverse_etl.destinations import destinations_from_env
-from reverse_etl.ledger import copy_ledger, ledger_entry
-from reverse_etl.plans import VolumeCaps, load_plan, mark_applied, record_plan, restrict_to_plan, volume_problems
-from reverse_etl.preview import count_actions, write_preview
-from reverse_etl.sync import CHANGED_SINCE_PLAN, PlannedRecord, collect_records, execute, plan_all, run_problems
 
 
 class SyncRefusedError(RuntimeError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.warehouse import Warehouse
+from warehouse_layer import Warehouse
 
 LAYER_TABLES: list[tuple[str, str, str]] = [
     ("raw", "raw", "smartscout_brands"),

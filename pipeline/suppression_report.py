@@ -5,7 +5,7 @@ that arrives later); the report only makes it visible."""
 
 from __future__ import annotations
 
-from pipeline.warehouse import Warehouse
+from warehouse_layer import Warehouse
 
 # entries named one per line; the rest are counted (the model lists them all)
 MAX_NAMED = 10

@@ -26,9 +26,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.warehouse import Warehouse
 from reverse_etl import ledger
 from reverse_etl.payloads import payload_hash
+from warehouse_layer import Warehouse
 
 ALIASES_SCHEMA = "clean"
 ALIASES_TABLE = "stg_brand_id_aliases"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pipeline.warehouse import Warehouse
+from warehouse_layer import Warehouse
 
 LEDGER_SCHEMA = "reverse_etl"
 LEDGER_TABLE = f"{LEDGER_SCHEMA}.sync_ledger"

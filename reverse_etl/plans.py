@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from loaders.common.settings_env import ConfigError, integer, positive_float
-from pipeline.warehouse import Warehouse
 from reverse_etl.sync import ADD, CHANGED_SINCE_PLAN, SMARTLEAD_BLOCK_LIST, SMARTLEAD_LEADS, TO_SEND, PlannedRecord
+from warehouse_layer import Warehouse
 
 PLAN_SCHEMA = "reverse_etl"
 PLANS_TABLE = f"{PLAN_SCHEMA}.sync_plans"

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from loaders.common.settings_env import integer
-from pipeline.warehouse import Warehouse
 from reverse_etl import hubspot_client, smartlead_client
 from reverse_etl.payloads import (
     HUBSPOT_BATCH_SIZE,
@@ -30,6 +29,7 @@ from reverse_etl.sync import (
     PlannedRecord,
     SyncRecord,
 )
+from warehouse_layer import Warehouse
 
 PREVIEW_SCHEMA = "reverse_etl"
 PREVIEW_TABLE = "sync_preview"

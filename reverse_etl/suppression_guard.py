@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline.warehouse import Warehouse
 from reverse_etl.canonical_keys import email_key, email_problem
+from warehouse_layer import Warehouse
 
 # values per `in (...)` list of the per-batch lookups (bind-parameter lists stay small on Snowflake)
 LOOKUP_CHUNK = 500

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from loaders.common.http import ApiAuthError, ApiError
-from pipeline.warehouse import Warehouse
 from reverse_etl import ledger
 from reverse_etl.brand_ids import company_object_ids
 from reverse_etl.payloads import (
@@ -23,6 +22,7 @@ from reverse_etl.payloads import (
     untouched_properties,
 )
 from reverse_etl.suppression_guard import GuardSubject, SuppressionIndex, load_suppression_index, recheck
+from warehouse_layer import Warehouse
 
 SMARTLEAD_LEADS = "smartlead_leads"
 SMARTLEAD_BLOCK_LIST = "smartlead_block_list"

@@ -97,7 +97,7 @@ from loaders.common import (
     utc_now,
 )
 from loaders.common.http import ApiAuthError
-from pipeline.warehouse import Warehouse, WarehouseLike, connect, warehouse_exists
+from warehouse_layer import Warehouse, WarehouseLike, connect, warehouse_exists
 
 __all__ = [
     "ApolloApiClient",

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import pyarrow as pa
 from dlt.common.schema.typing import TColumnSchema, TTableSchemaColumns
 
-from pipeline.warehouse import SOURCE_MODE_COLUMN
+from warehouse_layer import SOURCE_MODE_COLUMN
 
 DataType = Literal["text", "bigint", "timestamp"]
 

@@ -20,7 +20,7 @@ from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
-from pipeline.warehouse import (
+from warehouse_layer import (
     DUCKDB,
     SOURCE_MODE_COLUMN,
     SOURCE_MODES,
@@ -48,7 +48,7 @@ REQUIRED_CONFIG: dict[str, Any] = {
 }
 
 
-# Where every RAW row came from (pipeline.warehouse.SOURCE_MODES): written into the column
+# Where every RAW row came from (warehouse_layer.SOURCE_MODES): written into the column
 # `_source_mode` of every row every loader lands (see `run_pipeline`); NULL (unknown) when no mode
 # was declared, which the production gate counts as not live.
 _source_mode: ContextVar[str | None] = ContextVar("outreach_source_mode", default=None)

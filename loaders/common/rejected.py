@@ -13,7 +13,7 @@ from loaders.common.arrow import Row, dedupe_rows, ensure_utc, rows_to_arrow
 from loaders.common.columns import Column, table_hints, text
 from loaders.common.keys import md5_key
 from loaders.common.pipeline import RAW_DATASET
-from pipeline.warehouse import WarehouseLike, connect, warehouse_exists
+from warehouse_layer import WarehouseLike, connect, warehouse_exists
 
 REJECTED_TABLE = "rejected_records"
 MAX_RAW_TEXT_CHARS = 100_000

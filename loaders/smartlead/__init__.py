@@ -42,7 +42,7 @@ from loaders.smartlead.settings import (
     PIPELINE_NAME,
     SOURCE_KINDS,
 )
-from pipeline.warehouse import WarehouseLike, connect
+from warehouse_layer import WarehouseLike, connect
 
 log = logging.getLogger(__name__)
 

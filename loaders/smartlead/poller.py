@@ -111,7 +111,7 @@ from loaders.smartlead.settings import (
     STATISTICS_PATH,
     STATISTICS_TEXT_FIELDS,
 )
-from pipeline.warehouse import EVENTS_POLL, LIVE, WarehouseLike, connect, record_event_read, warehouse_exists
+from warehouse_layer import EVENTS_POLL, LIVE, WarehouseLike, connect, record_event_read, warehouse_exists
 
 logger = logging.getLogger(__name__)
 

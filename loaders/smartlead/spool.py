@@ -42,7 +42,7 @@ from loaders.common import LoadSummary, Row, compact_json, make_rejection, rejec
 from loaders.common.pipeline import landing_source_mode
 from loaders.smartlead.helpers import redact_secrets, without_secrets
 from loaders.smartlead.settings import PIPELINE_NAME
-from pipeline.warehouse import EVENTS_WEBHOOKS, LIVE, WarehouseLike, connect, record_event_read
+from warehouse_layer import EVENTS_WEBHOOKS, LIVE, WarehouseLike, connect, record_event_read
 
 __all__ = ["Spool", "load_spool"]
 

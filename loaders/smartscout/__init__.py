@@ -74,7 +74,7 @@ from loaders.smartscout.settings import (
     SOURCE_KIND_API,
     SOURCE_KIND_CSV,
 )
-from pipeline.warehouse import WarehouseLike, connect, warehouse_exists
+from warehouse_layer import WarehouseLike, connect, warehouse_exists
 
 logger = logging.getLogger(__name__)
 

@@ -54,7 +54,7 @@ from loaders.smartscout.settings import (
     SEARCH_PATH,
     TEXT_FILTER_TYPES,
 )
-from pipeline.warehouse import WarehouseLike
+from warehouse_layer import WarehouseLike
 
 ENV_PREFIX = "SOURCES__SMARTSCOUT__"
 API_KEY_ENV = f"{ENV_PREFIX}API_KEY"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline.warehouse import (
+from warehouse_layer import (
     EVENTS_POLL,
     LIVE,
     OPS_SCHEMA,

@@ -24,11 +24,11 @@ import duckdb
 import pytest
 
 from loaders.apollo import BrandToEnrich, filter_recently_looked_up
-from pipeline.warehouse import connect, last_stage_run
 from reverse_etl.sync import UNCHANGED, collect_records, plan_all
 from tests.python.cli_runner import PipelineRun, run_outreach, sync_production
 from tests.python.fakes.destinations import Destinations, running_destinations
 from tests.python.gate_support import relabel_as_live
+from warehouse_layer import connect, last_stage_run
 
 pytestmark = pytest.mark.pipeline
 

@@ -32,7 +32,6 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from pipeline.warehouse import connect
 from reverse_etl.canonical_keys import (
     canonical_domain,
     canonical_email,
@@ -52,6 +51,7 @@ from tests.python.key_variants import (
     domain_variant,
     name_variant,
 )
+from warehouse_layer import connect
 
 pytestmark = pytest.mark.pipeline
 

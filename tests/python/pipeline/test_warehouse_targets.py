@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from loaders.common.pipeline import RAW_DATASET, dlt_destination, make_pipeline
-from pipeline.warehouse import (
+from warehouse_layer import (
     DUCKDB,
     SNOWFLAKE,
     WarehouseConfigError,

@@ -20,7 +20,10 @@ import pytest
 
 from pipeline.settings import Settings
 from pipeline.stages import apollo_work_list
-from pipeline.warehouse import (
+from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach, sync_production
+from tests.python.fakes.destinations import Destinations
+from tests.python.gate_support import relabel_as_live
+from warehouse_layer import (
     DUCKDB,
     SNOWFLAKE,
     Warehouse,
@@ -29,9 +32,6 @@ from pipeline.warehouse import (
     record_stage_run,
     resolve_target,
 )
-from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach, sync_production
-from tests.python.fakes.destinations import Destinations
-from tests.python.gate_support import relabel_as_live
 
 from .harness import Builds
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.warehouse import connect
 from tests.python.cli_runner import PipelineRun
 from tests.python.gate_support import relabel_as_live
+from warehouse_layer import connect
 
 
 @pytest.fixture

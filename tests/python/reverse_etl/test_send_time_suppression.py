@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.warehouse import DuckDBWarehouse, connect
 from reverse_etl.destinations import destinations_from_env
 from reverse_etl.ledger import ledger_entry
 from reverse_etl.suppression_guard import (
@@ -23,6 +22,7 @@ from reverse_etl.suppression_guard import (
 from reverse_etl.sync import collect_records, execute, plan_all
 from tests.python.fakes.destinations import Destinations
 from tests.python.fakes.server import Request
+from warehouse_layer import DuckDBWarehouse, connect
 
 INSERT_KEY = """
     insert into clean.stg_suppression__keys (suppression_id, key_type, suppression_key, reason, source, first_seen_at)
