@@ -422,12 +422,6 @@ def record_source_mode(warehouse: Warehouse, mode: str, now: Any) -> None:
     )
 
 
-def source_modes(warehouse: Warehouse) -> set[str]:
-    if not warehouse.table_exists(OPS_SCHEMA, "source_modes"):
-        return set()
-    return {row[0] for row in warehouse.execute(f"select source_mode from {SOURCE_MODES_TABLE}")}
-
-
 def record_stage_run(warehouse: Warehouse, stage: str, now: Any) -> None:
     """When a stage that changes data last finished (RAW loads, dbt builds)."""
     warehouse.execute(f"create schema if not exists {OPS_SCHEMA}")
