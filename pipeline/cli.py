@@ -7,7 +7,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from pipeline.dbt_runner import DbtFailedError
 from pipeline.settings import Settings
 from reverse_etl.plans import PlanRefusedError
 from warehouse_layer import WarehouseError
+from warehouse_layer.run_lock import Claimant, RunLockedError, holding_run_lock, unlock
 
 Stage = Callable[[Settings], list[str]]
 
@@ -55,6 +57,11 @@ EXPECTED_ERRORS = (
 
 # commands that report from the built tables: their first line says when the last build failed
 REPORT_FROM_BUILT_TABLES = ("summary", "sync")
+
+# read-only: runs beside a stage (on DuckDB only when the file is not open for writing)
+WITHOUT_RUN_LOCK = ("summary",)
+# another run holds the warehouse (nothing was done): distinct from a failure (1), try again later
+EXIT_BUSY = 75
 
 
 def run_stage(name: str, stage: Stage, settings: Settings) -> None:
@@ -93,6 +100,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
                 "a partial build does not count as a build for PIPELINE_MODE=production",
             )
     subcommands.add_parser("run-all", help="ingest, build, enrich, build, sync (dry run), summary")
+    subcommands.add_parser("unlock", help="clear the warehouse's run lock left by a run that is gone")
     copy_ledger = subcommands.add_parser(
         "copy-ledger", help="copy the reverse-ETL ledger of a DuckDB file into the active target (moving warehouses)"
     )
@@ -126,19 +134,44 @@ def main(argv: list[str] | None = None) -> int:
         ]
     elif args.command == "build" and (args.full_refresh or args.select):
         plan = [("build", partial(stages.build, full_refresh=args.full_refresh, select=args.select))]
+    elif args.command == "unlock":
+        plan = [("unlock", _unlock)]
     elif args.command == "sync" and args.plan:
         plan = [("sync", partial(stages.sync, plan_id=args.plan))]
     else:
         plan = RUN_ALL if args.command == "run-all" else [(args.command, STAGES[args.command])]
     try:
-        if args.command in REPORT_FROM_BUILT_TABLES and (warning := stages.last_build_warning(settings)):
-            print(warning, flush=True)
-        for name, stage in plan:
-            run_stage(name, stage, settings)
+        with _run_lock(args.command, settings):
+            if args.command in REPORT_FROM_BUILT_TABLES and (warning := stages.last_build_warning(settings)):
+                print(warning, flush=True)
+            for name, stage in plan:
+                run_stage(name, stage, settings)
+    except RunLockedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BUSY
     except EXPECTED_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+@contextmanager
+def _run_lock(command: str, settings: Settings) -> Iterator[None]:
+    """One stage at a time per warehouse (warehouse_layer.run_lock), held for the whole command."""
+    if command in (*WITHOUT_RUN_LOCK, "unlock"):
+        yield
+        return
+    with holding_run_lock(settings.warehouse, Claimant(command)) as acquired:
+        if acquired.note:
+            print(f"[{command}] {acquired.note}", flush=True)
+        yield
+
+
+def _unlock(settings: Settings) -> list[str]:
+    cleared = unlock(settings.warehouse)
+    if not cleared:
+        return ["no run lock was held"]
+    return [f"run lock cleared: it was held by {holder.describe()}" for holder in cleared]
 
 
 if __name__ == "__main__":

@@ -379,9 +379,14 @@ def connect(destination: WarehouseLike, *, read_only: bool = False) -> Iterator[
         if read_only and not target.duckdb_path.exists():
             raise WarehouseError(f"warehouse file {target.duckdb_path} does not exist: run `outreach ingest` first")
         target.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(
-            str(target.duckdb_path), read_only=read_only, config={"memory_limit": duckdb_memory_limit()}
-        )
+        try:
+            connection = duckdb.connect(
+                str(target.duckdb_path), read_only=read_only, config={"memory_limit": duckdb_memory_limit()}
+            )
+        except duckdb.IOException as error:  # another process has the file open: say which, in one line
+            from warehouse_layer.run_lock import busy_file_error  # late: run_lock builds on this module
+
+            raise busy_file_error(error, target.duckdb_path) from None
         warehouse = DuckDBWarehouse(connection)
     else:
         warehouse = _open_snowflake(target)

@@ -30,6 +30,7 @@ from warehouse_layer import (
     as_target,
     duckdb_memory_limit,
 )
+from warehouse_layer.fault_injection import kill_point
 
 RAW_DATASET = "raw"
 MAX_NEW_FIELD_NAMES = 10  # listed in a summary line; more are counted, not named
@@ -189,7 +190,9 @@ def run_pipeline(pipeline_name: str, destination: WarehouseLike, pipelines_dir: 
             pipeline.sync_destination()
         pipeline.extract(_stamp_source_mode(data, current_source_mode()))
         pipeline.normalize()
+        kill_point(f"{pipeline_name}:before_load")  # tests: a package on disk, nothing in the warehouse
         info = pipeline.load()
+        kill_point(f"{pipeline_name}:after_load")  # tests: loaded, the caller has not seen it
     info.raise_on_failed_jobs()
     return info
 

@@ -32,6 +32,7 @@ from loaders.common import (
     Stopwatch,
     canonical_json,
     ensure_utc,
+    load_waiting_packages,
     md5_key,
     not_yet_recorded,
     rejected_records,
@@ -352,6 +353,10 @@ def load_brand_pages(
     if query is None:
         query = getattr(fetcher, "query", None)
     source = f"smartscout api {marketplace}"
+    # a run killed after extracting a commit left its package (rows and cursor) on disk: land it
+    # before reading the cursor and RAW's observations, or its pages are fetched again and both
+    # copies appended (the append path trusts that check)
+    load_waiting_packages(PIPELINE_NAME, destination, pipelines_dir)
     key = query_hash(query) if query is not None else None
     saved = _read_progress(destination, key) if key is not None else None
     started_at = clock()
@@ -480,6 +485,7 @@ def load_brands_export(
     watch = Stopwatch()
     marketplace = _marketplace(marketplace)
     paths = [Path(csv_path)] if isinstance(csv_path, (str, Path)) else [Path(p) for p in csv_path]
+    load_waiting_packages(PIPELINE_NAME, destination, pipelines_dir)  # a killed run's rows first (load_brand_pages)
     # a row whose brand's newest CSV observation has the same figures is not landed again: re-loading
     # an export keeps each observation's first fetched_at (and load id), so nothing downstream moves
     newest, _ = _latest_observations(destination, marketplace, SOURCE_KIND_CSV)

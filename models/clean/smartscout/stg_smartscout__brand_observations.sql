@@ -26,6 +26,20 @@ source as (
 
 ),
 
+-- one row per record_hash: a load replayed after a crash can append a RAW row twice (the same
+-- content under the same key); the copies are one observation, so keep the latest load's
+deduplicated as (
+
+    select * from (
+        select
+            *,
+            row_number() over (partition by record_hash order by _dlt_load_id desc) as copy_number
+        from source
+    ) as copies
+    where copy_number = 1
+
+),
+
 typed as (
 
     select
@@ -88,7 +102,7 @@ typed as (
         {{ raw_load_id_number('_dlt_load_id') }} as raw_load_id,
         cast(fetched_at as {{ dbt.type_timestamp() }}) as fetched_at
 
-    from source
+    from deduplicated
 
 ),
 

@@ -32,6 +32,14 @@ from warehouse_layer import (
     record_stage_run,
     resolve_target,
 )
+from warehouse_layer.run_lock import (
+    Claimant,
+    RunLockedError,
+    acquire_run_lock,
+    current_holders,
+    holding_run_lock,
+    release_run_lock,
+)
 
 from .harness import Builds
 
@@ -249,3 +257,24 @@ def test_moving_to_snowflake_with_the_ledger_sends_nothing_again(
     assert destinations.smartlead_calls() == calls_from_duckdb, "nothing already sent is sent again"
     again = _ok(run_outreach(duckdb_copy, "copy-ledger", "--from-duckdb", str(duckdb_copy), env=on_fakesnow))
     assert " 0 rows copied" in again.stdout
+
+
+def test_the_run_lock_holds_refuses_and_is_taken_over_on_the_snowflake_server(
+    fakesnow_target: WarehouseTarget,
+) -> None:
+    """pipeline_ops.run_lock on Snowflake (no OS lock there: the row alone decides)."""
+    day = timedelta(hours=24)
+    with holding_run_lock(fakesnow_target, Claimant("ingest", host="etl-1")) as acquired:
+        assert acquired.taken_over is None
+        with (
+            connect(fakesnow_target) as warehouse,
+            pytest.raises(RunLockedError, match=r"`outreach ingest` \(host etl-1"),
+        ):
+            acquire_run_lock(warehouse, Claimant("build", host="etl-2"), day)
+    with connect(fakesnow_target) as warehouse:
+        assert current_holders(warehouse) == [], "released on leaving the block"
+        acquire_run_lock(warehouse, Claimant("sync", host="etl-1", pid=1), day)  # then killed
+        taken = acquire_run_lock(warehouse, Claimant("build", host="etl-1", is_alive=lambda _pid: False), day)
+        assert taken.takeover_reason == "its process is gone"
+        release_run_lock(warehouse, taken.holder.lock_id)
+        assert current_holders(warehouse) == []
