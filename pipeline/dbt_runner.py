@@ -50,13 +50,37 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def dbt_target_path(project_dir: Path) -> Path:
+    """Where dbt writes its artifacts: `target/`, or DBT_TARGET_PATH as dbt itself reads it."""
+    return project_dir / os.environ.get("DBT_TARGET_PATH", "target")
+
+
 def run_dbt(settings: Settings, *args: str) -> DbtSummary:
     profiles_dir = ensure_profiles(settings.project_dir)
+    target_path = dbt_target_path(settings.project_dir)
+    run_results = target_path / "run_results.json"
+    # a failed start must never be reported with the previous invocation's results
+    run_results.unlink(missing_ok=True)
     env = dict(os.environ)
-    env["OUTREACH_DUCKDB_PATH"] = str(settings.duckdb_path)
-    command = [dbt_executable(), *args, "--profiles-dir", str(profiles_dir)]
-    completed = subprocess.run(command, cwd=settings.project_dir, env=env, capture_output=True, text=True, check=False)
-    run_results = settings.project_dir / "target" / "run_results.json"
+    # dbt runs in the DuckDB file's folder and opens it by name: the profile dbt renders is then the
+    # same for every warehouse file of that name, so its partial parsing (which a changed profile
+    # invalidates) is kept across warehouses instead of re-parsing the whole project each time
+    duckdb_path = settings.duckdb_path.resolve()
+    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    env["OUTREACH_DUCKDB_PATH"] = duckdb_path.name
+    command = [
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(settings.project_dir.resolve()),
+        "--profiles-dir",
+        str(profiles_dir.resolve()),
+        "--target-path",
+        str(target_path.resolve()),
+        "--log-path",
+        str((settings.project_dir / "logs").resolve()),
+    ]
+    completed = subprocess.run(command, cwd=duckdb_path.parent, env=env, capture_output=True, text=True, check=False)
     summary = _read_run_results(run_results, args[0])
     if completed.returncode != 0:
         tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-40:])
