@@ -20,10 +20,21 @@ class PipelineRun:
     stderr: str
 
 
-def run_outreach(duckdb_path: Path, *args: str, env: dict[str, str] | None = None) -> PipelineRun:
+# dbt's unit tests check models on mocked inputs, the same in every warehouse: the session's demo
+# run (tests/python/conftest.py) runs them all, every other build in the tests skips them
+WITHOUT_UNIT_TESTS = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+
+
+def run_outreach(
+    duckdb_path: Path, *args: str, env: dict[str, str] | None = None, unit_tests: bool = False
+) -> PipelineRun:
     """Runs the real CLI in a subprocess, exactly as `make demo` does."""
     # a PIPELINE_MODE from the developer's shell must never leak into a test run
     full_env = {key: value for key, value in os.environ.items() if key != "PIPELINE_MODE"}
+    if unit_tests:
+        full_env.pop("DBT_EXCLUDE_RESOURCE_TYPES", None)
+    else:
+        full_env.update(WITHOUT_UNIT_TESTS)
     full_env.update(env or {})
     completed = subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "--duckdb", str(duckdb_path), *args],

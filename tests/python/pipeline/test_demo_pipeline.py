@@ -11,8 +11,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach
+from tests.python.conftest import DEMO_RUN_RESULTS
 
 pytestmark = pytest.mark.pipeline
 
@@ -57,6 +59,23 @@ def test_run_all_ends_with_a_readable_summary(demo_run: PipelineRun) -> None:
     ]:
         assert heading in demo_run.stdout
     assert "(missing)" not in demo_run.stdout
+
+
+def test_the_demo_build_runs_every_dbt_unit_test_and_they_pass(demo_run: PipelineRun) -> None:
+    """The other builds of the tests skip dbt's unit tests (cli_runner.py): this run must have run them."""
+    defined = {
+        str(test["name"])
+        for path in (PROJECT_DIR / "models").rglob("*.yml")
+        for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests") or []
+    }
+    results = json.loads((demo_run.duckdb_path.parent / DEMO_RUN_RESULTS).read_text())["results"]
+    ran = {
+        str(result["unique_id"]).rsplit(".", 1)[-1]: result["status"]
+        for result in results
+        if str(result["unique_id"]).startswith("unit_test.")
+    }
+    assert defined and set(ran) == defined, sorted(defined ^ set(ran))
+    assert {name for name, status in ran.items() if status != "pass"} == set()
 
 
 def test_every_layer_is_populated(demo_db: duckdb.DuckDBPyConnection) -> None:
