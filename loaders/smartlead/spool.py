@@ -138,6 +138,17 @@ class Spool:
         record = {"received_at": (received_at or utc_now()).isoformat(), "reason": reason, "body": text}
         return self._append_line(REJECTED_PREFIX, json.dumps(record, ensure_ascii=False))
 
+    def rejected_bytes(self) -> int:
+        """Size of the rejected spool not loaded yet (what a flood of bad deliveries could grow)."""
+        total = 0
+        for folder in (self.directory, self.directory / PROCESSING_DIR):
+            for path in folder.glob(f"{REJECTED_PREFIX}*.jsonl"):
+                try:
+                    total += path.stat().st_size
+                except FileNotFoundError:  # claimed by a load meanwhile
+                    continue
+        return total
+
     def event_files(self) -> list[Path]:
         return sorted(self.directory.glob(f"{EVENTS_PREFIX}*.jsonl"))
 
