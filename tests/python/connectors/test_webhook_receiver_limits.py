@@ -7,18 +7,23 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from loaders.common.settings_env import ConfigError
 from loaders.smartlead import Spool, WebhookReceiver, load_spool, webhook_receiver
+from loaders.smartlead.helpers import parse_event_blob
 from loaders.smartlead.webhook_receiver import ReceiverLimits
 
 SECRET = "whsec-SHARED-0123456789"
+AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 ESCAPED_DASH = "\\u002d"
 FAST = ReceiverLimits(
     max_body_bytes=2_000,
@@ -210,3 +215,55 @@ def test_limits_come_from_the_environment_and_a_bad_one_is_one_line(
     assert webhook_receiver.main(["--port", "0", "--spool-dir", str(spool_dir)]) == 2
     error = capsys.readouterr().err.strip()
     assert error == "error: SMARTLEAD_WEBHOOK_MAX_BODY_BYTES must be an integer, got '1MB'"
+
+
+# --------------------------------------------------------------------------- properties over HTTP
+
+TEXT = st.text(st.characters(codec=None), max_size=10)  # lone surrogates included
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+EVENTS = st.dictionaries(TEXT, JSON_VALUES, max_size=4).map(lambda event: {**event, "secret_key": SECRET})
+BODIES = (
+    st.binary(max_size=200)
+    | TEXT.map(lambda text: text.encode("utf-8", "surrogatepass"))
+    | JSON_VALUES.map(lambda value: json.dumps(value).encode())
+    | EVENTS.map(lambda event: json.dumps(event).encode())
+    | st.binary(min_size=2_001, max_size=2_100)  # over max_body_bytes
+)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebhookReceiver]:
+    limits = ReceiverLimits(max_body_bytes=2_000, read_timeout_seconds=2.0, rejected_per_minute=100_000)
+    running = start(tmp_path_factory.mktemp("shared") / "spool", limits)
+    yield running
+    running.stop()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(BODIES)
+def test_every_delivery_gets_an_answer_and_every_line_in_the_spool_is_loadable(
+    shared: WebhookReceiver, body: bytes
+) -> None:
+    spool = shared.server.spool
+    events_before, traces_before = _lines(spool.directory, "events-"), _lines(spool.directory, "rejected-")
+    with requests.Session() as session:
+        status = session.post(shared.url, data=body, timeout=5).status_code
+    assert status in {200, 400, 401, 413}
+    events_after, traces_after = _lines(spool.directory, "events-"), _lines(spool.directory, "rejected-")
+    assert len(events_after) - len(events_before) == (1 if status == 200 else 0)
+    assert len(traces_after) - len(traces_before) == (1 if status == 400 else 0)
+    blob = b"".join(line + b"\n" for line in events_after + traces_after)
+    assert SECRET.encode() not in blob
+    for path in spool.directory.glob("events-*.jsonl"):  # rows in = rows loaded + rows rejected, per file
+        data = path.read_bytes()
+        table, rejected = parse_event_blob(data, 1, path.name, "webhook", AT)
+        lines = {line for line in data.splitlines() if line.strip()}
+        assert rejected == [] and 0 < table.num_rows <= len(lines)  # the same event twice is one row
+
+
+def _lines(directory: Path, prefix: str) -> list[bytes]:
+    return [line for path in sorted(directory.glob(f"{prefix}*.jsonl")) for line in path.read_bytes().splitlines()]
