@@ -5,8 +5,9 @@ Layout of `spool_dir`:
 - `events-<YYYYMMDDTHH>Z[-<n>].jsonl`: accepted deliveries, one JSON object per line, `secret_key`
   removed, exactly the body Smartlead sent otherwise (so `event_key` = md5 of that body collapses
   duplicate deliveries). A new file each UTC hour, or when the current one passes `max_bytes`.
-- `rejected-<YYYYMMDDTHH>Z.jsonl`: deliveries answered 400 (not JSON, not an object), with the
-  reason and the body text (secrets redacted). `load_spool` lands them in raw.rejected_records.
+- `rejected-<YYYYMMDDTHH>Z.jsonl`: deliveries answered 400, with the reason and the body text
+  (secrets redacted): whole for an authenticated event that cannot be stored, else a capped,
+  rate-limited trace (see webhook_receiver.py). `load_spool` lands them in raw.rejected_records.
 - `processing/`: files claimed by a load that has not finished yet.
 - `loaded/`: files whose events are in raw.smartlead_events.
 - `.lock`: an advisory `flock` shared by writers and the loader.
