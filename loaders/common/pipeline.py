@@ -20,6 +20,7 @@ from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
+from loaders.common.undecodable import storable_text
 from warehouse_layer import (
     DUCKDB,
     SOURCE_MODE_COLUMN,
@@ -251,7 +252,7 @@ class NewFields:
         new = [key for key in keys if key not in self.known]
         if new and rows > 0:
             self.rows += rows
-            self.names.update(new)
+            self.names.update(storable_text(key) for key in new)  # printed in the summary line
 
     def add(self, other: NewFields) -> None:
         self.rows += other.rows

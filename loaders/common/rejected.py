@@ -13,6 +13,7 @@ from loaders.common.arrow import Row, dedupe_rows, ensure_utc, rows_to_arrow
 from loaders.common.columns import Column, table_hints, text
 from loaders.common.keys import md5_key
 from loaders.common.pipeline import RAW_DATASET
+from loaders.common.undecodable import storable_text
 from warehouse_layer import WarehouseLike, connect, warehouse_exists
 
 REJECTED_TABLE = "rejected_records"
@@ -37,9 +38,15 @@ def make_rejection(
     raw_text: str | None,
     rejected_at: datetime,
 ) -> Row:
-    """One rejected_records row; the key is md5(source, file, row number, raw text)."""
-    if raw_text is not None and len(raw_text) > MAX_RAW_TEXT_CHARS:
-        raw_text = raw_text[:MAX_RAW_TEXT_CHARS]
+    """One rejected_records row; the key is md5(source, file, row number, raw text).
+
+    Text that UTF-8 cannot hold (a lone surrogate from a JSON escape) is kept as its escape:
+    a rejection must never fail to be written."""
+    if raw_text is not None:
+        raw_text = storable_text(raw_text[:MAX_RAW_TEXT_CHARS])
+    if source_file is not None:
+        source_file = storable_text(source_file)
+    reason = storable_text(reason)
     return {
         "rejection_key": md5_key(source, source_file, source_row_number, raw_text),
         "source": source,

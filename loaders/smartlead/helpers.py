@@ -21,12 +21,17 @@ from loaders.common.arrow import Row, stringify
 from loaders.common.columns import arrow_schema
 from loaders.common.keys import canonical_md5, compact_json, parsed_json_key_and_text
 from loaders.common.rejected import make_rejection
+from loaders.common.undecodable import lone_surrogate_path, undecodable_reason
 from loaders.smartlead.settings import EVENT_COLUMNS, SECRET_KEYS
 
-_SECRET_IN_TEXT = re.compile(
-    r"""(?P<key>["']?secret[_-]?key["']?\s*[:=]\s*)(?P<value>"(?:[^"\\]|\\.)*"?|'[^']*'?|[^,}\s]*)""",
-    re.IGNORECASE,
+# A key (JSON string, quoted or bare word, escapes allowed: `"secret\\u005fkey"`), `:` or `=`,
+# and its value (an unterminated string runs to the end: text cut short keeps no part of a secret).
+# A bare key must start a word, so the scan stays linear on long runs of letters.
+_KEY_AND_VALUE = re.compile(
+    r"""(?P<key>"(?:[^"\\\n]|\\.){1,200}"|'[^'\n]{1,200}'|(?<![\w\\-])[\w\\-]{1,60}(?:[ \t]+[\w\\-]{1,60})?)"""
+    r"""(?P<separator>\s*[:=]\s*)(?P<value>"(?:[^"\\]|\\.)*"?|'[^']*'?|[^,}\]\s]*)"""
 )
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|(.))", re.DOTALL)
 
 
 _SECRET_KEY_CACHE: dict[str, bool] = {}  # a webhook has a dozen distinct keys: decide each once
@@ -94,9 +99,28 @@ def strip_secrets(value: Any) -> int:
     return flags
 
 
+def _unescaped(key_token: str) -> str:
+    """A key as written (quotes, `\\u005f`, `\\x5f`, `\\_`) to the text it stands for."""
+    if key_token[:1] in {'"', "'"}:
+        key_token = key_token[1:-1]
+    return _ESCAPE.sub(_unescape_one, key_token)
+
+
+def _unescape_one(found: re.Match[str]) -> str:
+    hex_digits = found.group(1) or found.group(2)
+    return chr(int(hex_digits, 16)) if hex_digits else found.group(3)
+
+
+def _redact_value(match: re.Match[str]) -> str:
+    if not _is_secret_key(_unescaped(match.group("key")).strip()):
+        return match.group(0)
+    return f'{match.group("key")}{match.group("separator")}"[REDACTED]"'
+
+
 def redact_secrets(raw_text: str) -> str:
-    """Blank out `"secret_key": "..."` in text that could not be parsed as JSON."""
-    return _SECRET_IN_TEXT.sub(lambda match: f'{match.group("key")}"[REDACTED]"', raw_text)
+    """Blank out the value of every `secret_key` in text that could not be parsed as JSON, however
+    the key is spelled: quoted or not, `secretKey`, `secret-key`, `Secret Key`, `secret\\u005fkey`."""
+    return _KEY_AND_VALUE.sub(_redact_value, raw_text)
 
 
 def _get(obj: Mapping[str, Any], *path: str) -> Any:
@@ -356,7 +380,7 @@ def _parse_line(
     try:
         return parse_webhook_event(obj, source_kind, source_file, line_number, received_at), None
     except UnicodeEncodeError:  # valid JSON, but no UTF-8 text can hold it: kept as a rejection
-        reason = "invalid unicode escape (a lone surrogate such as \\ud83d): the text cannot be stored"
+        reason = undecodable_reason(lone_surrogate_path(obj) or "$")
         return None, _reject(source_file, line_number, reason, text, received_at)
 
 

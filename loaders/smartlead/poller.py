@@ -79,6 +79,7 @@ from loaders.common.http import (
 )
 from loaders.common.pipeline import landing_source_mode, loader_config
 from loaders.common.settings_env import boolean, non_negative_float, positive_float
+from loaders.common.undecodable import lone_surrogate_path, storable_text, undecodable_reason
 from loaders.smartlead.helpers import parse_webhook_event
 from loaders.smartlead.settings import (
     ACTIVITIES_PATH,
@@ -428,7 +429,8 @@ def _list_campaigns(client: ApiClient) -> list[tuple[str, str | None]]:
     campaigns: list[tuple[str, str | None]] = []
     for item in body:
         if isinstance(item, Mapping) and item.get("id") is not None:
-            campaigns.append((str(item["id"]), stringify(item.get("name"))))
+            name = stringify(item.get("name"))  # a label on every row of the campaign: kept storable
+            campaigns.append((storable_text(str(item["id"])), None if name is None else storable_text(name)))
     return campaigns
 
 
@@ -504,6 +506,14 @@ class _Poll:
     ) -> int | None:
         """The number of events of one email row; None when it is rejected."""
         problem = statistics_row_problem(stats)
+        if problem is None:  # a lone surrogate (`\\ud83d`) in any field: UTF-8 cannot hold the row
+            bad_text = (
+                lone_surrogate_path(stats)
+                or lone_surrogate_path(extra_fields or {})
+                or lone_surrogate_path(campaign_id, "campaign_id")
+                or lone_surrogate_path(campaign_name, "campaign_name")
+            )
+            problem = None if bad_text is None else undecodable_reason(bad_text)
         if problem is not None:
             self.reject(source_file, row_number, problem, compact_json(dict(stats)))
             return None

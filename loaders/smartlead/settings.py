@@ -126,3 +126,12 @@ WEBHOOK_SECRET_ENV = "SMARTLEAD_WEBHOOK_SECRET"
 WEBHOOK_SECRET_DLT = "sources.smartlead.webhook_secret"
 WEBHOOK_PATH = "/webhooks/smartlead"
 WEBHOOK_MAX_BODY_BYTES = 1_000_000
+# limits of the receiver (environment variables, see webhook_receiver.ReceiverLimits): anyone can
+# reach the endpoint, so what a stranger can make it hold or write is bounded
+WEBHOOK_LIMIT_ENV_PREFIX = "SMARTLEAD_WEBHOOK_"
+WEBHOOK_READ_TIMEOUT_SECONDS = 10.0  # idle connection, or a request/body that does not arrive
+WEBHOOK_MAX_CONNECTIONS = 64  # connections served at once; more get 503 (one thread each)
+WEBHOOK_REJECTED_PER_MINUTE = 30  # traces of unparsable deliveries written to the rejected spool
+WEBHOOK_REJECTED_TRACE_CHARS = 2_000  # of the body, in each such trace
+WEBHOOK_REJECTED_SPOOL_MAX_BYTES = 10_000_000  # rejected spool not yet loaded: no trace beyond it
+WEBHOOK_HEALTH_PATH = "/health"

@@ -5,8 +5,9 @@ Layout of `spool_dir`:
 - `events-<YYYYMMDDTHH>Z[-<n>].jsonl`: accepted deliveries, one JSON object per line, `secret_key`
   removed, exactly the body Smartlead sent otherwise (so `event_key` = md5 of that body collapses
   duplicate deliveries). A new file each UTC hour, or when the current one passes `max_bytes`.
-- `rejected-<YYYYMMDDTHH>Z.jsonl`: deliveries answered 400 (not JSON, not an object), with the
-  reason and the body text (secrets redacted). `load_spool` lands them in raw.rejected_records.
+- `rejected-<YYYYMMDDTHH>Z.jsonl`: deliveries answered 400, with the reason and the body text
+  (secrets redacted): whole for an authenticated event that cannot be stored, else a capped,
+  rate-limited trace (see webhook_receiver.py). `load_spool` lands them in raw.rejected_records.
 - `processing/`: files claimed by a load that has not finished yet.
 - `loaded/`: files whose events are in raw.smartlead_events.
 - `.lock`: an advisory `flock` shared by writers and the loader.
@@ -137,6 +138,17 @@ class Spool:
         text = redact_secrets(body_text)[:MAX_REJECTED_TEXT_CHARS]
         record = {"received_at": (received_at or utc_now()).isoformat(), "reason": reason, "body": text}
         return self._append_line(REJECTED_PREFIX, json.dumps(record, ensure_ascii=False))
+
+    def rejected_bytes(self) -> int:
+        """Size of the rejected spool not loaded yet (what a flood of bad deliveries could grow)."""
+        total = 0
+        for folder in (self.directory, self.directory / PROCESSING_DIR):
+            for path in folder.glob(f"{REJECTED_PREFIX}*.jsonl"):
+                try:
+                    total += path.stat().st_size
+                except FileNotFoundError:  # claimed by a load meanwhile
+                    continue
+        return total
 
     def event_files(self) -> list[Path]:
         return sorted(self.directory.glob(f"{EVENTS_PREFIX}*.jsonl"))

@@ -56,6 +56,7 @@ from loaders.smartscout.helpers import (
     normalize_header,
     parse_brand_page,
     parse_brands_export_csv,
+    undecodable_item,
 )
 from loaders.smartscout.settings import (
     API_FIELDS,
@@ -184,11 +185,14 @@ class _BrandBatches:
         hashes: list[str] = []
         seen, unchanged = self._seen, self._unchanged
         known = API_FIELDS.keys()
-        for _, item in items:
-            if not item.keys() <= known:
-                self.drift.see(item)
         for position_item in items:  # also drops an exact duplicate within the same page
-            record_hash = brand_item_hash(marketplace, position_item[1])
+            try:
+                record_hash = brand_item_hash(marketplace, position_item[1])
+            except UnicodeEncodeError:  # a lone surrogate: this item is rejected, the page goes on
+                rejected.append(undecodable_item(position_item, source_file, fetched_at))
+                continue
+            if not position_item[1].keys() <= known:
+                self.drift.see(position_item[1])
             if record_hash in unchanged:
                 self.unchanged_rows += 1
             elif record_hash not in seen:

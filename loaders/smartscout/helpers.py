@@ -19,6 +19,7 @@ import pyarrow as pa
 from loaders.common import Row, canonical_json, canonical_md5, compact_json, ensure_utc, make_rejection
 from loaders.common.arrow import stringify
 from loaders.common.columns import arrow_schema
+from loaders.common.undecodable import lone_surrogate_path, undecodable_reason
 from loaders.smartscout.settings import (
     API_FIELDS,
     BANNER_SCAN_ROWS,
@@ -50,10 +51,15 @@ def parse_brand_page(
     items, rejected = brand_page_items(envelope, source_file, fetched_at)
     rows: list[Row] = []
     for position, item in items:
+        try:
+            record_hash = brand_item_hash(marketplace, item)
+        except UnicodeEncodeError:  # a lone surrogate: this item is rejected, the page goes on
+            rejected.append(undecodable_item((position, item), source_file, fetched_at))
+            continue
         row: Row = {column: stringify(item.get(name)) for name, column in API_FIELDS.items()}
         extras = {key: value for key, value in item.items() if key not in API_FIELDS}
         row.update(
-            record_hash=brand_item_hash(marketplace, item),
+            record_hash=record_hash,
             marketplace=marketplace,
             extra_fields_json=compact_json(extras) if extras else None,
             source_kind=SOURCE_KIND_API,
@@ -97,6 +103,14 @@ def brand_page_items(
 def brand_item_hash(marketplace: str, item: Mapping[str, Any]) -> str:
     """record_hash of an API brand item: md5 of the marketplace and the item's canonical JSON."""
     return canonical_md5(marketplace, payload=item)
+
+
+def undecodable_item(position_item: tuple[int, Mapping[str, Any]], source_file: str, at: datetime) -> Row:
+    """The rejection of a brand item whose text UTF-8 cannot hold (`brand_item_hash` raised
+    UnicodeEncodeError: a lone surrogate such as `\\ud83d` from the JSON), naming the field."""
+    position, item = position_item
+    reason = undecodable_reason(lone_surrogate_path(item) or "$")
+    return _reject(source_file, position, reason, item, at)
 
 
 _NONE_TYPE = type(None)
@@ -302,6 +316,8 @@ def _next_page(envelope: Any) -> tuple[StopReason | None, str | None]:
     next_id = paging.get("nextPageId")
     if next_id is None or str(next_id).strip() == "":
         return "no_next_page_id", None
+    if lone_surrogate_path(str(next_id)) is not None:  # a cursor no file or column can hold
+        return "malformed_page", None
     return None, str(next_id)
 
 
