@@ -17,8 +17,9 @@ from loaders.smartlead import webhook_receiver
 from pipeline import stages
 from pipeline.dbt_runner import DbtFailedError
 from pipeline.settings import Settings
+from pipeline.settings_check import check_settings
 from reverse_etl.plans import PlanRefusedError
-from warehouse_layer import WarehouseError
+from warehouse_layer import WarehouseConfigError, WarehouseError
 
 Stage = Callable[[Settings], list[str]]
 
@@ -92,7 +93,11 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
                 help="build only these dbt nodes (dbt's --select syntax, e.g. +seg_apollo_worklist); "
                 "a partial build does not count as a build for PIPELINE_MODE=production",
             )
-    subcommands.add_parser("run-all", help="ingest, build, enrich, build, sync (dry run), summary")
+    subcommands.add_parser(
+        "run-all",
+        help="ingest, build, enrich, build, sync, summary (its sync only makes a plan: "
+        "PIPELINE_MODE=production refuses a sync without --plan)",
+    )
     copy_ledger = subcommands.add_parser(
         "copy-ledger", help="copy the reverse-ETL ledger of a DuckDB file into the active target (moving warehouses)"
     )
@@ -117,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["DBT_TARGET"] = args.target  # dbt (a subprocess) and the Python stages use the same target
     try:
         settings = Settings.from_env(args.duckdb)
-    except ValueError as error:  # a setting that cannot be read: one line naming it, no traceback
+        check_settings(settings, args.command)  # before any dbt, dlt or HTTP work
+    except (ValueError, WarehouseConfigError) as error:  # a setting that cannot be read: one line naming it
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.command == "copy-ledger":

@@ -164,7 +164,7 @@ def _render_profile(project_dir: Path, duckdb_path: Path, target_name: str | Non
     except DbtRuntimeError as error:
         message = " ".join(str(error).split())
         raise WarehouseConfigError(
-            f"cannot use the dbt target from {project_dir / 'profiles.yml'}: {message}"
+            f"cannot use the dbt target (DBT_TARGET or --target) from {project_dir / 'profiles.yml'}: {message}"
         ) from error
     return profile.credentials, profile.target_name
 
