@@ -25,8 +25,19 @@ from loaders.common import LoadSummary, StderrProgress, load_waiting_packages
 from loaders.common.http import ApiError, resolve_secret
 from loaders.common.pipeline import landing_source_mode
 from loaders.common.settings_env import ConfigError
-from loaders.smartlead import SmartleadPollConfig, load_event_files, load_spool, poll_campaign_statistics
-from loaders.smartscout import DirectoryPageFetcher, load_brand_pages, load_brands_export
+from loaders.smartlead import (
+    SmartleadPollConfig,
+    create_empty_events_table,
+    load_event_files,
+    load_spool,
+    poll_campaign_statistics,
+)
+from loaders.smartscout import (
+    DirectoryPageFetcher,
+    create_empty_brands_table,
+    load_brand_pages,
+    load_brands_export,
+)
 from loaders.smartscout.client import load_smartscout_api
 from pipeline.dbt_runner import run_dbt
 from pipeline.settings import Settings
@@ -50,6 +61,7 @@ from warehouse_layer import (
     UNKNOWN_ORIGIN,
     BuildRun,
     Warehouse,
+    WarehouseError,
     clean_origins,
     connect,
     describe_origins,
@@ -116,6 +128,8 @@ def ingest(settings: Settings) -> list[str]:
                     record_event_read(warehouse, name, started, loaded.rows_loaded, settings.source_mode)
         # Apollo tables are filled by `enrich`, which needs a first build: create them empty now
         create_empty_tables(settings.warehouse, settings.pipelines_dir)
+        # and so for a source not loaded (no key, no file): the models read every RAW table
+        _create_missing_raw_tables(settings)
     with connect(settings.warehouse) as warehouse:
         now = _utc_now()
         record_source_mode(warehouse, settings.source_mode, now)
@@ -125,6 +139,39 @@ def ingest(settings: Settings) -> list[str]:
             print(f"[ingest] {line}", flush=True)
         raise SourceFailedError(f"ingest: {', '.join(failures)} failed (the other sources were loaded)")
     return lines
+
+
+# the RAW tables the models read (dbt sources): every ingest leaves them all in place
+RAW_TABLES_MODELS_READ = ("smartscout_brands", "smartlead_events", "apollo_people", "apollo_lookups", "apollo_calls")
+RAW_SCHEMA = "raw"
+
+
+def _create_missing_raw_tables(settings: Settings) -> None:
+    with connect(settings.warehouse, read_only=True) as warehouse:
+        has_brands = warehouse.table_exists(RAW_SCHEMA, "smartscout_brands")
+        has_events = warehouse.table_exists(RAW_SCHEMA, "smartlead_events")
+    if not has_brands:
+        create_empty_brands_table(settings.warehouse, settings.pipelines_dir)
+    if not has_events:
+        create_empty_events_table(settings.warehouse, settings.pipelines_dir)
+
+
+def require_raw_tables(settings: Settings) -> None:
+    """`build` on a warehouse without RAW says what to run, in one line, instead of dbt's errors
+    for each model and test that reads a missing table."""
+    missing: list[str] = list(RAW_TABLES_MODELS_READ)
+    if warehouse_exists(settings.warehouse):
+        with connect(settings.warehouse, read_only=True) as warehouse:
+            missing = [table for table in RAW_TABLES_MODELS_READ if not warehouse.table_exists(RAW_SCHEMA, table)]
+    if len(missing) == len(RAW_TABLES_MODELS_READ):
+        raise WarehouseError(
+            f"build: {settings.warehouse.description} has no RAW data yet: run `outreach ingest` first"
+        )
+    if missing:
+        raise WarehouseError(
+            f"build: RAW has no {', '.join(f'{RAW_SCHEMA}.{table}' for table in missing)} (ingested before "
+            "every RAW table was created): run `outreach ingest` once, it creates the missing ones empty"
+        )
 
 
 def _sample_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]]]:
@@ -213,6 +260,7 @@ def build(settings: Settings, *, full_refresh: bool = False, select: list[str] |
     """dbt build: seeds, CLEAN, ENRICHED, SEGMENTED, snapshots and every test."""
     # every build is recorded, failed ones too: `summary` and `sync` say when the tables they read
     # are from an older build, and production waits for a whole build that succeeded
+    require_raw_tables(settings)
     build_id = uuid4().hex
     with connect(settings.warehouse) as warehouse:
         record_build_started(warehouse, build_id, _utc_now())
