@@ -113,8 +113,13 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args, extra = parse_args(argv)
-    if args.command == "webhook-receiver":
-        return webhook_receiver.main(extra)
+    if args.command == "webhook-receiver":  # spools where `ingest` reads (same --duckdb, same setting)
+        try:
+            spool_dir = Settings.from_env(args.duckdb).webhook_spool_dir
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        return webhook_receiver.main(extra, default_spool_dir=spool_dir)
     if extra:
         print(f"error: unrecognized arguments: {' '.join(extra)}", file=sys.stderr)
         return 2

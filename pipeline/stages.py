@@ -120,6 +120,10 @@ def ingest(settings: Settings) -> list[str]:
                 failures.append(name)
                 lines.append(f"{name}: FAILED, not loaded: bad setting: {error}")
                 continue
+            except UnreadableFileError as error:  # and a file none of whose rows could be read
+                failures.append(name)
+                lines.append(f"{name}: FAILED: {error}")
+                continue
             lines.append(str(loaded))
             if name in EVENT_SOURCES and loaded.details.get("incomplete"):  # stopped at a bad page
                 lines.append(f"{name}: not read whole ({loaded.details['incomplete']}): not a successful events read")
@@ -222,9 +226,12 @@ def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]
             )
         )
     else:
-        print("[ingest] smartscout api: skipped (no SOURCES__SMARTSCOUT__API_KEY)", flush=True)
+        print(f"[ingest] smartscout api: skipped ({_NO_KEY.format('SOURCES__SMARTSCOUT__API_KEY')})", flush=True)
     if settings.csv_exports_dir is not None:
-        loads += _csv_loads(settings, sorted(settings.csv_exports_dir.glob("*.csv")))
+        exports = sorted(settings.csv_exports_dir.glob("*.csv"))
+        if not exports:
+            print(f"[ingest] smartscout exports: no *.csv in OUTREACH_CSV_EXPORTS_DIR={settings.csv_exports_dir}")
+        loads += _csv_loads(settings, exports)
     if resolve_secret("SOURCES__SMARTLEAD__API_KEY", "sources.smartlead.api_key"):
         loads.append(
             (
@@ -235,7 +242,7 @@ def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]
             )
         )
     else:
-        print("[ingest] smartlead poll: skipped (no SOURCES__SMARTLEAD__API_KEY)", flush=True)
+        print(f"[ingest] smartlead poll: skipped ({_NO_KEY.format('SOURCES__SMARTLEAD__API_KEY')})", flush=True)
     if settings.webhook_spool_dir.is_dir():
         loads.append(
             (
@@ -246,14 +253,33 @@ def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]
     return loads
 
 
+_NO_KEY = "no {} set, nor in .dlt/secrets.toml (its example's <...> placeholders are no key)"
+
+
+class UnreadableFileError(RuntimeError):
+    """An input file gave no row at all (every line rejected): that file failed, the others load."""
+
+
 def _csv_loads(settings: Settings, exports: list[Path]) -> list[tuple[str, Callable[[], LoadSummary]]]:
-    return [
-        (
-            f"smartscout export {export.name}",
-            partial(load_brands_export, export, settings.marketplace, settings.warehouse, settings.pipelines_dir),
+    return [(f"smartscout export {export.name}", partial(_load_export, settings, export)) for export in exports]
+
+
+def _load_export(settings: Settings, export: Path) -> LoadSummary:
+    """One CSV export; a file of which no row could be read is a failure naming it and why, not
+    `0 rows loaded, 1 rejected` and a run that succeeded."""
+    loaded = load_brands_export(export, settings.marketplace, settings.warehouse, settings.pipelines_dir)
+    if loaded.rows_loaded or loaded.details.get("unchanged") or not loaded.rows_rejected:
+        return loaded
+    with connect(settings.warehouse, read_only=True) as warehouse:
+        found = warehouse.fetch_one(
+            "select reason from raw.rejected_records where source_file = ? order by rejected_at desc limit 1",
+            [export.name],
         )
-        for export in exports
-    ]
+    reason = f": {found[0]}" if found else ""
+    raise UnreadableFileError(
+        f"{export}: no brand row could be read ({loaded.rows_rejected} rejected{reason}); is it a SmartScout "
+        "brands export (CSV with a Brand column)? Fix or remove the file (rejections: raw.rejected_records)"
+    )
 
 
 def build(settings: Settings, *, full_refresh: bool = False, select: list[str] | None = None) -> list[str]:

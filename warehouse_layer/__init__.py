@@ -10,6 +10,7 @@ searched case-insensitively.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -379,9 +380,14 @@ def connect(destination: WarehouseLike, *, read_only: bool = False) -> Iterator[
         if read_only and not target.duckdb_path.exists():
             raise WarehouseError(f"warehouse file {target.duckdb_path} does not exist: run `outreach ingest` first")
         target.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(
-            str(target.duckdb_path), read_only=read_only, config={"memory_limit": duckdb_memory_limit()}
-        )
+        try:
+            connection = duckdb.connect(
+                str(target.duckdb_path), read_only=read_only, config={"memory_limit": duckdb_memory_limit()}
+            )
+        except duckdb.IOException as error:
+            if (held_by := duckdb_lock_holder(str(error))) is None:
+                raise
+            raise WarehouseError(in_use_message(target.duckdb_path, held_by)) from None
         warehouse = DuckDBWarehouse(connection)
     else:
         warehouse = _open_snowflake(target)
@@ -389,6 +395,24 @@ def connect(destination: WarehouseLike, *, read_only: bool = False) -> Iterator[
         yield warehouse
     finally:
         warehouse.close()
+
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (\S+) \(PID (\d+)\)")
+
+
+def duckdb_lock_holder(message: str) -> str | None:
+    """Who holds the DuckDB file, from DuckDB's (or dbt's) lock error; None for another error."""
+    if "Could not set lock on file" not in message:
+        return None
+    found = _LOCK_HOLDER.search(message)
+    return f"PID {found.group(2)}, {Path(found.group(1)).name}" if found else "another process"
+
+
+def in_use_message(duckdb_path: Path | str, held_by: str) -> str:
+    return (
+        f"warehouse file {duckdb_path} is in use by another process ({held_by}): DuckDB lets one process "
+        "write a file at a time; wait for it to finish (or stop it), then run the command again"
+    )
 
 
 def warehouse_exists(destination: WarehouseLike) -> bool:
