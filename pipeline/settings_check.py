@@ -133,4 +133,10 @@ def check_settings(settings: Settings, command: str) -> None:
     setting `command` reads that cannot be read."""
     _warehouse(settings)
     for check in _CHECKS.get(command, []):
-        check(settings)
+        try:
+            check(settings)
+        except ValueError as error:  # the loaders' messages say what is wrong: add the way out
+            message = str(error)
+            if "unset" in message or "point it" in message:
+                raise
+            raise SettingsError(f"{message}: {UNSET_HINT}") from None
