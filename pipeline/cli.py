@@ -18,8 +18,9 @@ from loaders.smartlead import webhook_receiver
 from pipeline import stages
 from pipeline.dbt_runner import DbtFailedError
 from pipeline.settings import Settings
+from pipeline.settings_check import check_settings
 from reverse_etl.plans import PlanRefusedError
-from warehouse_layer import WarehouseError
+from warehouse_layer import WarehouseConfigError, WarehouseError
 from warehouse_layer.run_lock import Claimant, RunLockedError, holding_run_lock, unlock
 
 Stage = Callable[[Settings], list[str]]
@@ -99,7 +100,11 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
                 help="build only these dbt nodes (dbt's --select syntax, e.g. +seg_apollo_worklist); "
                 "a partial build does not count as a build for PIPELINE_MODE=production",
             )
-    subcommands.add_parser("run-all", help="ingest, build, enrich, build, sync (dry run), summary")
+    subcommands.add_parser(
+        "run-all",
+        help="ingest, build, enrich, build, sync, summary (its sync only makes a plan: "
+        "PIPELINE_MODE=production refuses a sync without --plan)",
+    )
     subcommands.add_parser("unlock", help="clear the warehouse's run lock left by a run that is gone")
     copy_ledger = subcommands.add_parser(
         "copy-ledger", help="copy the reverse-ETL ledger of a DuckDB file into the active target (moving warehouses)"
@@ -116,8 +121,13 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args, extra = parse_args(argv)
-    if args.command == "webhook-receiver":
-        return webhook_receiver.main(extra)
+    if args.command == "webhook-receiver":  # spools where `ingest` reads (same --duckdb, same setting)
+        try:
+            spool_dir = Settings.from_env(args.duckdb).webhook_spool_dir
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        return webhook_receiver.main(extra, default_spool_dir=spool_dir)
     if extra:
         print(f"error: unrecognized arguments: {' '.join(extra)}", file=sys.stderr)
         return 2
@@ -125,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["DBT_TARGET"] = args.target  # dbt (a subprocess) and the Python stages use the same target
     try:
         settings = Settings.from_env(args.duckdb)
-    except ValueError as error:  # a setting that cannot be read: one line naming it, no traceback
+        check_settings(settings, args.command)  # before any dbt, dlt or HTTP work
+    except (ValueError, WarehouseConfigError) as error:  # a setting that cannot be read: one line naming it
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.command == "copy-ledger":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.settings import Settings
-from warehouse_layer import connect
+from warehouse_layer import connect, duckdb_lock_holder, in_use_message
 
 # stored failing rows printed per failing test: enough to see the problem, short enough to read
 MAX_PROBLEMS_PER_TEST = 3
@@ -33,6 +33,8 @@ class DbtSummary:
     seconds: float
 
     def __str__(self) -> str:
+        if not self.statuses:
+            return f"dbt {self.command}: no results (dbt stopped before running any node)"
         counts = ", ".join(f"{status}={count}" for status, count in sorted(self.statuses.items()))
         return f"dbt {self.command}: {counts} in {self.seconds:.1f}s"
 
@@ -83,6 +85,9 @@ def run_dbt(settings: Settings, *args: str) -> DbtSummary:
     completed = subprocess.run(command, cwd=duckdb_path.parent, env=env, capture_output=True, text=True, check=False)
     summary = _read_run_results(run_results, args[0])
     if completed.returncode != 0:
+        output = completed.stdout + completed.stderr
+        if (held_by := duckdb_lock_holder(output)) is not None:  # not 40 lines of dbt internals
+            raise DbtFailedError(f"`dbt {args[0]}` did not run: {in_use_message(settings.duckdb_path, held_by)}")
         tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-40:])
         problems = describe_failed_tests(settings, failed_tests(run_results))
         raise DbtFailedError(f"`dbt {' '.join(args)}` failed ({summary}):\n{tail}{problems}")
@@ -90,7 +95,7 @@ def run_dbt(settings: Settings, *args: str) -> DbtSummary:
 
 
 def _read_run_results(path: Path, command: str) -> DbtSummary:
-    if not path.exists():
+    if not path.exists():  # dbt stopped before running anything
         return DbtSummary(command=command, statuses={}, seconds=0.0)
     results = json.loads(path.read_text())
     statuses: dict[str, int] = {}

@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from loaders.common.settings_env import positive_float
 from warehouse_layer import WarehouseTarget, resolve_target
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # unsubscribes must be honoured within 2 days (Gmail's and Yahoo's sender rules): events read
 # within the last day leave a margin for the next poll
 DEFAULT_EVENTS_MAX_AGE_HOURS = 24.0
+EVENTS_MAX_AGE_ENV = "OUTREACH_EVENTS_MAX_AGE_HOURS"
+APOLLO_TTL_DAYS_ENV = "SOURCES__APOLLO__TTL_DAYS"
+DEFAULT_APOLLO_TTL_DAYS = 30.0
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,6 @@ class Settings:
     sample_data_dir: Path
     output_dir: Path
     pipeline_mode: str
-    apollo_ttl_days: float
     marketplace: str
     source_mode: str
     csv_exports_dir: Path | None
@@ -31,12 +34,21 @@ class Settings:
     # the webhook receiver's spool is an event source production must have read: set explicitly
     # (OUTREACH_WEBHOOK_SPOOL_DIR) or the default folder exists
     webhook_spool_configured: bool = False
-    # production refuses when a configured event source's last successful read is older
-    events_max_age_hours: float = DEFAULT_EVENTS_MAX_AGE_HOURS
 
     @property
     def is_production(self) -> bool:
         return self.pipeline_mode == "production"
+
+    # read when a command needs them (checked first by pipeline.settings_check): a bad value of
+    # a setting `summary` does not read never stops `summary`
+    @property
+    def apollo_ttl_days(self) -> float:
+        return positive_float(APOLLO_TTL_DAYS_ENV, os.environ.get(APOLLO_TTL_DAYS_ENV), DEFAULT_APOLLO_TTL_DAYS)
+
+    @property
+    def events_max_age_hours(self) -> float:
+        """Production refuses when a configured event source's last successful read is older."""
+        return _positive_hours(EVENTS_MAX_AGE_ENV, os.environ.get(EVENTS_MAX_AGE_ENV, ""))
 
     @cached_property
     def warehouse(self) -> WarehouseTarget:
@@ -61,23 +73,22 @@ class Settings:
             sample_data_dir=Path(os.environ.get("OUTREACH_SAMPLE_DATA_DIR", project_dir / "sample_data")),
             output_dir=warehouse.parent,
             pipeline_mode=os.environ.get("PIPELINE_MODE", "dry_run"),
-            apollo_ttl_days=float(os.environ.get("SOURCES__APOLLO__TTL_DAYS", "30")),
             marketplace=os.environ.get("SOURCES__SMARTSCOUT__MARKETPLACE", "US"),
-            source_mode=_source_mode(os.environ.get("OUTREACH_SOURCE_MODE", "sample")),
+            source_mode=_source_mode(os.environ.get("OUTREACH_SOURCE_MODE") or "sample"),
             csv_exports_dir=Path(csv_dir) if (csv_dir := os.environ.get("OUTREACH_CSV_EXPORTS_DIR")) else None,
             webhook_spool_dir=spool,
             webhook_spool_configured=bool(spool_setting) or spool.is_dir(),
-            events_max_age_hours=_positive_hours(
-                "OUTREACH_EVENTS_MAX_AGE_HOURS", os.environ.get("OUTREACH_EVENTS_MAX_AGE_HOURS", "")
-            ),
         )
 
 
 def _source_mode(value: str) -> str:
     """`sample` (default): bundled sample files, no keys needed. `live`: the vendors' APIs."""
-    if value not in ("sample", "live"):
-        raise ValueError(f"OUTREACH_SOURCE_MODE must be `sample` or `live`, got {value!r}")
-    return value
+    mode = value.strip().lower()  # `Live` means live
+    if mode not in ("sample", "live"):
+        raise ValueError(
+            f"OUTREACH_SOURCE_MODE must be `sample` or `live`, got {value!r}: set one of them, or unset it"
+        )
+    return mode
 
 
 def _positive_hours(name: str, value: str) -> float:
@@ -88,5 +99,7 @@ def _positive_hours(name: str, value: str) -> float:
     except ValueError:
         hours = -1.0
     if not hours > 0:
-        raise ValueError(f"{name} must be a positive number of hours, got {value!r}")
+        raise ValueError(
+            f"{name} must be a positive number of hours, got {value!r}: fix it, or unset it for the default"
+        )
     return hours

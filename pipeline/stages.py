@@ -25,8 +25,19 @@ from loaders.common import LoadSummary, StderrProgress, load_waiting_packages
 from loaders.common.http import ApiError, resolve_secret
 from loaders.common.pipeline import landing_source_mode
 from loaders.common.settings_env import ConfigError
-from loaders.smartlead import SmartleadPollConfig, load_event_files, load_spool, poll_campaign_statistics
-from loaders.smartscout import DirectoryPageFetcher, load_brand_pages, load_brands_export
+from loaders.smartlead import (
+    SmartleadPollConfig,
+    create_empty_events_table,
+    load_event_files,
+    load_spool,
+    poll_campaign_statistics,
+)
+from loaders.smartscout import (
+    DirectoryPageFetcher,
+    create_empty_brands_table,
+    load_brand_pages,
+    load_brands_export,
+)
 from loaders.smartscout.client import load_smartscout_api
 from pipeline.dbt_runner import run_dbt
 from pipeline.settings import Settings
@@ -50,6 +61,7 @@ from warehouse_layer import (
     UNKNOWN_ORIGIN,
     BuildRun,
     Warehouse,
+    WarehouseError,
     clean_origins,
     connect,
     describe_origins,
@@ -108,6 +120,10 @@ def ingest(settings: Settings) -> list[str]:
                 failures.append(name)
                 lines.append(f"{name}: FAILED, not loaded: bad setting: {error}")
                 continue
+            except UnreadableFileError as error:  # and a file none of whose rows could be read
+                failures.append(name)
+                lines.append(f"{name}: FAILED: {error}")
+                continue
             lines.append(str(loaded))
             if name in EVENT_SOURCES and loaded.details.get("incomplete"):  # stopped at a bad page
                 lines.append(f"{name}: not read whole ({loaded.details['incomplete']}): not a successful events read")
@@ -116,6 +132,8 @@ def ingest(settings: Settings) -> list[str]:
                     record_event_read(warehouse, name, started, loaded.rows_loaded, settings.source_mode)
         # Apollo tables are filled by `enrich`, which needs a first build: create them empty now
         create_empty_tables(settings.warehouse, settings.pipelines_dir)
+        # and so for a source not loaded (no key, no file): the models read every RAW table
+        _create_missing_raw_tables(settings)
     with connect(settings.warehouse) as warehouse:
         now = _utc_now()
         record_source_mode(warehouse, settings.source_mode, now)
@@ -125,6 +143,39 @@ def ingest(settings: Settings) -> list[str]:
             print(f"[ingest] {line}", flush=True)
         raise SourceFailedError(f"ingest: {', '.join(failures)} failed (the other sources were loaded)")
     return lines
+
+
+# the RAW tables the models read (dbt sources): every ingest leaves them all in place
+RAW_TABLES_MODELS_READ = ("smartscout_brands", "smartlead_events", "apollo_people", "apollo_lookups", "apollo_calls")
+RAW_SCHEMA = "raw"
+
+
+def _create_missing_raw_tables(settings: Settings) -> None:
+    with connect(settings.warehouse, read_only=True) as warehouse:
+        has_brands = warehouse.table_exists(RAW_SCHEMA, "smartscout_brands")
+        has_events = warehouse.table_exists(RAW_SCHEMA, "smartlead_events")
+    if not has_brands:
+        create_empty_brands_table(settings.warehouse, settings.pipelines_dir)
+    if not has_events:
+        create_empty_events_table(settings.warehouse, settings.pipelines_dir)
+
+
+def require_raw_tables(settings: Settings) -> None:
+    """`build` on a warehouse without RAW says what to run, in one line, instead of dbt's errors
+    for each model and test that reads a missing table."""
+    missing: list[str] = list(RAW_TABLES_MODELS_READ)
+    if warehouse_exists(settings.warehouse):
+        with connect(settings.warehouse, read_only=True) as warehouse:
+            missing = [table for table in RAW_TABLES_MODELS_READ if not warehouse.table_exists(RAW_SCHEMA, table)]
+    if len(missing) == len(RAW_TABLES_MODELS_READ):
+        raise WarehouseError(
+            f"build: {settings.warehouse.description} has no RAW data yet: run `outreach ingest` first"
+        )
+    if missing:
+        raise WarehouseError(
+            f"build: RAW has no {', '.join(f'{RAW_SCHEMA}.{table}' for table in missing)} (ingested before "
+            "every RAW table was created): run `outreach ingest` once, it creates the missing ones empty"
+        )
 
 
 def _sample_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]]]:
@@ -175,9 +226,12 @@ def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]
             )
         )
     else:
-        print("[ingest] smartscout api: skipped (no SOURCES__SMARTSCOUT__API_KEY)", flush=True)
+        print(f"[ingest] smartscout api: skipped ({_NO_KEY.format('SOURCES__SMARTSCOUT__API_KEY')})", flush=True)
     if settings.csv_exports_dir is not None:
-        loads += _csv_loads(settings, sorted(settings.csv_exports_dir.glob("*.csv")))
+        exports = sorted(settings.csv_exports_dir.glob("*.csv"))
+        if not exports:
+            print(f"[ingest] smartscout exports: no *.csv in OUTREACH_CSV_EXPORTS_DIR={settings.csv_exports_dir}")
+        loads += _csv_loads(settings, exports)
     if resolve_secret("SOURCES__SMARTLEAD__API_KEY", "sources.smartlead.api_key"):
         loads.append(
             (
@@ -188,7 +242,7 @@ def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]
             )
         )
     else:
-        print("[ingest] smartlead poll: skipped (no SOURCES__SMARTLEAD__API_KEY)", flush=True)
+        print(f"[ingest] smartlead poll: skipped ({_NO_KEY.format('SOURCES__SMARTLEAD__API_KEY')})", flush=True)
     if settings.webhook_spool_dir.is_dir():
         loads.append(
             (
@@ -199,20 +253,40 @@ def _live_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]
     return loads
 
 
+_NO_KEY = "no {} set, nor in .dlt/secrets.toml (its example's <...> placeholders are no key)"
+
+
+class UnreadableFileError(RuntimeError):
+    """An input file gave no row at all (every line rejected): that file failed, the others load."""
+
+
 def _csv_loads(settings: Settings, exports: list[Path]) -> list[tuple[str, Callable[[], LoadSummary]]]:
-    return [
-        (
-            f"smartscout export {export.name}",
-            partial(load_brands_export, export, settings.marketplace, settings.warehouse, settings.pipelines_dir),
+    return [(f"smartscout export {export.name}", partial(_load_export, settings, export)) for export in exports]
+
+
+def _load_export(settings: Settings, export: Path) -> LoadSummary:
+    """One CSV export; a file of which no row could be read is a failure naming it and why, not
+    `0 rows loaded, 1 rejected` and a run that succeeded."""
+    loaded = load_brands_export(export, settings.marketplace, settings.warehouse, settings.pipelines_dir)
+    if loaded.rows_loaded or loaded.details.get("unchanged") or not loaded.rows_rejected:
+        return loaded
+    with connect(settings.warehouse, read_only=True) as warehouse:
+        found = warehouse.fetch_one(
+            "select reason from raw.rejected_records where source_file = ? order by rejected_at desc limit 1",
+            [export.name],
         )
-        for export in exports
-    ]
+    reason = f": {found[0]}" if found else ""
+    raise UnreadableFileError(
+        f"{export}: no brand row could be read ({loaded.rows_rejected} rejected{reason}); is it a SmartScout "
+        "brands export (CSV with a Brand column)? Fix or remove the file (rejections: raw.rejected_records)"
+    )
 
 
 def build(settings: Settings, *, full_refresh: bool = False, select: list[str] | None = None) -> list[str]:
     """dbt build: seeds, CLEAN, ENRICHED, SEGMENTED, snapshots and every test."""
     # every build is recorded, failed ones too: `summary` and `sync` say when the tables they read
     # are from an older build, and production waits for a whole build that succeeded
+    require_raw_tables(settings)
     build_id = uuid4().hex
     with connect(settings.warehouse) as warehouse:
         record_build_started(warehouse, build_id, _utc_now())

@@ -52,7 +52,7 @@ from loaders.common.http import (
     install_url_redaction,
     require_secret,
 )
-from loaders.common.settings_env import integer
+from loaders.common.settings_env import integer, positive_float
 from reverse_etl.payloads import SMARTLEAD_BATCH_SIZE, SMARTLEAD_LEAD_SETTINGS
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,9 @@ class SmartleadLeadsConfig:
             api_key=api_key,
             base_url=(env.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
             batch_size=integer(BATCH_SIZE_ENV, env.get(BATCH_SIZE_ENV), SMARTLEAD_BATCH_SIZE),
-            requests_per_second=float(env.get(REQUESTS_PER_SECOND_ENV) or DEFAULT_REQUESTS_PER_SECOND),
+            requests_per_second=positive_float(
+                REQUESTS_PER_SECOND_ENV, env.get(REQUESTS_PER_SECOND_ENV), DEFAULT_REQUESTS_PER_SECOND
+            ),
         )
 
 

@@ -10,6 +10,7 @@ searched case-insensitively.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -164,7 +165,7 @@ def _render_profile(project_dir: Path, duckdb_path: Path, target_name: str | Non
     except DbtRuntimeError as error:
         message = " ".join(str(error).split())
         raise WarehouseConfigError(
-            f"cannot use the dbt target from {project_dir / 'profiles.yml'}: {message}"
+            f"cannot use the dbt target (DBT_TARGET or --target) from {project_dir / 'profiles.yml'}: {message}"
         ) from error
     return profile.credentials, profile.target_name
 
@@ -394,6 +395,24 @@ def connect(destination: WarehouseLike, *, read_only: bool = False) -> Iterator[
         yield warehouse
     finally:
         warehouse.close()
+
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (\S+) \(PID (\d+)\)")
+
+
+def duckdb_lock_holder(message: str) -> str | None:
+    """Who holds the DuckDB file, from DuckDB's (or dbt's) lock error; None for another error."""
+    if "Could not set lock on file" not in message:
+        return None
+    found = _LOCK_HOLDER.search(message)
+    return f"PID {found.group(2)}, {Path(found.group(1)).name}" if found else "another process"
+
+
+def in_use_message(duckdb_path: Path | str, held_by: str) -> str:
+    return (
+        f"warehouse file {duckdb_path} is in use by another process ({held_by}): DuckDB lets one process "
+        "write a file at a time; wait for it to finish (or stop it), then run the command again"
+    )
 
 
 def warehouse_exists(destination: WarehouseLike) -> bool:

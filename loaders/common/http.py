@@ -25,6 +25,8 @@ from typing import Any
 
 import requests
 
+from loaders.common.settings_env import ConfigError
+
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -145,26 +147,40 @@ class RateLimiter:
             self._updated = self._clock()
 
 
+# the placeholders of .dlt/secrets.toml.example (`<smartlead-api-key>`): a copied example is no key
+_PLACEHOLDER = re.compile(r"^\s*<[^<>]*>\s*$")
+SECRETS_FILE = ".dlt/secrets.toml"
+
+
 def resolve_secret(env_name: str, dlt_key: str | None = None) -> str | None:
-    """A credential from the environment (e.g. SOURCES__SMARTSCOUT__API_KEY) or dlt secrets."""
+    """A credential from the environment (e.g. SOURCES__SMARTSCOUT__API_KEY) or dlt secrets.
+    None when not configured, or still the example file's `<...>` placeholder. A secrets file
+    that cannot be read is a `ConfigError` naming it (never "no key": that would hide it)."""
     value = os.environ.get(env_name)
-    if value:
+    if value and not _PLACEHOLDER.match(value):
         return value
     if dlt_key:
-        try:
-            import dlt
+        import dlt
+        from dlt.common.configuration.exceptions import ConfigProviderException
 
+        try:
             secret: Any = dlt.secrets.get(dlt_key)
-        except Exception:  # no secrets.toml, or not readable: treated as not configured
-            return None
-        return str(secret) if secret else None
+        except ConfigProviderException as error:
+            # dlt's message ends with the parser's position ("... at line 2 col 14"), never a value
+            reason = str(error).strip().splitlines()[-1]
+            raise ConfigError(
+                f"{SECRETS_FILE} cannot be read ({reason}): fix its TOML syntax (compare with "
+                f"{SECRETS_FILE}.example) or remove it and use environment variables"
+            ) from None
+        if secret and not _PLACEHOLDER.match(str(secret)):
+            return str(secret)
     return None
 
 
 def require_secret(source: str, env_name: str, dlt_key: str | None = None) -> str:
     secret = resolve_secret(env_name, dlt_key)
     if not secret:
-        where = f"environment variable {env_name}" + (f" or `{dlt_key}` in .dlt/secrets.toml" if dlt_key else "")
+        where = f"environment variable {env_name}" + (f" or `{dlt_key}` in {SECRETS_FILE}" if dlt_key else "")
         raise MissingSecretError(source, f"no credential configured: set {where}")
     return secret
 

@@ -52,6 +52,7 @@ __all__ = [
     "SmartleadPollConfig",
     "Spool",
     "WebhookReceiver",
+    "create_empty_events_table",
     "load_event_files",
     "load_spool",
     "parse_webhook_event",
@@ -134,6 +135,17 @@ def load_event_files(
         seconds=watch.seconds,
         details={"files_already_landed": len(skipped_files)} if skipped_files else {},
     )
+
+
+def create_empty_events_table(destination: WarehouseLike, pipelines_dir: Path) -> None:
+    """raw.smartlead_events, empty and typed, for a warehouse no event was loaded into yet (the
+    models read it): with the hints and arrow schema of a load, so the schema stays in one place."""
+
+    @dlt.resource(**table_hints(EVENTS_TABLE, EVENT_COLUMNS, primary_key="event_key"))
+    def no_events() -> Iterator[pa.Table]:
+        yield events_table([], "sample", None, utc_now())
+
+    run_pipeline(PIPELINE_NAME, destination, pipelines_dir, no_events())
 
 
 def file_sha256(path: Path) -> str:

@@ -475,14 +475,22 @@ class WebhookReceiver:
         self.stop()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+SPOOL_DIR_ENV = "OUTREACH_WEBHOOK_SPOOL_DIR"
+
+
+def main(argv: Sequence[str] | None = None, *, default_spool_dir: Path | None = None) -> int:
+    """`default_spool_dir`: where `outreach ingest` reads the spool (the runner passes it), else
+    OUTREACH_WEBHOOK_SPOOL_DIR, else warehouse/webhook_spool."""
+    spool_dir = default_spool_dir or Path(os.environ.get(SPOOL_DIR_ENV, "").strip() or "warehouse/webhook_spool")
     parser = argparse.ArgumentParser(
         prog="python -m loaders.smartlead.webhook_receiver",
         description=f"Receive Smartlead webhooks into a durable spool (secret: ${WEBHOOK_SECRET_ENV}).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8787)
-    parser.add_argument("--spool-dir", type=Path, default=Path("warehouse/webhook_spool"))
+    parser.add_argument(
+        "--spool-dir", type=Path, default=spool_dir, help=f"default: ${SPOOL_DIR_ENV}, where `ingest` reads it"
+    )
     parser.add_argument("--path", default=WEBHOOK_PATH, help=f"URL path to accept (default {WEBHOOK_PATH})")
     parser.add_argument("--max-file-bytes", type=int, default=None, help="rotate spool files above this size")
     args = parser.parse_args(argv)
@@ -491,7 +499,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         secret = require_secret("smartlead webhook", WEBHOOK_SECRET_ENV, WEBHOOK_SECRET_DLT)
         limits = ReceiverLimits.from_env()
-    except (MissingSecretError, ConfigError) as error:  # one line naming the setting, no traceback
+    except MissingSecretError as error:  # one line naming the setting, not a traceback
+        print(f"error: {error}: the receiver does not start without the secret Smartlead sends", file=sys.stderr)
+        return 2
+    except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     spool = Spool(args.spool_dir, **({} if args.max_file_bytes is None else {"max_bytes": args.max_file_bytes}))

@@ -91,6 +91,7 @@ __all__ = [
     "PageCursor",
     "PageFetcher",
     "clean_csv_value",
+    "create_empty_brands_table",
     "load_brand_pages",
     "load_brands_export",
     "log_progress",
@@ -144,6 +145,12 @@ def smartscout_source(
     if progress is not None:  # only API queries keep progress; recorded pages and CSVs do not
         return (*resources, smartscout_load_progress(progress))
     return resources
+
+
+def create_empty_brands_table(destination: WarehouseLike, pipelines_dir: Path) -> None:
+    """raw.smartscout_brands, empty and typed, for a warehouse no brand was loaded into yet (the
+    models read it): through the same resource as a load, so the schema stays in one place."""
+    run_pipeline(PIPELINE_NAME, destination, pipelines_dir, smartscout_brands([]))
 
 
 class _BrandBatches:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -219,8 +220,13 @@ class SmartScoutConfig:
                 filters=filters,
                 **values,
             )
-        except ValueError as error:  # the messages name the setting (page_size: PAGE_SIZE, ...)
-            raise ConfigError(f"{ENV_PREFIX}* settings: {error}") from None
+        except ValueError as error:  # the messages name the field: name the variable instead
+            message = re.sub(
+                r"\b(page_size|sort_order|sort_by|requests_per_second|burst|commit_every_pages|commit_min_seconds)\b",
+                lambda found: f"{ENV_PREFIX}{found.group(1).upper()}",
+                str(error),
+            )
+            raise ConfigError(f"{message}: fix it, or unset it for the default") from None
 
     @property
     def query(self) -> dict[str, Any]:
