@@ -123,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parse_args(argv)
     if args.command == "webhook-receiver":  # spools where `ingest` reads (same --duckdb, same setting)
         try:
-            spool_dir = Settings.from_env(args.duckdb).webhook_spool_dir
-        except ValueError as error:
+            receiver_settings = Settings.from_env(args.duckdb)
+            check_settings(receiver_settings, args.command)
+            spool_dir = receiver_settings.webhook_spool_dir
+        except (ValueError, WarehouseConfigError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         return webhook_receiver.main(extra, default_spool_dir=spool_dir)

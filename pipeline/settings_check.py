@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from loaders.apollo.client import API_KEY_ENV as APOLLO_KEY_ENV
 from loaders.apollo.client import ApolloConfig
+from loaders.common.http import SECRETS_FILE, resolve_secret
 from loaders.common.progress import PROGRESS_SECONDS_ENV
 from loaders.common.settings_env import non_negative_float
 from loaders.smartlead.poller import API_KEY_ENV as SMARTLEAD_POLL_KEY_ENV
 from loaders.smartlead.poller import SmartleadPollConfig
+from loaders.smartlead.webhook_receiver import ReceiverLimits
 from loaders.smartscout.client import API_KEY_ENV as SMARTSCOUT_KEY_ENV
 from loaders.smartscout.client import SmartScoutConfig
 from pipeline.settings import Settings
@@ -22,6 +25,8 @@ from reverse_etl.plans import VolumeCaps, max_age_hours
 from reverse_etl.smartlead_client import API_KEY_ENV as SMARTLEAD_LEADS_KEY_ENV
 from reverse_etl.smartlead_client import SmartleadLeadsConfig
 from reverse_etl.sync import RESEND_UNCONFIRMED_ENV
+from warehouse_layer import WarehouseError
+from warehouse_layer.run_lock import max_age_from_env
 
 # stands in for a missing key while the other settings of a source are read: keys are checked
 # where they are needed (a source without one is skipped, a destination without one refuses)
@@ -117,13 +122,33 @@ def _warehouse(settings: Settings) -> None:
     settings.warehouse  # noqa: B018  (resolves DBT_TARGET and the profile: a bad target is named here)
 
 
+def _run_lock(settings: Settings) -> None:
+    try:
+        max_age_from_env()
+    except WarehouseError as error:
+        raise SettingsError(f"{error}: {UNSET_HINT}") from None
+
+
+def _secrets_file(settings: Settings) -> None:
+    """A `.dlt/secrets.toml` that cannot be parsed is named before any work, not found to be
+    "no key" source by source (the stand-in variable is never set: the file is always read)."""
+    if Path(SECRETS_FILE).exists():
+        resolve_secret("OUTREACH_SECRETS_FILE_CHECK", "sources.smartscout.api_key")
+
+
+def _receiver(settings: Settings) -> None:
+    ReceiverLimits.from_env()
+
+
 _CHECKS: dict[str, list[Callable[[Settings], None]]] = {
-    "ingest": [_sources, _progress],
-    "build": [_build],
-    "enrich": [_enrich, _progress],
-    "sync": [_sync],
+    "ingest": [_secrets_file, _sources, _progress, _run_lock],
+    "build": [_build, _run_lock],
+    "enrich": [_secrets_file, _enrich, _progress, _run_lock],
+    "sync": [_secrets_file, _sync, _run_lock],
     "summary": [],
-    "copy-ledger": [],
+    "copy-ledger": [_run_lock],
+    "unlock": [],
+    "webhook-receiver": [_secrets_file, _receiver],
 }
 _CHECKS["run-all"] = [check for command in ("ingest", "build", "enrich", "sync") for check in _CHECKS[command]]
 
@@ -137,6 +162,6 @@ def check_settings(settings: Settings, command: str) -> None:
             check(settings)
         except ValueError as error:  # the loaders' messages say what is wrong: add the way out
             message = str(error)
-            if "unset" in message or "point it" in message:
+            if "unset" in message or "point it" in message or "remove it" in message:
                 raise
             raise SettingsError(f"{message}: {UNSET_HINT}") from None

@@ -56,6 +56,13 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "DESTINATION__HUBSPOT__BATCH_SIZE": ("many", "sync"),
     "DESTINATION__HUBSPOT__REQUESTS_PER_SECOND": ("-2", "sync"),
     "DESTINATION__HUBSPOT__BASE_URL": ("api.hubapi.com", "sync"),
+    "OUTREACH_RUN_LOCK_MAX_AGE_HOURS": ("a day", "ingest"),
+    "SMARTLEAD_WEBHOOK_MAX_BODY_BYTES": ("1MB", "webhook-receiver"),
+    "SMARTLEAD_WEBHOOK_READ_TIMEOUT_SECONDS": ("-1", "webhook-receiver"),
+    "SMARTLEAD_WEBHOOK_MAX_CONNECTIONS": ("0", "webhook-receiver"),
+    "SMARTLEAD_WEBHOOK_REJECTED_PER_MINUTE": ("some", "webhook-receiver"),
+    "SMARTLEAD_WEBHOOK_REJECTED_TRACE_CHARS": ("2k", "webhook-receiver"),
+    "SMARTLEAD_WEBHOOK_REJECTED_MAX_BYTES": ("10MB", "webhook-receiver"),
 }
 # a setting whose bad value needs another one with it
 COMPANIONS: dict[str, dict[str, str]] = {"SOURCES__SMARTSCOUT__SORT_BY": {"SOURCES__SMARTSCOUT__SORT_ORDER": "asc"}}
@@ -82,6 +89,8 @@ NOT_WALKED = {
     "SNOWFLAKE_PRIVATE_KEY_PATH": "Snowflake connection",
     "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE": "Snowflake connection",
     "DESTINATION__SNOWFLAKE__CREDENTIALS__": "dlt's own Snowflake configuration (a prefix)",
+    "SMARTLEAD_WEBHOOK_": "the prefix of the receiver's limits (each walked)",
+    "OUTREACH_TEST_KILL_AT": "a fault-injection hook only the tests set",
 }
 
 SETTING = re.compile(r"\b((?:OUTREACH|SOURCES|DESTINATION|PIPELINE|DBT|SMARTLEAD|SNOWFLAKE)_[A-Z0-9_]*)")
