@@ -10,7 +10,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from loaders.common.http import ApiError
 from loaders.common.settings_env import ConfigError
@@ -73,15 +75,49 @@ def run_stage(name: str, stage: Stage, settings: Settings) -> None:
     print(f"[{name}] done in {time.monotonic() - started:.1f}s", flush=True)
 
 
+def project_version() -> str:
+    try:
+        return version("brand-outreach-warehouse")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed: make setup)"
+
+
+def _add_global_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--duckdb",
+        default=default,
+        help="warehouse file (default: $OUTREACH_DUCKDB_PATH or warehouse/outreach.duckdb)",
+    )
+    parser.add_argument(
+        "--target",
+        default=default,
+        help="dbt target in profiles.yml for every stage (default: $DBT_TARGET, else the profile's default)",
+    )
+
+
+def _parser_with(parent: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """The subcommands' parser class: each subcommand also takes `parent`'s options."""
+
+    class SubcommandParser(argparse.ArgumentParser):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            if kwargs.get("add_help", True):  # webhook-receiver passes its options through unparsed
+                kwargs["parents"] = [*kwargs.get("parents", []), parent]
+            super().__init__(*args, **kwargs)
+
+    return SubcommandParser
+
+
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(
         prog="outreach", description="Amazon brands to outreach leads: run pipeline stages."
     )
-    parser.add_argument("--duckdb", help="warehouse file (default: $OUTREACH_DUCKDB_PATH or warehouse/outreach.duckdb)")
-    parser.add_argument(
-        "--target", help="dbt target in profiles.yml for every stage (default: $DBT_TARGET, else the profile's default)"
-    )
-    subcommands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {project_version()}")
+    _add_global_options(parser, default=None)
+    # the global options are accepted after the subcommand too (`outreach build --duckdb X`, as dbt
+    # does): there they default to "not given", so they never overwrite one given before it
+    after = argparse.ArgumentParser(add_help=False)
+    _add_global_options(after, default=argparse.SUPPRESS)
+    subcommands = parser.add_subparsers(dest="command", required=True, parser_class=_parser_with(after))
     for name, stage in STAGES.items():
         first_doc_line = (stage.__doc__ or "").strip().splitlines()
         stage_parser = subcommands.add_parser(name, help=first_doc_line[0] if first_doc_line else None)
