@@ -55,6 +55,7 @@ from loaders.smartscout.helpers import (
     normalize_header,
     parse_brand_page,
     parse_brands_export_csv,
+    unencodable_item_rejection,
 )
 from loaders.smartscout.settings import (
     API_FIELDS,
@@ -187,7 +188,11 @@ class _BrandBatches:
             if not item.keys() <= known:
                 self.drift.see(item)
         for position_item in items:  # also drops an exact duplicate within the same page
-            record_hash = brand_item_hash(marketplace, position_item[1])
+            try:
+                record_hash = brand_item_hash(marketplace, position_item[1])
+            except UnicodeEncodeError:
+                rejected.append(unencodable_item_rejection(source_file, *position_item, fetched_at))
+                continue
             if record_hash in unchanged:
                 self.unchanged_rows += 1
             elif record_hash not in seen:

@@ -52,10 +52,15 @@ def parse_brand_page(
     items, rejected = brand_page_items(envelope, source_file, fetched_at)
     rows: list[Row] = []
     for position, item in items:
+        try:
+            record_hash = brand_item_hash(marketplace, item)
+        except UnicodeEncodeError:
+            rejected.append(unencodable_item_rejection(source_file, position, item, fetched_at))
+            continue
         row: Row = {column: stringify(item.get(name)) for name, column in API_FIELDS.items()}
         extras = {key: value for key, value in item.items() if key not in API_FIELDS}
         row.update(
-            record_hash=brand_item_hash(marketplace, item),
+            record_hash=record_hash,
             marketplace=marketplace,
             extra_fields_json=compact_json(extras) if extras else None,
             source_kind=SOURCE_KIND_API,
@@ -97,8 +102,17 @@ def brand_page_items(
 
 
 def brand_item_hash(marketplace: str, item: Mapping[str, Any]) -> str:
-    """record_hash of an API brand item: md5 of the marketplace and the item's canonical JSON."""
+    """record_hash of an API brand item: md5 of the marketplace and the item's canonical JSON.
+    Raises UnicodeEncodeError for an item holding a lone surrogate (`"\\ud800"` in the JSON)."""
     return canonical_md5(marketplace, payload=item)
+
+
+def unencodable_item_rejection(source_file: str, position: int, item: Any, fetched_at: datetime) -> Row:
+    """The rejection of an item holding a lone surrogate: no UTF-8 text (RAW, its hash) can hold
+    it, so it is kept escaped (`\\ud800`) instead of failing the whole page."""
+    reason = "brand item holds text that is not valid Unicode (a lone surrogate such as \\ud800)"
+    raw_text = json.dumps(item, sort_keys=True, ensure_ascii=True, allow_nan=True, default=str)
+    return make_rejection("smartscout", source_file, position, reason, raw_text, fetched_at)
 
 
 _NONE_TYPE = type(None)

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 from loader_test_support import Warehouse
 
-from loaders.smartscout import clean_csv_value, load_brands_export, parse_brands_export_csv
+from loaders.smartscout import (
+    DirectoryPageFetcher,
+    clean_csv_value,
+    load_brand_pages,
+    load_brands_export,
+    parse_brands_export_csv,
+)
 
 AT = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
 URL = "https://www.amazon.com/stores/AcmeKitchen/page/4E71AC67"
@@ -98,4 +104,23 @@ def test_a_yes_no_storefront_column_stays_the_flag_and_a_stray_url_is_kept_as_wr
         ("true", None),
         ("false", None),
         (URL, None),  # not a yes/no: CLEAN reads it as the URL it is
+    ]
+
+
+def test_a_lone_surrogate_rejects_its_item_not_the_page(tmp_path: Path, warehouse: Warehouse) -> None:
+    """Found by the property tests: `"\\ud800"` is valid JSON, but no UTF-8 text holds it; the
+    hash of the item failed and took the whole load down."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    body = '{"paging": {"hasMoreRecords": false}, "data": [{"brandName": "Bad \\ud800"}, {"brandName": "Good"}]}'
+    (pages / "first.json").write_text(body, encoding="utf-8")
+    summary = load_brand_pages(DirectoryPageFetcher(pages), "US", warehouse.duckdb_path, warehouse.pipelines_dir)
+    assert (summary.rows_loaded, summary.rows_rejected) == (1, 1)
+    assert warehouse.rows("select brand_name from raw.smartscout_brands") == [("Good",)]
+    assert warehouse.rows("select source_row_number, reason, raw_text from raw.rejected_records") == [
+        (
+            1,
+            "brand item holds text that is not valid Unicode (a lone surrogate such as \\ud800)",
+            '{"brandName": "Bad \\ud800"}',
+        )
     ]
