@@ -61,8 +61,10 @@
     try_cast(nullif(trim({{ expression }}), '') as {{ data_type }})
 {%- endmacro %}
 
+{#- An underscore never reaches the cast: DuckDB reads '1_000' as 1000, Snowflake as no number;
+    a separator is not guessed at on either (the row is quarantined). -#}
 {% macro text_to_double(expression) -%}
-    {{ try_cast_text(expression, type_double()) }}
+    {{ try_cast_text("replace(" ~ expression ~ ", '_', ' ')", type_double()) }}
 {%- endmacro %}
 
 {% macro text_to_bigint(expression) -%}
@@ -98,6 +100,46 @@
         when lower(trim({{ expression }})) in ('true', 't', '1', 'yes', 'y') then true
         when lower(trim({{ expression }})) in ('false', 'f', '0', 'no', 'n') then false
     end
+{%- endmacro %}
+
+{#- Why a measure cast from RAW text cannot be used, as `when ... then` branches of a reason's
+    case (none: it can). Not a number ('12,5' gets its own reason: a comma that may be a decimal
+    comma is not guessed), not finite ('NaN', 'inf', '1e400': both warehouses cast them to
+    NaN/infinity, and one such value makes min-max scaling NaN for every brand), or beyond
+    `max_measure_magnitude` (differences of such values overflow in scaling). `x - x = 0` is false
+    for NaN and both infinities on DuckDB and Snowflake alike. -#}
+{% macro measure_rejection_reasons(name, text_expression, typed_expression) -%}
+    when
+        {{ is_unparseable(text_expression, typed_expression) }}
+        and {{ regexp_full_match('trim(' ~ text_expression ~ ')', '[$(+-]*[ $]*[0-9]+([.,][0-9]+)*,[0-9]+[%)]*') }}
+        then '{{ name }} has an ambiguous separator (a comma not grouping thousands)'
+    when {{ is_unparseable(text_expression, typed_expression) }}
+        then '{{ name }} is not a number'
+    when not ({{ typed_expression }} - {{ typed_expression }} = 0)
+        then '{{ name }} is not a finite number'
+    when abs({{ typed_expression }}) > {{ max_measure_magnitude() }}
+        then '{{ name }} is out of range (beyond {{ max_measure_magnitude() }})'
+{%- endmacro %}
+
+{#- No SmartScout measure comes near it (revenue is below 1e12); far enough from the float limit
+    that sums and differences of measures stay finite. -#}
+{% macro max_measure_magnitude() -%}
+    1e15
+{%- endmacro %}
+
+{#- True when the finite value can be scaled: NULL for NULL, false for NaN, infinities and values
+    beyond `max_measure_magnitude` (guards scaling against whatever reaches it). -#}
+{% macro is_scalable_number(expression) -%}
+    ({{ expression }} - {{ expression }} = 0 and abs({{ expression }}) <= {{ max_measure_magnitude() }})
+{%- endmacro %}
+
+{#- True when a text looks like a web address (`https://www.amazon.com/stores/...`,
+    `amazon.com/stores/...`): a storefront cell is its URL, not a yes/no. -#}
+{% macro is_url_text(expression) -%}
+    {{ regexp_full_match(
+        'lower(trim(' ~ expression ~ '))',
+        '(https?://)?[a-z0-9.-]+[.][a-z]{2,}([/?#][^[:space:]]*)?'
+    ) }}
 {%- endmacro %}
 
 {#- True when a non-empty text value did not survive the cast: the row is malformed. -#}

@@ -283,12 +283,16 @@ class SmartScoutApiFetcher:
 
     def fetch_page(self, page_id: str | None) -> Any:
         response = self.client.request("POST", SEARCH_PATH, params=self.params(page_id), json=self.config.filters)
-        if (response.encoding or "utf-8").lower().replace("_", "-") in {"utf-8", "utf8"}:
-            parsed = fast_json_loads(response.content)  # what response.json() would give, faster
+        is_utf8 = (response.encoding or "utf-8").lower().replace("_", "-") in {"utf-8", "utf8"}
+        if is_utf8:
+            parsed = fast_json_loads(response.content)  # what json.loads would give, faster
             if parsed is not UNPARSED:
                 return parsed
         try:
-            return response.json()
+            # the stdlib parser, as for recorded pages: it reads NaN/Infinity (CLEAN quarantines
+            # them) where response.json() may use simplejson, which refuses them, and one such
+            # value would reject the whole page, and stop the query there on every run
+            return json.loads(response.content if is_utf8 else response.text)
         except ValueError:
             text = response.text
             return MalformedPage(

@@ -30,6 +30,8 @@ from loaders.smartscout.settings import (
     CSV_NULL_VALUES,
     CSV_TEXT_COLUMNS,
     CSV_TRUE_VALUES,
+    CSV_URL_COLUMNS,
+    CSV_VALUE_MAPPED_HEADERS,
     MAX_PAGES,
     SOURCE_KIND_API,
     SOURCE_KIND_CSV,
@@ -101,7 +103,8 @@ def brand_page_items(
 
 
 def brand_item_hash(marketplace: str, item: Mapping[str, Any]) -> str:
-    """record_hash of an API brand item: md5 of the marketplace and the item's canonical JSON."""
+    """record_hash of an API brand item: md5 of the marketplace and the item's canonical JSON.
+    Raises UnicodeEncodeError for an item holding a lone surrogate (`"\\ud800"` in the JSON)."""
     return canonical_md5(marketplace, payload=item)
 
 
@@ -330,6 +333,10 @@ def _truthy(value: Any) -> bool:
 # --------------------------------------------------------------------------- CSV exports
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+# Commas are read as thousands separators only in whole groups of three before any decimal point
+# (`1,234,567.89`): `12,5`, `1,23` or `1.234,56` could be a decimal comma, so they are not guessed
+# (kept as written, CLEAN quarantines them).
+_THOUSANDS_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
 
 
 def normalize_header(header: str) -> str:
@@ -340,14 +347,20 @@ def normalize_header(header: str) -> str:
 
 
 _HEADER_LOOKUP: dict[str, str] = {normalize_header(name): col for name, col in CSV_HEADERS.items()}
+_VALUE_MAPPED: dict[str, tuple[str, ...]] = {
+    normalize_header(name): candidates for name, candidates in CSV_VALUE_MAPPED_HEADERS.items()
+}
+# what a storefront cell must look like to be read as its URL (also checked in CLEAN)
+_URL = re.compile(r"^(?:https?://)?[a-z0-9.-]+\.[a-z]{2,}(?:[/?#]\S*)?$", re.IGNORECASE)
 
 
 def clean_csv_value(raw: str, column: str | None) -> str | None:
     """Parse one export cell for `column` (None = unknown column kept in extra_fields_json).
 
     `N/A`/`-`/empty -> None; booleans `Yes`/`No` -> `true`/`false`; for numeric columns
-    `$`, `,` and `%` are stripped when what remains is a number, otherwise the cell is kept
-    as written (CLEAN quarantines it).
+    `$`, `%` and thousands separators are stripped when what remains is a number, otherwise the
+    cell is kept as written (CLEAN quarantines it): a comma that may be a decimal comma (`12,5`)
+    or a space inside the digits is not guessed at, and neither is `NaN` or `Infinity`.
     """
     value = raw.strip()
     folded = value.casefold()
@@ -362,12 +375,21 @@ def clean_csv_value(raw: str, column: str | None) -> str | None:
             return "false"
         if column is not None:
             return value
-    candidate = value.replace("$", "").replace(",", "").replace("%", "").replace(" ", "")
+    number = number_text(value)
+    return value if number is None else number
+
+
+def number_text(value: str) -> str | None:
+    """`$12,345.67` -> `12345.67`, `(1,000)` -> `-1000`, `12.5%` -> `12.5`; None when the text is
+    not a plain number once `$` and `%` are gone (`12,5`, `1 234`, `NaN`, `$abc`)."""
+    candidate = value.replace("$", "").replace("%", "").strip()
     if candidate.startswith("(") and candidate.endswith(")"):  # accounting negative
-        candidate = "-" + candidate[1:-1]
-    if _NUMBER.match(candidate):
-        return candidate
-    return value
+        candidate = "-" + candidate[1:-1].strip()
+    if "," in candidate:
+        if not _THOUSANDS_GROUPED.match(candidate):
+            return None
+        candidate = candidate.replace(",", "")
+    return candidate if _NUMBER.match(candidate) else None
 
 
 def _decode(data: bytes) -> str:
@@ -386,14 +408,50 @@ def _csv_line(cells: Sequence[str]) -> str:
 
 
 def _header_columns(cells: Sequence[str]) -> list[str | None] | None:
-    """The RAW column for each header cell if `cells` is the header row, else None."""
+    """The RAW column for each header cell if `cells` is the header row, else None (the usual
+    column of a header whose column depends on its cells: `_columns_by_values` decides)."""
     mapped = [_HEADER_LOOKUP.get(normalize_header(cell)) for cell in cells]
     if "brand_name" not in mapped or sum(column is not None for column in mapped) < 2:
         return None
+    return mapped
+
+
+def _columns_by_values(
+    headers: Sequence[str], mapped: Sequence[str | None], lines: Sequence[_Line]
+) -> list[str | None]:
+    """The RAW column of each header: a value-mapped header (`Storefront`) goes to the candidate
+    column most of its cells fit; a second header mapping to the same column goes to extras."""
+    chosen = list(mapped)
+    for index, header in enumerate(headers):
+        candidates = _VALUE_MAPPED.get(normalize_header(header))
+        if candidates is None:
+            continue
+        cells = [line.cells[index] for line in lines]
+        fits = [sum(_fits(column, cell) for cell in cells) for column in candidates]
+        chosen[index] = candidates[fits.index(max(fits))]  # ties: the first, the usual meaning
     result: list[str | None] = []
-    for column in mapped:  # a second header mapping to the same column goes to extras
+    for column in chosen:
         result.append(column if column is None or column not in result else None)
     return result
+
+
+def _fits(column: str, cell: str) -> bool:
+    """True when a non-empty `cell` reads as a value of `column` (a yes/no, a URL)."""
+    value = cell.strip()
+    folded = value.casefold()
+    if folded in CSV_NULL_VALUES:
+        return False
+    if column in CSV_BOOLEAN_COLUMNS:
+        return folded in CSV_TRUE_VALUES or folded in CSV_FALSE_VALUES
+    if column in CSV_URL_COLUMNS:
+        return _URL.match(value) is not None
+    return True
+
+
+@dataclass(frozen=True)
+class _Line:
+    number: int  # the line in the file the row starts on
+    cells: list[str]
 
 
 def parse_brands_export_csv(path: Path, marketplace: str, fetched_at: datetime) -> tuple[list[Row], list[Row]]:
@@ -409,6 +467,7 @@ def parse_brands_export_csv(path: Path, marketplace: str, fetched_at: datetime) 
 
     headers: list[str] | None = None
     columns: list[str | None] = []
+    lines: list[_Line] = []  # the data rows: a column's mapping may depend on all of its cells
     first_line = ""
     while True:
         start_line = reader.line_num + 1
@@ -435,11 +494,15 @@ def parse_brands_export_csv(path: Path, marketplace: str, fetched_at: datetime) 
             reason = f"expected {len(headers)} cells, got {len(cells)}"
             rejected.append(make_rejection("smartscout", source_file, start_line, reason, _csv_line(cells), fetched_at))
             continue
-        rows.append(_csv_row(headers, columns, cells, marketplace, source_file, start_line, fetched_at))
+        lines.append(_Line(start_line, cells))
 
     if headers is None:
         reason = f"no header row with a brand column in the first {BANNER_SCAN_ROWS} lines"
         rejected.append(make_rejection("smartscout", source_file, None, reason, first_line, fetched_at))
+        return rows, rejected
+    columns = _columns_by_values(headers, columns, lines)
+    for line in lines:
+        rows.append(_csv_row(headers, columns, line.cells, marketplace, source_file, line.number, fetched_at))
     return rows, rejected
 
 

@@ -65,10 +65,19 @@ CSV_HEADERS: dict[str, str] = {
     "Storefront": "has_storefront",
     "Has Storefront": "has_storefront",
     "Dominant Seller Sales Percentage": "dominant_seller_brand_coverage",
+    "Storefront URL": "storefront_url",
 }
 # The API field names are accepted as CSV headers too (`brandName`, `monthlyRevenue`, ...).
 for _api_name, _column in API_FIELDS.items():
     CSV_HEADERS.setdefault(_api_name, _column)
+
+# Headers whose column depends on what the cells hold: `Storefront` is Yes/No in some exports
+# and the store's URL in others. The column the most cells fit wins (ties: the first, the usual
+# meaning); a cell that does not fit it is kept as written, and CLEAN quarantines it.
+CSV_VALUE_MAPPED_HEADERS: dict[str, tuple[str, ...]] = {
+    "Storefront": ("has_storefront", "storefront_url"),
+    "Has Storefront": ("has_storefront", "storefront_url"),
+}
 
 # Export headers known but not mapped to a column (kept in extra_fields_json): not schema drift.
 CSV_KNOWN_EXTRA_HEADERS = frozenset(
@@ -87,6 +96,7 @@ CSV_KNOWN_EXTRA_HEADERS = frozenset(
 # CSV columns kept as text as written (no `$`/`%` stripping); booleans get Yes/No -> true/false
 CSV_TEXT_COLUMNS = frozenset({"brand_name", "category_name", "subcategory_name", "storefront_url"})
 CSV_BOOLEAN_COLUMNS = frozenset({"has_storefront", "has_single_seller"})
+CSV_URL_COLUMNS = frozenset({"storefront_url"})
 CSV_NULL_VALUES = frozenset({"", "n/a", "-", "--", "\u2014", "\u2013"})
 CSV_TRUE_VALUES = frozenset({"yes", "y", "true"})
 CSV_FALSE_VALUES = frozenset({"no", "n", "false"})

@@ -39,6 +39,19 @@ weights as (
 
 ),
 
+scalable_signals as (
+
+    -- CLEAN quarantines NaN, infinite and out-of-range measures; should one still arrive (a
+    -- 'nan'::double reaches both warehouses' casts), it is a missing value, never a bound: one
+    -- NaN in min() / max() would make every brand's scaled value NaN
+    select
+        brand_id,
+        source_column,
+        case when {{ is_scalable_number('raw_value') }} then raw_value end as raw_value
+    from signals
+
+),
+
 joined as (
 
     select
@@ -58,7 +71,7 @@ joined as (
             when weights.scaling = 'cap' then least(greatest(signals.raw_value, 0), weights.cap_value)
             else signals.raw_value
         end as transformed_value
-    from signals
+    from scalable_signals as signals
     inner join weights
         on signals.source_column = weights.source_column
 

@@ -46,7 +46,6 @@ typed as (
         -- ids
         record_hash,
         upper(coalesce(nullif(trim(marketplace), ''), '{{ var("default_marketplace") }}')) as marketplace,
-        {{ regexp_extract_group('storefront_url', '/stores/([^/?#]+)') }} as store_slug_raw,
         -- SmartScout's dominantSellerProfileId (in the published schema, unlike storefrontUrl):
         -- a suppression key (seller_id)
         {{ seller_id_key('dominant_seller_profile_id') }} as dominant_seller_id,
@@ -56,7 +55,12 @@ typed as (
         {{ normalize_name('brand_name') }} as normalized_brand_name,
         nullif(trim(category_name), '') as category_name,
         nullif(trim(subcategory_name), '') as subcategory_name,
-        nullif(trim(storefront_url), '') as storefront_url,
+        -- a column is read by what it holds: an export whose `Storefront` column holds the store's
+        -- URL was landed as has_storefront before the loader mapped columns by their cells
+        coalesce(
+            nullif(trim(storefront_url), ''),
+            case when {{ is_url_text('has_storefront') }} then trim(has_storefront) end
+        ) as storefront_url,
         {{ text_to_boolean('has_storefront') }} as has_storefront,
         {{ text_to_boolean('has_single_seller') }} as has_single_seller,
 
@@ -92,6 +96,11 @@ typed as (
         avg_price as avg_price_text,
         avg_sellers as avg_sellers_text,
         brand_score as brand_score_text,
+        avg_fba_sellers as avg_fba_sellers_text,
+        amazon_isr as amazon_isr_text,
+        dominant_seller_brand_coverage as dominant_seller_brand_coverage_text,
+        has_storefront as has_storefront_text,
+        has_single_seller as has_single_seller_text,
 
         -- lineage
         source_kind,
@@ -112,34 +121,39 @@ with_reason as (
         *,
         -- a store without a vanity slug has the URL /stores/page/<id>: 'page' is no slug (it
         -- would make every such brand match a `page` suppression entry)
-        nullif(lower(store_slug_raw), 'page') as store_slug,
+        nullif(lower({{ regexp_extract_group('storefront_url', '/stores/([^/?#]+)') }}), 'page') as store_slug,
+        -- not a number, not finite (NaN, inf, 1e400), out of range: quarantined, so scaling
+        -- downstream never sees such a value
         case
             when nullif(trim(brand_name), '') is null then 'missing brand name'
             when normalized_brand_name is null then 'brand name has no letters or digits'
-            when {{ is_unparseable('monthly_revenue_text', 'monthly_revenue_usd') }}
-                then 'monthly_revenue is not a number'
+            {{ measure_rejection_reasons('monthly_revenue', 'monthly_revenue_text', 'monthly_revenue_usd') }}
             when monthly_revenue_usd < 0 then 'monthly_revenue is negative'
-            when {{ is_unparseable('trailing12_months_text', 'trailing_12m_revenue_usd') }}
-                then 'trailing12_months is not a number'
-            when {{ is_unparseable('monthly_units_sold_text', 'monthly_units_sold') }}
-                then 'monthly_units_sold is not a number'
-            when {{ is_unparseable('month_growth_text', 'month_growth_pct') }}
-                then 'month_growth is not a number'
-            when {{ is_unparseable('month_growth12_text', 'year_growth_pct') }}
-                then 'month_growth12 is not a number'
-            when {{ is_unparseable('total_products_text', 'total_products') }}
-                then 'total_products is not a number'
-            when {{ is_unparseable('total_reviews_text', 'total_reviews') }}
-                then 'total_reviews is not a number'
-            when {{ is_unparseable('review_rating_text', 'review_rating') }}
-                then 'review_rating is not a number'
+            {{ measure_rejection_reasons('trailing12_months', 'trailing12_months_text', 'trailing_12m_revenue_usd') }}
+            {{ measure_rejection_reasons('monthly_units_sold', 'monthly_units_sold_text', 'monthly_units_sold') }}
+            {{ measure_rejection_reasons('month_growth', 'month_growth_text', 'month_growth_pct') }}
+            {{ measure_rejection_reasons('month_growth12', 'month_growth12_text', 'year_growth_pct') }}
+            {{ measure_rejection_reasons('total_products', 'total_products_text', 'total_products') }}
+            {{ measure_rejection_reasons('total_reviews', 'total_reviews_text', 'total_reviews') }}
+            {{ measure_rejection_reasons('review_rating', 'review_rating_text', 'review_rating') }}
             when review_rating not between 0 and 5 then 'review_rating outside 0-5'
-            when {{ is_unparseable('avg_price_text', 'avg_price_usd') }}
-                then 'avg_price is not a number'
-            when {{ is_unparseable('avg_sellers_text', 'avg_sellers') }}
-                then 'avg_sellers is not a number'
-            when {{ is_unparseable('brand_score_text', 'smartscout_brand_score') }}
-                then 'brand_score is not a number'
+            {{ measure_rejection_reasons('avg_price', 'avg_price_text', 'avg_price_usd') }}
+            {{ measure_rejection_reasons('avg_sellers', 'avg_sellers_text', 'avg_sellers') }}
+            {{ measure_rejection_reasons('avg_fba_sellers', 'avg_fba_sellers_text', 'avg_fba_sellers') }}
+            {{ measure_rejection_reasons('amazon_isr', 'amazon_isr_text', 'amazon_in_stock_rate') }}
+            {{ measure_rejection_reasons('brand_score', 'brand_score_text', 'smartscout_brand_score') }}
+            {{ measure_rejection_reasons(
+                'dominant_seller_brand_coverage', 'dominant_seller_brand_coverage_text', 'dominant_seller_share_pct'
+            ) }}
+            -- a yes/no that is neither (nor the store's URL, read above): quarantined, not read as no
+            when
+                {{ is_unparseable('has_storefront_text', 'has_storefront') }}
+                and not {{ is_url_text('has_storefront_text') }}
+                then 'has_storefront is not yes/no'
+            when {{ is_unparseable('has_single_seller_text', 'has_single_seller') }}
+                then 'has_single_seller is not yes/no'
+            when storefront_url is not null and not {{ is_url_text('storefront_url') }}
+                then 'storefront_url is not a URL'
         end as rejection_reason
     from typed
 

@@ -552,3 +552,21 @@ def test_a_rescan_lands_only_the_brands_whose_figures_changed(api: Api) -> None:
     assert float(newest[0][0]) == items[3]["monthlyRevenue"]
     # the first A row was replaced (a merge), not landed twice
     assert api.rows("select count(*), count(distinct record_hash) from raw.smartscout_brands") == [(26, 26)]
+
+
+def test_non_finite_and_huge_numbers_in_an_answer_land_as_text_for_clean_to_quarantine(api: Api) -> None:
+    """A server may write NaN/Infinity (not JSON, but what many serializers emit) or a number no
+    double holds; the page still loads, each value lands as text, CLEAN quarantines the row
+    (`monthly_revenue is not a finite number`: models/clean/smartscout/_smartscout__unit_tests.yml)."""
+    items = make_brands(4)
+    items[0]["monthlyRevenue"] = float("nan")  # written as NaN
+    items[1]["monthlyRevenue"] = float("-inf")  # written as -Infinity
+    items[2]["avgPrice"] = 10**400  # a JSON number beyond any double
+    api.install(SmartScoutFake(items=items))
+    summary = api.load(api.config(), progress=None)
+    assert (summary.rows_loaded, summary.rows_rejected) == (4, 0)
+    landed = dict(api.rows("select brand_name, [monthly_revenue, avg_price] from raw.smartscout_brands"))
+    assert landed[items[0]["brandName"]][0] == "nan"
+    assert landed[items[1]["brandName"]][0] == "-inf"
+    assert landed[items[2]["brandName"]][1] == str(10**400)
+    assert landed[items[3]["brandName"]] == [repr(items[3]["monthlyRevenue"]), repr(items[3]["avgPrice"])]
