@@ -45,18 +45,20 @@ RUN_ALL: list[tuple[str, Stage]] = [
     ("summary", stages.summary),
 ]
 
-EXPECTED_ERRORS = (
+# exit codes (docs/scheduling.md): a scheduler alerts on each, and can tell them apart
+EXIT_FAILED = 1  # a stage failed: its error says which and why; a re-run may succeed
+EXIT_SETTINGS = 2  # a setting cannot be read: nothing ran
+EXIT_REFUSED = 3  # refused, needs a person (the production gate, a stale plan, sample and live mixed)
+FAILURES = (
     ApiError,
     ConfigError,
     DbtFailedError,
     FileNotFoundError,
     WarehouseError,
     stages.SyncFailedError,
-    stages.SyncRefusedError,
     stages.SourceFailedError,
-    stages.SourceModeRefusedError,
-    PlanRefusedError,
 )
+REFUSALS = (stages.SyncRefusedError, stages.SourceModeRefusedError, PlanRefusedError)
 
 # commands that report from the built tables: their first line says when the last build failed
 REPORT_FROM_BUILT_TABLES = ("summary", "sync")
@@ -164,11 +166,11 @@ def main(argv: list[str] | None = None) -> int:
             spool_dir = receiver_settings.webhook_spool_dir
         except (ValueError, WarehouseConfigError) as error:
             print(f"error: {error}", file=sys.stderr)
-            return 2
+            return EXIT_SETTINGS
         return webhook_receiver.main(extra, default_spool_dir=spool_dir)
     if extra:
         print(f"error: unrecognized arguments: {' '.join(extra)}", file=sys.stderr)
-        return 2
+        return EXIT_SETTINGS
     if args.target:
         os.environ["DBT_TARGET"] = args.target  # dbt (a subprocess) and the Python stages use the same target
     try:
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         check_settings(settings, args.command)  # before any dbt, dlt or HTTP work
     except (ValueError, WarehouseConfigError) as error:  # a setting that cannot be read: one line naming it
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_SETTINGS
     if args.command == "copy-ledger":
         plan: list[tuple[str, Stage]] = [
             ("copy-ledger", partial(stages.copy_ledger_from, source_duckdb=args.from_duckdb))
@@ -198,9 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     except RunLockedError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BUSY
-    except EXPECTED_ERRORS as error:
+    except REFUSALS as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
+    except FAILURES as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 

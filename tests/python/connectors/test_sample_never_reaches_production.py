@@ -164,7 +164,7 @@ def sent_leads(destinations: Destinations) -> list[dict[str, Any]]:
 
 
 def assert_one_line_refusal(run: PipelineRun, *phrases: str) -> None:
-    assert run.returncode == 1, f"{run.stdout[-2000:]}\n{run.stderr[-2000:]}"
+    assert run.returncode == 3, f"{run.stdout[-2000:]}\n{run.stderr[-2000:]}"  # refused, needs a person
     assert len(run.stderr.strip().splitlines()) == 1, run.stderr
     for phrase in phrases:
         assert phrase in run.stderr, run.stderr
@@ -231,7 +231,7 @@ def test_a_sample_ingest_killed_on_a_live_warehouse_leaves_nothing_production_wo
     sent_companies = {lead["company_name"] for lead in sent_leads(destinations)}
     assert sent_companies, "leads were sent for the live brands"
     assert sent_companies <= fakes.served_brand_names, sent_companies - fakes.served_brand_names
-    assert ended == 1, "the sample ingest refused before loading anything (nothing to kill)"
+    assert ended == 3, "the sample ingest refused before loading anything (nothing to kill)"
     assert not_live_rows(warehouse) == 0
 
 

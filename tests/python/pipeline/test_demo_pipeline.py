@@ -306,7 +306,7 @@ def test_production_from_the_sample_warehouse_is_refused_and_sends_nothing(
 ) -> None:
     warehouse = copy_warehouse(demo_run, tmp_path)
     run = run_outreach(warehouse, "sync", env={"PIPELINE_MODE": "production"})
-    assert run.returncode == 1
+    assert run.returncode == 3  # refused, needs a person
     assert "nothing was sent" in run.stderr
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         assert count(connection, "reverse_etl.sync_ledger") == 0

@@ -24,7 +24,7 @@ def sync(warehouse: Path, destinations: Destinations, **extra_env: str) -> Pipel
 
 
 def refused(run: PipelineRun, *phrases: str) -> None:
-    assert run.returncode == 1, f"{run.stdout[-2000:]}\n{run.stderr[-2000:]}"
+    assert run.returncode == 3, f"{run.stdout[-2000:]}\n{run.stderr[-2000:]}"  # refused, needs a person
     assert len(run.stderr.strip().splitlines()) == 1, run.stderr
     for phrase in (REFUSED, *phrases):
         assert phrase in run.stderr, run.stderr

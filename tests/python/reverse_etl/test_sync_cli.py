@@ -102,7 +102,7 @@ def test_production_refuses_a_warehouse_built_from_sample_data(
     sample_warehouse: Path, destinations: Destinations
 ) -> None:
     run = sync(sample_warehouse, destinations)
-    assert run.returncode == 1
+    assert run.returncode == 3  # refused, needs a person
     assert "sample-free check: RAW holds rows that did not come from a live source" in run.stderr
     assert "nothing was sent" in run.stderr
     assert destinations.smartlead_calls() == 0
@@ -111,7 +111,7 @@ def test_production_refuses_a_warehouse_built_from_sample_data(
 
 def test_production_refuses_without_smartlead_events(warehouse: Path, destinations: Destinations) -> None:
     run = sync(warehouse, destinations, SOURCES__SMARTLEAD__API_KEY="")
-    assert run.returncode == 1
+    assert run.returncode == 3  # refused, needs a person
     assert "events check: no source of Smartlead events is configured" in run.stderr
     assert destinations.smartlead_calls() == 0
 
@@ -338,7 +338,7 @@ def test_production_refuses_when_raw_changed_after_the_last_build(warehouse: Pat
             " where stage = 'load_raw'"
         )
     run = sync(warehouse, destinations)
-    assert run.returncode == 1
+    assert run.returncode == 3  # refused, needs a person
     assert "run `outreach build` first" in run.stderr
     assert destinations.smartlead_calls() == 0
 
@@ -351,7 +351,7 @@ def test_production_refuses_when_seeds_changed_after_the_last_build(
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("update pipeline_ops.stage_runs set last_finished_at = timestamp '2001-01-01'")
     run = sync(warehouse, destinations)
-    assert run.returncode == 1
+    assert run.returncode == 3  # refused, needs a person
     assert "seeds changed after the last `outreach build`" in run.stderr
     assert "suppression_list.csv" in run.stderr or "..." in run.stderr
     assert destinations.smartlead_calls() == 0
@@ -541,7 +541,7 @@ def test_an_invalid_email_is_recorded_in_the_ledger_and_not_retried(
 
 
 def one_line_refusal(run: PipelineRun) -> str:
-    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.returncode == 3, run.stdout + run.stderr  # refused, needs a person
     assert len(run.stderr.strip().splitlines()) == 1, run.stderr
     assert "nothing was sent" in run.stderr
     return run.stderr
