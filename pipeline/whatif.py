@@ -252,7 +252,15 @@ def run_whatif(
     }
     with _sandbox_folder(keep_sandbox) as root:
         sandbox = _sandbox_settings(settings, root, proposed)
-        _copy_warehouse(settings, sandbox.duckdb_path)
+        sandbox_file = sandbox.warehouse.duckdb_path
+        if sandbox_file is None or not sandbox_file.resolve().is_relative_to(root.resolve()):
+            # dbt would build into the warehouse itself: never
+            raise WhatIfUnsupportedError(
+                f"the DuckDB path of dbt target {settings.warehouse.name} in profiles.yml does not follow "
+                "OUTREACH_DUCKDB_PATH, so the what-if cannot point dbt at a copy: use "
+                "\"{{ env_var('OUTREACH_DUCKDB_PATH', ...) }}\" as its path (as profiles.yml.example does)"
+            )
+        _copy_warehouse(settings, sandbox_file)
         with connect(sandbox.warehouse) as warehouse:
             _save_before(warehouse)
         summary = _build_sandbox(sandbox, proposed)
@@ -357,7 +365,8 @@ def _sandbox_settings(settings: Settings, root: Path, proposed: dict[str, Path])
 def _copy_warehouse(settings: Settings, destination: Path) -> None:
     """Copies the warehouse file, refusing while a stage runs: the copy must not be a half-written
     state. Takes no run lock; holds the file open read-only (no writer meanwhile) while copying."""
-    source = settings.duckdb_path
+    source = settings.warehouse.duckdb_path
+    assert source is not None  # a DuckDB target (checked by run_whatif)
     with _no_stage_running(source), connect(settings.warehouse, read_only=True) as warehouse:
         for schema, table in REQUIRED_TABLES:
             warehouse.require_table(schema, table, "build")
