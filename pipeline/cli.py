@@ -21,6 +21,8 @@ from pipeline import stages
 from pipeline.dbt_runner import DbtFailedError
 from pipeline.settings import Settings
 from pipeline.settings_check import check_settings
+from pipeline.whatif import WhatIfInputError, WhatIfUnsupportedError, run_whatif
+from pipeline.whatif_report import render_markdown
 from reverse_etl.plans import PlanRefusedError
 from warehouse_layer import WarehouseConfigError, WarehouseError
 from warehouse_layer.run_lock import Claimant, RunLockedError, holding_run_lock, unlock
@@ -138,6 +140,16 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
                 help="build only these dbt nodes (dbt's --select syntax, e.g. +seg_apollo_worklist); "
                 "a partial build does not count as a build for PIPELINE_MODE=production",
             )
+    whatif = subcommands.add_parser(
+        "whatif", help="what proposed scoring seeds would move (Markdown), built in a sandbox copy of the warehouse"
+    )
+    whatif.add_argument("--weights", type=Path, metavar="FILE", help="proposed scoring_weights.csv (default: seeds/)")
+    whatif.add_argument(
+        "--thresholds", type=Path, metavar="FILE", help="proposed segment_thresholds.csv (default: seeds/)"
+    )
+    whatif.add_argument(
+        "--keep-sandbox", type=Path, metavar="DIR", help="keep the sandbox (warehouse copy, dbt project) in DIR"
+    )
     subcommands.add_parser(
         "run-all",
         help="ingest, build, enrich, build, sync, summary (its sync only makes a plan: "
@@ -179,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, WarehouseConfigError) as error:  # a setting that cannot be read: one line naming it
         print(f"error: {error}", file=sys.stderr)
         return EXIT_SETTINGS
+    if args.command == "whatif":  # reads a copy: no run lock, nothing written to the warehouse
+        return _whatif(settings, args)
     if args.command == "copy-ledger":
         plan: list[tuple[str, Stage]] = [
             ("copy-ledger", partial(stages.copy_ledger_from, source_duckdb=args.from_duckdb))
@@ -219,6 +233,26 @@ def _run_lock(command: str, settings: Settings) -> Iterator[None]:
         if acquired.note:
             print(f"[{command}] {acquired.note}", flush=True)
         yield
+
+
+def _whatif(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        result = run_whatif(
+            settings, weights_file=args.weights, thresholds_file=args.thresholds, keep_sandbox=args.keep_sandbox
+        )
+    except (WhatIfInputError, WhatIfUnsupportedError) as error:  # the files or the target: fix and run again
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_SETTINGS
+    except RunLockedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BUSY
+    except FAILURES as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(render_markdown(result), end="", flush=True)
+    return 0
 
 
 def _unlock(settings: Settings) -> list[str]:

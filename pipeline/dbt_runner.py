@@ -145,13 +145,13 @@ def describe_failed_tests(settings: Settings, tests: list[FailedTest]) -> str:
             continue
         lines.append(f"  {test.name}: {rows}")
         try:
-            lines += [f"    {problem}" for problem in _stored_problems(settings, test)]
+            lines += [f"    {problem}" for problem in stored_problems(settings, test)]
         except Exception as exc:  # the dbt failure is the error: reading its details must not hide it
             lines.append(f"    (could not read {test.failures_relation}: {exc})")
     return "\n".join(lines)
 
 
-def _stored_problems(settings: Settings, test: FailedTest) -> list[str]:
+def stored_problems(settings: Settings, test: FailedTest) -> list[str]:
     with connect(settings.warehouse, read_only=True) as warehouse:
         rows = warehouse.fetch_dicts(f"select * from {test.failures_relation} limit {MAX_PROBLEMS_PER_TEST + 1}")
     problems = [
