@@ -293,12 +293,16 @@ def _ledger_warnings(warehouse: Warehouse, report: StatusReport) -> None:
 
 
 def _row_count_notes(warehouse: Warehouse, report: StatusReport) -> None:
+    # filtered here: `_` is a LIKE wildcard, and a backslash escape is read differently by Snowflake
     quarantines = sorted(
-        str(name).lower()
-        for (name,) in warehouse.execute(
-            "select table_name from information_schema.tables where upper(table_schema) = 'CLEAN' "
-            "and lower(table_name) like '%\\_quarantine' escape '\\'"
+        name
+        for name in (
+            str(table).lower()
+            for (table,) in warehouse.execute(
+                "select table_name from information_schema.tables where upper(table_schema) = 'CLEAN'"
+            )
         )
+        if name.endswith("_quarantine")
     )
     for name in quarantines:
         row = warehouse.fetch_one(f"select count(*) from clean.{name}")
