@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from loaders.common.http import ApiError
 from loaders.common.settings_env import ConfigError
 from loaders.smartlead import webhook_receiver
 from pipeline import stages
 from pipeline.dbt_runner import DbtFailedError
+from pipeline.run_records import RunContext, recorded_stage
 from pipeline.settings import Settings
 from pipeline.settings_check import check_settings
+from pipeline.status import collect_status, save_snapshot
 from pipeline.whatif import WhatIfInputError, WhatIfUnsupportedError, run_whatif
 from pipeline.whatif_report import render_markdown
 from reverse_etl.plans import PlanRefusedError
-from warehouse_layer import WarehouseConfigError, WarehouseError
-from warehouse_layer.run_lock import Claimant, RunLockedError, holding_run_lock, unlock
+from warehouse_layer import DUCKDB, WarehouseConfigError, WarehouseError, connect
+from warehouse_layer.run_lock import Acquired, Claimant, RunLockedError, holding_run_lock, unlock
+from warehouse_layer.run_log import record_busy_run
 
 Stage = Callable[[Settings], list[str]]
 
@@ -60,6 +67,7 @@ FAILURES = (
     stages.SyncFailedError,
     stages.SourceFailedError,
 )
+# a check said no and nothing was done: the run log records these as `refused`, not `failed`
 REFUSALS = (stages.SyncRefusedError, stages.SourceModeRefusedError, PlanRefusedError)
 
 # commands that report from the built tables: their first line says when the last build failed
@@ -71,11 +79,16 @@ WITHOUT_RUN_LOCK = ("summary",)
 EXIT_BUSY = 75
 
 
-def run_stage(name: str, stage: Stage, settings: Settings) -> None:
+def run_stage(name: str, stage: Stage, settings: Settings, context: RunContext | None = None) -> None:
+    """Runs one stage; with a `context` (a command holding the run lock) also as a run log row."""
     started = time.monotonic()
     print(f"[{name}] ...", flush=True)
-    for line in stage(settings):
-        print(f"[{name}] {line}" if "\n" not in line else line, flush=True)
+    # `build (with contacts)` of run-all is a build
+    with recorded_stage(settings, context, name.split(" (")[0], REFUSALS) as record:
+        lines = stage(settings)
+        for line in lines:
+            print(f"[{name}] {line}" if "\n" not in line else line, flush=True)
+        record.message = "; ".join(line for line in lines if "\n" not in line) or None
     print(f"[{name}] done in {time.monotonic() - started:.1f}s", flush=True)
 
 
@@ -150,6 +163,10 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     whatif.add_argument(
         "--keep-sandbox", type=Path, metavar="DIR", help="keep the sandbox (warehouse copy, dbt project) in DIR"
     )
+    status = subcommands.add_parser(
+        "status", help="mode, target, each stage's last run and what needs a person (exit 1); read-only"
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object (shape: docs/pipeline_ops.md)")
     subcommands.add_parser(
         "run-all",
         help="ingest, build, enrich, build, sync, summary (its sync only makes a plan: "
@@ -193,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_SETTINGS
     if args.command == "whatif":  # reads a copy: no run lock, nothing written to the warehouse
         return _whatif(settings, args)
+    if args.command == "status":
+        return _status(settings, as_json=args.json)
     if args.command == "copy-ledger":
         plan: list[tuple[str, Stage]] = [
             ("copy-ledger", partial(stages.copy_ledger_from, source_duckdb=args.from_duckdb))
@@ -206,13 +225,19 @@ def main(argv: list[str] | None = None) -> int:
     else:
         plan = RUN_ALL if args.command == "run-all" else [(args.command, STAGES[args.command])]
     try:
-        with _run_lock(args.command, settings):
-            if args.command in REPORT_FROM_BUILT_TABLES and (warning := stages.last_build_warning(settings)):
-                print(warning, flush=True)
-            for name, stage in plan:
-                run_stage(name, stage, settings)
+        with _run_lock(args.command, settings) as acquired:
+            context = RunContext(args.command, acquired.holder.lock_id) if acquired else None
+            try:
+                if args.command in REPORT_FROM_BUILT_TABLES and (warning := stages.last_build_warning(settings)):
+                    print(warning, flush=True)
+                for name, stage in plan:
+                    run_stage(name, stage, settings, context)
+            finally:
+                if acquired:
+                    _save_status_snapshot(settings, acquired)
     except RunLockedError as error:
         print(f"error: {error}", file=sys.stderr)
+        _record_busy(args.command, settings, str(error))
         return EXIT_BUSY
     except REFUSALS as error:
         print(f"error: {error}", file=sys.stderr)
@@ -224,15 +249,54 @@ def main(argv: list[str] | None = None) -> int:
 
 
 @contextmanager
-def _run_lock(command: str, settings: Settings) -> Iterator[None]:
+def _run_lock(command: str, settings: Settings) -> Iterator[Acquired | None]:
     """One stage at a time per warehouse (warehouse_layer.run_lock), held for the whole command."""
     if command in (*WITHOUT_RUN_LOCK, "unlock"):
-        yield
+        yield None
         return
     with holding_run_lock(settings.warehouse, Claimant(command)) as acquired:
         if acquired.note:
             print(f"[{command}] {acquired.note}", flush=True)
-        yield
+        yield acquired
+
+
+def _status(settings: Settings, *, as_json: bool) -> int:
+    """`outreach status`: read-only, never takes the run lock; exit 1 when something needs a person."""
+    try:
+        report = collect_status(settings)
+    except WarehouseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(report.as_json(), indent=1) if as_json else "\n".join(report.render()), flush=True)
+    return report.exit_code
+
+
+def _save_status_snapshot(settings: Settings, acquired: Acquired) -> None:
+    """What `outreach status` shows while the next command has the DuckDB file to itself."""
+    try:
+        save_snapshot(settings, acquired.holder.lock_id)
+    except Exception as error:  # the command's own outcome matters more
+        print(f"warning: could not save the status report: {' '.join(str(error).split())}", file=sys.stderr)
+
+
+def _record_busy(command: str, settings: Settings, message: str) -> None:
+    """A refused command in the run log, where that is safe: never on DuckDB (opening the file
+    beside the run holding it could make that run fail)."""
+    if command in (*WITHOUT_RUN_LOCK, "unlock") or settings.warehouse.kind == DUCKDB:
+        return
+    try:
+        with connect(settings.warehouse) as warehouse:
+            record_busy_run(
+                warehouse,
+                uuid4().hex,
+                command,
+                datetime.now(UTC).replace(tzinfo=None),
+                message,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+            )
+    except Exception:  # the busy refusal is what the operator needs to see
+        pass
 
 
 def _whatif(settings: Settings, args: argparse.Namespace) -> int:

@@ -40,6 +40,7 @@ from loaders.smartscout import (
 )
 from loaders.smartscout.client import load_smartscout_api
 from pipeline.dbt_runner import run_dbt
+from pipeline.run_records import stage_figures
 from pipeline.settings import Settings
 from pipeline.summary import render_summary
 from pipeline.suppression_report import dead_suppression_entries
@@ -48,7 +49,7 @@ from reverse_etl.destinations import destinations_from_env
 from reverse_etl.ledger import copy_ledger, ledger_entry
 from reverse_etl.plans import VolumeCaps, load_plan, mark_applied, record_plan, restrict_to_plan, volume_problems
 from reverse_etl.preview import count_actions, write_preview
-from reverse_etl.sync import CHANGED_SINCE_PLAN, PlannedRecord, collect_records, execute, plan_all, run_problems
+from reverse_etl.sync import CHANGED_SINCE_PLAN, REFUSE, PlannedRecord, collect_records, execute, plan_all, run_problems
 from warehouse_layer import (
     BUILD_FAILED,
     BUILD_PARTIAL,
@@ -125,6 +126,7 @@ def ingest(settings: Settings) -> list[str]:
                 lines.append(f"{name}: FAILED: {error}")
                 continue
             lines.append(str(loaded))
+            _add_load_figures(loaded, settings.source_mode)
             if name in EVENT_SOURCES and loaded.details.get("incomplete"):  # stopped at a bad page
                 lines.append(f"{name}: not read whole ({loaded.details['incomplete']}): not a successful events read")
             elif name in EVENT_SOURCES:  # read whole, also when nothing was new: these events are known
@@ -176,6 +178,18 @@ def require_raw_tables(settings: Settings) -> None:
             f"build: RAW has no {', '.join(f'{RAW_SCHEMA}.{table}' for table in missing)} (ingested before "
             "every RAW table was created): run `outreach ingest` once, it creates the missing ones empty"
         )
+
+
+def _add_load_figures(loaded: LoadSummary, source_mode: str) -> None:
+    """The run log's figures of one load: rows read (loaded + rejected), loaded, rejected, and the
+    requests it sent (pages of the SmartScout API, calls of the Smartlead poll; none from files)."""
+    requests = loaded.details.get("api_calls", loaded.files_or_pages if loaded.source.endswith("api") else 0)
+    stage_figures().add(
+        rows_in=loaded.rows_loaded + loaded.rows_rejected,
+        rows_out=loaded.rows_loaded,
+        rejections=loaded.rows_rejected,
+        requests_sent=int(str(requests)) if source_mode == LIVE else 0,
+    )
 
 
 def _sample_loads(settings: Settings) -> list[tuple[str, Callable[[], LoadSummary]]]:
@@ -366,6 +380,12 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
         )
     with connect(settings.warehouse) as warehouse:
         record_stage_run(warehouse, "load_raw", _utc_now())
+    stage_figures().add(
+        rows_in=len(due),
+        rows_out=summary.rows_loaded,
+        rejections=summary.rows_rejected,
+        requests_sent=int(str(summary.details.get("requests", 0))) if settings.source_mode == LIVE else 0,
+    )
     on_list = len(due) + skipped
     landed_late = f", {waiting} earlier load(s) landed first" if waiting else ""
     return [
@@ -385,6 +405,11 @@ def sync(settings: Settings, plan_id: str | None = None) -> list[str]:
         refuse_unsafe_production(warehouse, settings)
         planned, plan_lines = _apply_plan(warehouse, settings, planned, plan_id)
         summaries = execute(warehouse, planned, destinations_from_env(partial(ledger_entry, warehouse)))
+    stage_figures().add(
+        rows_out=sum(summary.counts.get("sent", 0) for summary in summaries),
+        rejections=sum(summary.counts.get("refused", 0) for summary in summaries),
+        requests_sent=sum(summary.calls for summary in summaries),
+    )
     lines = plan_lines + [str(summary) for summary in summaries]
     problems = run_problems(summaries)  # failed, unconfirmed (this run or held), a destination stopped
     if problems:
@@ -404,9 +429,16 @@ def _overview(planned: list[PlannedRecord]) -> str:
     )
 
 
+def _count_refused(planned: list[PlannedRecord]) -> int:
+    return sum(actions.get(REFUSE, 0) for actions in count_actions(planned).values())
+
+
 def _record_dry_run(warehouse: Warehouse, settings: Settings, planned: list[PlannedRecord]) -> list[str]:
     """The dry run: the plan stored under a new id, the preview, and the volume warnings."""
     plan_id = record_plan(warehouse, planned, _utc_now())
+    figures = stage_figures()
+    figures.plan_id = plan_id
+    figures.add(rows_in=len(planned), rows_out=0, requests_sent=0, rejections=_count_refused(planned))
     apply = f"PIPELINE_MODE=production outreach sync --plan {plan_id}"
     warnings = [
         f"WARNING: {problem}: a production run will refuse this plan (raise the setting if that volume is meant)"
@@ -460,6 +492,9 @@ def _apply_plan(
         )
     write_preview(warehouse, planned, settings.output_dir, notes=lines, production=True)
     mark_applied(warehouse, plan, now)
+    figures = stage_figures()
+    figures.plan_id = plan.plan_id
+    figures.add(rows_in=len(planned))
     return planned, lines
 
 
@@ -505,7 +540,22 @@ def refuse_unsafe_production(warehouse: Warehouse, settings: Settings) -> None:
 
 def _refuse_stale_events(warehouse: Warehouse, settings: Settings) -> None:
     """Every configured event source was read successfully (nothing new counts) within the limit."""
-    configured = [
+    problems = event_freshness_problems(warehouse, settings)
+    if problems:
+        raise SyncRefusedError(f"{REFUSED}: {problems[0]}")
+
+
+NO_EVENT_SOURCE = (
+    "events check: no source of Smartlead events is configured (set "
+    "SOURCES__SMARTLEAD__API_KEY, or OUTREACH_WEBHOOK_SPOOL_DIR for the webhook receiver's spool) "
+    "so unsubscribes, bounces and earlier contacts would be unknown; configure one and run "
+    "`OUTREACH_SOURCE_MODE=live outreach ingest`"
+)
+
+
+def configured_event_sources(settings: Settings) -> list[str]:
+    """The live sources of Smartlead events production must have read recently."""
+    return [
         source
         for source, is_configured in (
             (EVENTS_POLL, bool(resolve_secret("SOURCES__SMARTLEAD__API_KEY", "sources.smartlead.api_key"))),
@@ -513,31 +563,35 @@ def _refuse_stale_events(warehouse: Warehouse, settings: Settings) -> None:
         )
         if is_configured
     ]
+
+
+def event_freshness_problems(warehouse: Warehouse, settings: Settings) -> list[str]:
+    """The gate's events check, every problem (the gate refuses on the first; `outreach status`
+    lists them): no source configured, or a configured source not read within the limit."""
+    configured = configured_event_sources(settings)
     if not configured:
-        raise SyncRefusedError(
-            f"{REFUSED}: events check: no source of Smartlead events is configured (set "
-            "SOURCES__SMARTLEAD__API_KEY, or OUTREACH_WEBHOOK_SPOOL_DIR for the webhook receiver's spool) "
-            "so unsubscribes, bounces and earlier contacts would be unknown; configure one and run "
-            "`OUTREACH_SOURCE_MODE=live outreach ingest`"
-        )
+        return [NO_EVENT_SOURCE]
     reads = last_event_reads(warehouse, LIVE)
     limit = timedelta(hours=settings.events_max_age_hours)
     now = _utc_now()
+    problems = []
     for source in configured:
         read_at = reads.get(source)
         if read_at is None:
-            raise SyncRefusedError(
-                f"{REFUSED}: events check: {source}: no successful read of its events is recorded in this "
+            problems.append(
+                f"events check: {source}: no successful read of its events is recorded in this "
                 "warehouse, so unsubscribes and bounces may be unknown; run `OUTREACH_SOURCE_MODE=live outreach "
                 "ingest` (it reads every configured event source) and sync again"
             )
+            continue
         age = now - _naive_utc(read_at)
         if age > limit:
-            raise SyncRefusedError(
-                f"{REFUSED}: events check: {source}: last successful read {_hours(age)} ago, older than the "
+            problems.append(
+                f"events check: {source}: last successful read {_hours(age)} ago, older than the "
                 f"{_hours(limit)} limit (OUTREACH_EVENTS_MAX_AGE_HOURS), so recent unsubscribes may be unknown; "
                 "run `OUTREACH_SOURCE_MODE=live outreach ingest` and sync again"
             )
+    return problems
 
 
 # where a warehouse of the other kind goes: its own folder, so that its dlt pipeline state, webhook
@@ -657,6 +711,7 @@ def copy_ledger_from(settings: Settings, source_duckdb: Path) -> list[str]:
     with connect(source_duckdb, read_only=True) as source, connect(settings.warehouse) as target:
         copied, present = copy_ledger(source, target)
     destination = settings.warehouse.description
+    stage_figures().add(rows_in=copied + present, rows_out=copied)
     return [f"sync ledger: {copied} rows copied from {source_duckdb} to {destination}, {present} already there"]
 
 

@@ -215,6 +215,21 @@ def os_lock_holder(duckdb_path: Path) -> str | None:
         return None
 
 
+def os_lock_taken_by(duckdb_path: Path) -> str | None:
+    """Who holds the DuckDB file's OS lock now (None: nobody). A probe for `outreach status`: it
+    neither waits nor keeps the lock, so the row and the file stay untouched."""
+    path = os_lock_path(duckdb_path)
+    if not path.exists():
+        return None
+    with path.open("r") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return os_lock_holder(duckdb_path) or "another `outreach` process (it has not said which yet)"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
+
 @contextmanager
 def _os_lock(duckdb_path: Path, claimant: Claimant) -> Iterator[IO[str]]:
     duckdb_path.parent.mkdir(parents=True, exist_ok=True)

@@ -850,7 +850,7 @@ def enrich_brands(
         rows_rejected=totals.rejected,
         files_or_pages=totals.bulk_requests,
         seconds=watch.seconds,
-        details={"brands": totals.brands, **totals.statuses, "credits": totals.credits},
+        details={"brands": totals.brands, **totals.statuses, "credits": totals.credits, "requests": totals.requests},
     )
 
 

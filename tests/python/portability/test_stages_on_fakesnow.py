@@ -20,6 +20,7 @@ import pytest
 
 from pipeline.settings import Settings
 from pipeline.stages import apollo_work_list
+from pipeline.status import collect_status
 from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach, sync_production
 from tests.python.fakes.destinations import Destinations
 from tests.python.gate_support import relabel_as_live
@@ -39,6 +40,13 @@ from warehouse_layer.run_lock import (
     current_holders,
     holding_run_lock,
     release_run_lock,
+)
+from warehouse_layer.run_log import (
+    StageFigures,
+    last_run_per_stage,
+    record_busy_run,
+    record_run_finished,
+    record_run_started,
 )
 
 from .harness import Builds
@@ -278,3 +286,58 @@ def test_the_run_lock_holds_refuses_and_is_taken_over_on_the_snowflake_server(
         assert taken.takeover_reason == "its process is gone"
         release_run_lock(warehouse, taken.holder.lock_id)
         assert current_holders(warehouse) == []
+
+
+def test_the_run_log_and_status_work_on_the_snowflake_server(fakesnow_target: WarehouseTarget, tmp_path: Path) -> None:
+    """pipeline_ops.run_log on Snowflake: `running` rows, finished ones with figures, a `busy`
+    refusal (recorded there, never on DuckDB), and status telling a live run from a killed one."""
+    check_the_run_log_and_status(fakesnow_target, Settings.from_env(str(tmp_path / "unused.duckdb")))
+
+
+def check_the_run_log_and_status(target: WarehouseTarget, settings: Settings) -> None:
+    assert settings.warehouse.kind == SNOWFLAKE
+    at = datetime(2026, 12, 8, 9, 0, 0)
+    with holding_run_lock(target, Claimant("enrich", host="etl-1")) as held:
+        with connect(target) as warehouse:
+            for run_id, stage, lock_id in (("run-a", "zz_done", held.holder.lock_id), ("run-b", "zz_live", None)):
+                record_run_started(warehouse, run_id, "run-all", stage, at, host="etl-1", pid=1, lock_id=lock_id)
+            record_run_started(
+                warehouse,
+                "run-c",
+                "enrich",
+                "zz_live",
+                at + timedelta(minutes=1),
+                host="etl-1",
+                pid=2,
+                lock_id=held.holder.lock_id,
+            )
+            record_run_started(warehouse, "run-d", "build", "zz_killed", at, host="etl-1", pid=3, lock_id="gone")
+            figures = StageFigures(rows_in=5, rows_out=4, rejections=1, requests_sent=2, plan_id="plan-1")
+            record_run_finished(warehouse, "run-a", "succeeded", at + timedelta(seconds=30), figures, "done")
+            record_busy_run(warehouse, "run-e", "zz_busy", at, "the warehouse is busy", host="etl-2", pid=4)
+            runs = {row.stage: row for row in last_run_per_stage(warehouse) if row.stage.startswith("zz_")}
+        assert {stage: (row.run_id, row.status) for stage, row in runs.items()} == {
+            "zz_done": ("run-a", "succeeded"),
+            "zz_live": ("run-c", "running"),
+            "zz_killed": ("run-d", "running"),
+            "zz_busy": ("run-e", "busy"),
+        }
+        done = runs["zz_done"]
+        assert (done.started_at, done.finished_at, done.message) == (at, at + timedelta(seconds=30), "done")
+        assert (done.rows_in, done.rows_out, done.rejections, done.requests_sent, done.plan_id) == (
+            5,
+            4,
+            1,
+            2,
+            "plan-1",
+        )
+        assert runs["zz_live"].finished_at is None
+
+        report = collect_status(settings)  # read-only, beside the live holder
+
+    assert report.read_from == "warehouse" and report.running is not None and "`outreach enrich`" in report.running
+    statuses = {stage["stage"]: stage["last_run"]["status"] for stage in report.stages if stage["last_run"]}
+    assert (statuses["zz_live"], statuses["zz_killed"], statuses["zz_busy"]) == ("running", "interrupted", "busy")
+    assert any(warning.message.startswith("zz_killed: last run interrupted") for warning in report.warnings)
+    with connect(target) as warehouse:
+        warehouse.execute("delete from pipeline_ops.run_log where stage like 'zz_%'")
