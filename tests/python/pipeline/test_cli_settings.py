@@ -91,6 +91,8 @@ NOT_WALKED = {
     "DESTINATION__SNOWFLAKE__CREDENTIALS__": "dlt's own Snowflake configuration (a prefix)",
     "SMARTLEAD_WEBHOOK_": "the prefix of the receiver's limits (each walked)",
     "OUTREACH_TEST_KILL_AT": "a fault-injection hook only the tests set",
+    "SMARTLEAD_API_KEY": "the name of a CI secret (docs/scheduling.md), not a setting",
+    "SNOWFLAKE_": "a prefix (`SNOWFLAKE_*`)",
 }
 
 SETTING = re.compile(r"\b((?:OUTREACH|SOURCES|DESTINATION|PIPELINE|DBT|SMARTLEAD|SNOWFLAKE)_[A-Z0-9_]*)")

@@ -139,7 +139,7 @@ def test_a_failed_refused_or_killed_stage_and_unconfirmed_sends_need_a_person(wa
     failed = run_outreach(warehouse_copy, "ingest", env={"OUTREACH_SAMPLE_DATA_DIR": str(warehouse_copy.parent / "no")})
     refused = run_outreach(warehouse_copy, "sync", env={"PIPELINE_MODE": "production"})  # no --plan
     killed = run_outreach(warehouse_copy, "build", env={KILL_AT_ENV: "run_log:started"})
-    assert (failed.returncode, refused.returncode, killed.returncode) == (1, 1, -signal.SIGKILL)
+    assert (failed.returncode, refused.returncode, killed.returncode) == (1, 3, -signal.SIGKILL)  # failed, refused
     with duckdb.connect(str(warehouse_copy)) as connection:
         connection.execute(
             "insert into reverse_etl.sync_ledger (destination, record_key, status, attempts, updated_at) "
