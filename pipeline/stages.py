@@ -289,6 +289,7 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
             titles=titles,
             seniorities=seniorities,
             now=moment,
+            fail_when_every_brand_fails=True,
         )
     with connect(settings.warehouse) as warehouse:
         record_stage_run(warehouse, "load_raw", _utc_now())

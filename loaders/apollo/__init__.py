@@ -96,7 +96,7 @@ from loaders.common import (
     table_hints,
     utc_now,
 )
-from loaders.common.http import ApiAuthError
+from loaders.common.http import ApiAuthError, ApiError, ApiRequestError, SourceStoppedError
 from warehouse_layer import Warehouse, WarehouseLike, connect, warehouse_exists
 
 __all__ = [
@@ -171,7 +171,9 @@ class _BrandLookup:
     organization: KnownOrganization | None = None
     already_paid: int = 0  # people found again whose reveal was paid (or may have been) within the TTL
     error: str | None = None
-    auth_error: ApiAuthError | None = None  # the key was refused: no point looking up the rest
+    # the key was refused, or the source stopped (failures in a row, a long rate-limit lockout):
+    # no point looking up the rest
+    stop_error: ApiError | None = None
     pending: int = 0  # ids found by the search and not yet sent to bulk_match (or 1: searching)
 
     def record_call(
@@ -206,8 +208,8 @@ class _BrandLookup:
         """Keep the first error (the ledger row's status becomes `error`, retried next run)."""
         if self.error is None:
             self.error = (message or f"{type(error).__name__}: {error}")[:MAX_ERROR_MESSAGE_CHARS]
-        if isinstance(error, ApiAuthError) and self.auth_error is None:
-            self.auth_error = error
+        if isinstance(error, ApiAuthError | SourceStoppedError) and self.stop_error is None:
+            self.stop_error = error
 
     def ledger_row(self) -> Row:
         """`ok` when people were revealed, now or (for a retried brand) within the TTL already;
@@ -516,12 +518,12 @@ def _enrich_batch(
     revealed (a refused reveal makes the rest `not revealed` errors)."""
     stop = threading.Event()
     waiting: list[_Candidate] = []
-    reveal_refused: ApiAuthError | None = None
+    reveal_refused: ApiError | None = None
     searches = _searches(finder, brands, lookups, titles, seniorities, max_people, looked_up_at, deadline, stop)
     try:
         for lookup, candidates in searches:
             if candidates is None:  # the search failed: an error row, the other brands go on
-                if lookup.auth_error is not None:
+                if lookup.stop_error is not None:
                     stop.set()  # the key is refused: reveal what was found so far, then stop
                 continue
             lookup.pending = len(candidates)
@@ -603,7 +605,7 @@ def _searches(
 
 def _reveal_waiting(
     finder: PeopleFinder, waiting: list[_Candidate], *, flush: bool
-) -> tuple[list[_Candidate], ApiAuthError | None]:
+) -> tuple[list[_Candidate], ApiError | None]:
     """Send the waiting ids in bulk_match calls of 10 (with `flush`, the rest too); returns what
     still waits, and the auth error that stopped it, if any. A brand whose reveal failed has its
     other ids dropped: its ledger row says `error`, it is retried whole next run, so no more
@@ -616,10 +618,10 @@ def _reveal_waiting(
                 if candidate.lookup.error is not None:
                     candidate.lookup.pending -= 1
             waiting = [candidate for candidate in waiting if candidate.lookup.error is None]
-        auth_error = next((c.lookup.auth_error for c in chunk if c.lookup.auth_error is not None), None)
-        if auth_error is not None:
-            _abandon(waiting, auth_error)
-            return [], auth_error
+        stop_error = next((c.lookup.stop_error for c in chunk if c.lookup.stop_error is not None), None)
+        if stop_error is not None:
+            _abandon(waiting, stop_error)
+            return [], stop_error
     return waiting, None
 
 
@@ -649,6 +651,7 @@ class _Totals:
     bulk_requests: int = 0
     credits: int = 0
     statuses: dict[str, int] = field(default_factory=lambda: {"ok": 0, "no_match": 0, "error": 0})
+    first_error: str | None = None
 
 
 def _requests(lookups: Iterable[_BrandLookup], endpoint: str | None = None) -> int:
@@ -679,6 +682,8 @@ def _land(lookups: Sequence[_BrandLookup], destination: WarehouseLike, pipelines
     totals.credits += sum(lookup.credits_consumed for lookup in lookups)
     for row in ledger:
         totals.statuses[row["status"]] += 1
+        if row["status"] == "error" and totals.first_error is None:
+            totals.first_error = row["error_message"]
 
 
 @dataclass(frozen=True)
@@ -784,6 +789,7 @@ def enrich_brands(
     max_batch_seconds: float = MAX_BATCH_SECONDS,
     progress: Callable[[EnrichProgress], None] | None = print_progress,
     progress_every_seconds: float = DEFAULT_PROGRESS_EVERY_SECONDS,
+    fail_when_every_brand_fails: bool = False,
 ) -> LoadSummary:
     """Search decision-makers per brand, reveal them in bulk_match calls of at most 10 ids
     (shared by several brands), and load people + one ledger row per brand looked up
@@ -800,7 +806,11 @@ def enrich_brands(
     lands that batch's lookups (unrevealed brands as errors) before it propagates.
 
     `progress` gets an `EnrichProgress` at most every `progress_every_seconds` and once at the
-    end (default: a line on stderr; None: silent).
+    end (default: a line on stderr; None: silent). With `fail_when_every_brand_fails` (the
+    `enrich` stage) a run whose every lookup failed raises `ApiRequestError` once it is landed:
+    a run of errors must not look like a finished enrichment. When the source stops (the key is
+    refused, failures in a row, an hourly or daily rate limit used up: `SourceStoppedError`),
+    what was looked up is landed and the error is raised.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -838,12 +848,20 @@ def enrich_brands(
             break
         _land(lookups, destination, pipelines_dir, totals)
         landed_any = True
-        auth_error = next((lookup.auth_error for lookup in lookups if lookup.auth_error is not None), None)
-        if auth_error is not None:
-            raise auth_error
+        stop_error = next((lookup.stop_error for lookup in lookups if lookup.stop_error is not None), None)
+        if stop_error is not None:
+            raise stop_error
     if not landed_any:  # nothing to look up: still create the (empty) tables, as before
         create_empty_tables(destination, pipelines_dir)
     reporter.finished()
+    every_brand_failed = totals.statuses["error"] and not totals.statuses["ok"] and not totals.statuses["no_match"]
+    if fail_when_every_brand_fails and every_brand_failed:
+        # nothing succeeded: a run of errors must not look like a finished enrichment
+        raise ApiRequestError(
+            "apollo",
+            f"every one of the {totals.brands} brands looked up failed (first: {totals.first_error}); "
+            "their error rows are landed and they are retried by the next run: check Apollo's status and the key",
+        )
     return LoadSummary(
         source="apollo",
         rows_loaded=totals.people,

@@ -1,0 +1,127 @@
+"""Apollo failures that used to look like success, over real HTTP to the fake Apollo and into a
+real DuckDB file: a dead or failing API stops the source after a few failures in a row, an hourly
+rate limit stops it until the next run, and a run whose every lookup failed is an error.
+
+Time never really passes: the client's sleep and clock and the fake's windows share a `FakeClock`.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from loaders.apollo import ApolloApiClient, ApolloConfig, BrandToEnrich, enrich_brands
+from loaders.common.http import ApiRequestError, SourceStoppedError
+from tests.python.connectors.test_apollo_api import KEY, NOW, FakeClock
+from tests.python.fakes.apollo import ORGANIZATION_PATH, SEARCH_PATH, FakeApollo
+from tests.python.fakes.server import serve
+
+BRANDS = [
+    BrandToEnrich("b-acme", "ACME KITCHEN"),
+    BrandToEnrich("b-beton", "Béton Brut"),
+    BrandToEnrich("b-cobalt", "Cobalt Outdoors"),
+]
+
+
+def _client(base_url: str, clock: FakeClock, **settings: object) -> ApolloApiClient:
+    config = ApolloConfig(api_key=KEY, base_url=base_url, requests_per_second=1000.0, **settings)  # type: ignore[arg-type]
+    return ApolloApiClient(config, sleep=clock.sleep, clock=clock.time)
+
+
+def _enrich(client: ApolloApiClient, tmp_path: Path, brands: list[BrandToEnrich] = BRANDS) -> object:
+    return enrich_brands(
+        brands,
+        client,
+        tmp_path / "db.duckdb",
+        tmp_path / "pipelines",
+        now=NOW,
+        progress=None,
+        fail_when_every_brand_fails=True,
+    )
+
+
+def _ledger(tmp_path: Path) -> dict[str, str]:
+    with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as connection:
+        return dict(connection.execute("select brand_id, status from raw.apollo_lookups").fetchall())
+
+
+def _one_line(error: BaseException) -> str:
+    message = str(error)
+    assert "\n" not in message and KEY not in message
+    return message
+
+
+def test_an_apollo_answering_500_stops_after_failures_in_a_row_and_the_run_fails(tmp_path: Path) -> None:
+    clock = FakeClock()
+    fake = FakeApollo(clock=clock.time)
+    fake.fail_next = 10**6  # every request answers 500
+    brands = BRANDS + [BrandToEnrich(f"b-{number}", f"Brand {number}") for number in range(7)]
+    with serve(fake) as server, pytest.raises(SourceStoppedError) as stopped:
+        _enrich(_client(server.base_url, clock, max_consecutive_failures=5), tmp_path, brands)
+    message = _one_line(stopped.value)
+    assert "5 failed requests in a row" in message and "SOURCES__APOLLO__MAX_CONSECUTIVE_FAILURES" in message
+    assert len(fake.answers) == 5  # then nothing more, whatever the length of the work list
+    # the brands it tried are error rows (retried next run); the other 5 were not started
+    assert _ledger(tmp_path) == {brand.brand_id: "error" for brand in brands[:5]}
+
+
+def test_an_unreachable_apollo_stops_within_seconds_not_minutes_per_brand(tmp_path: Path) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        closed_port = unused.getsockname()[1]  # nothing listens once the socket is closed
+    clock = FakeClock()
+    client = _client(f"http://127.0.0.1:{closed_port}", clock)
+    with pytest.raises(SourceStoppedError) as stopped:
+        _enrich(client, tmp_path)
+    assert "connection failed" in _one_line(stopped.value)
+    assert client.calls == 6  # the default: 6 failed requests in a row
+    assert sum(clock.sleeps) < 30  # it used to wait ~90 s for every brand
+
+
+def test_a_run_whose_every_paid_call_failed_is_an_error_not_a_success(tmp_path: Path) -> None:
+    clock = FakeClock()
+    fake = FakeApollo(clock=clock.time)
+    # searches answer, every bulk_match fails: the failures are never in a row, yet nothing worked
+    fake.fail_person_ids.update({"acme-01", "acme-11", "beton-1", "cobalt-1"})
+    with serve(fake) as server, pytest.raises(ApiRequestError) as failed:
+        _enrich(_client(server.base_url, clock), tmp_path)
+    message = _one_line(failed.value)
+    assert "every one of the 3 brands looked up failed" in message and "bulk_match" in message
+    assert _ledger(tmp_path) == {"b-acme": "error", "b-beton": "error", "b-cobalt": "error"}
+
+
+def test_an_hourly_429_stops_the_source_until_the_next_run_after_one_call(tmp_path: Path) -> None:
+    clock = FakeClock()
+    fake = FakeApollo(clock=clock.time, hour_limit=600)
+    fake.use_quota(SEARCH_PATH, 600, window_seconds=3600)  # another client used this hour's searches
+    with serve(fake) as server, pytest.raises(SourceStoppedError) as stopped:
+        _enrich(_client(server.base_url, clock), tmp_path)
+    message = _one_line(stopped.value)
+    assert "600 calls per hour" in message and "next run" in message
+    assert fake.statuses(SEARCH_PATH) == [429]  # one refused call, not 6 for every brand
+    assert sum(clock.sleeps) < 1
+    assert _ledger(tmp_path) == {"b-acme": "error"}  # its organization (paid) is kept for the retry
+
+
+def test_a_used_up_hourly_quota_stops_before_a_call_that_could_only_get_a_429(tmp_path: Path) -> None:
+    clock = FakeClock()
+    fake = FakeApollo(clock=clock.time, hour_limit=2)
+    with serve(fake) as server, pytest.raises(SourceStoppedError) as stopped:
+        _enrich(_client(server.base_url, clock), tmp_path)
+    assert "hourly quota is used up" in _one_line(stopped.value)
+    assert 429 not in fake.statuses()
+    assert fake.statuses(ORGANIZATION_PATH) == [200, 200]  # the second said: none left this hour
+
+
+def test_a_minute_429_waits_for_the_next_window_instead_of_backing_off(tmp_path: Path) -> None:
+    clock = FakeClock()  # 10 s into a minute window
+    fake = FakeApollo(clock=clock.time, minute_limit=5)
+    fake.use_quota(SEARCH_PATH, 5)
+    with serve(fake) as server:
+        client = _client(server.base_url, clock)
+        client.search_people(organization_ids=["org-cobalt"], titles=[], seniorities=[])
+    assert fake.statuses(SEARCH_PATH) == [429, 200]
+    assert clock.sleeps[-1] == pytest.approx(51.0)  # to the window's end + 1 s, one retry
