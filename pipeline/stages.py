@@ -19,6 +19,7 @@ from loaders.apollo import (
     create_empty_tables,
     enrich_brands,
     filter_recently_looked_up,
+    land_interrupted_lookups,
 )
 from loaders.apollo.settings import PIPELINE_NAME as APOLLO_PIPELINE_NAME
 from loaders.common import LoadSummary, StderrProgress, load_waiting_packages
@@ -279,6 +280,8 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
         titles, seniorities = ApolloConfig.titles, ApolloConfig.seniorities
     # lookups an earlier run paid for but could not land count before the work list is read
     waiting = load_waiting_packages(APOLLO_PIPELINE_NAME, settings.warehouse, settings.pipelines_dir)
+    with landing_source_mode(settings.source_mode):  # what a killed run paid for, before the work list
+        waiting += land_interrupted_lookups(settings.warehouse, settings.pipelines_dir)
     due, skipped = apollo_work_list(settings, ttl_days, moment)
     with landing_source_mode(settings.source_mode):  # every RAW row records where it came from
         summary = enrich_brands(

@@ -50,6 +50,7 @@ from loaders.apollo.helpers import (
     normalize_org_name,
     parse_person,
 )
+from loaders.apollo.journal import PaidJournal, journal_path, land_paid_journal
 from loaders.apollo.settings import (
     ALIASES_SCHEMA,
     ALIASES_TABLE,
@@ -96,6 +97,7 @@ from loaders.common import (
     table_hints,
     utc_now,
 )
+from loaders.common.fault_injection import kill_point
 from loaders.common.http import ApiAuthError, ApiError, ApiRequestError, SourceStoppedError
 from warehouse_layer import Warehouse, WarehouseLike, connect, warehouse_exists
 
@@ -114,6 +116,7 @@ __all__ = [
     "create_empty_tables",
     "enrich_brands",
     "filter_recently_looked_up",
+    "land_interrupted_lookups",
     "normalize_org_name",
     "parse_person",
     "print_progress",
@@ -175,6 +178,7 @@ class _BrandLookup:
     # no point looking up the rest
     stop_error: ApiError | None = None
     pending: int = 0  # ids found by the search and not yet sent to bulk_match (or 1: searching)
+    journal: PaidJournal | None = None  # where each paid answer is saved before the next paid call
 
     def record_call(
         self,
@@ -234,6 +238,25 @@ class _BrandLookup:
             "organization_domain": organization.domain if organization else None,
         }
 
+    def journal_entry(self) -> dict[str, list[Row]]:
+        """The RAW rows of the lookup so far. It is journaled before it finishes, so its ledger
+        row says `error`: landed from the journal, the brand is retried (paying nothing twice)."""
+        ledger = self.ledger_row()
+        if ledger["status"] != "error":
+            ledger = {
+                **ledger,
+                "status": "error",
+                "error_message": "interrupted: the run stopped before this lookup was landed "
+                "(landed from the paid-answer journal by the next run)",
+            }
+        return {
+            "lookups": [ledger],
+            "people": list(self.people),
+            "calls": list(self.calls),
+            "reveals": [dict(row) for row in self.reveals],
+            "rejected": list(self.rejected),
+        }
+
     def _furthest_endpoint(self) -> str:
         if self.bulk_calls:
             return BULK_MATCH_ENDPOINT
@@ -252,6 +275,18 @@ class _Candidate:
     position: int
 
 
+def _save_paid(lookups: Sequence[_BrandLookup]) -> None:
+    """Make what these lookups paid for (or are about to) durable before the next paid call."""
+    journal = next((lookup.journal for lookup in lookups if lookup.journal is not None), None)
+    if journal is None:
+        return
+    entry: dict[str, list[Row]] = {}
+    for lookup in lookups:
+        for table, rows in lookup.journal_entry().items():
+            entry.setdefault(table, []).extend(rows)
+    journal.append(entry)
+
+
 def _resolve_organization(finder: PeopleFinder, lookup: _BrandLookup) -> KnownOrganization | None:
     """The brand's Apollo organization (`organizations/enrich`: 1 credit when one is found), or
     None. Found by domain, it is the brand's; found by name, its name must be the brand's
@@ -266,6 +301,17 @@ def _resolve_organization(finder: PeopleFinder, lookup: _BrandLookup) -> KnownOr
     lookup.record_call(ORGANIZATION_ENDPOINT, 1, 0 if organization is None else 1, credits)
     if organization is None:
         return None
+    known = _accepted_organization(lookup, organization, domain)
+    lookup.organization = known
+    _save_paid([lookup])
+    kill_point("apollo.paid_answer_saved")
+    return known
+
+
+def _accepted_organization(
+    lookup: _BrandLookup, organization: Mapping[str, Any], domain: str | None
+) -> KnownOrganization | None:
+    brand = lookup.brand
     known = KnownOrganization(
         organization_id=str(organization["id"]),
         name=_text(organization.get("name")),
@@ -368,6 +414,7 @@ def _reveal(finder: PeopleFinder, chunk: Sequence[_Candidate]) -> None:
     owners = list(dict.fromkeys(candidate.lookup for candidate in chunk))
     request_id = md5_key(BULK_MATCH_ENDPOINT, *(f"{c.lookup.lookup_id}:{c.person_id}" for c in chunk))
     attempts = [_attempt(candidate, request_id) for candidate in chunk]
+    _save_paid(owners)  # the ids about to be sent: a kill during the call may have been charged
     # `pending` drops only once the call's outcome is recorded: an interruption inside the call
     # (or anything raised after it) leaves the brands pending, which the caller turns into error
     # rows, retried next run, never into a finished `ok` / `no_match`
@@ -385,6 +432,8 @@ def _reveal(finder: PeopleFinder, chunk: Sequence[_Candidate]) -> None:
     except Exception as error:  # a response we cannot read: an error row for each brand in it
         for owner in owners:
             owner.fail(error, f"{BULK_MATCH_ENDPOINT} response not understood: {type(error).__name__}: {error}")
+    _save_paid(owners)  # the answer (people, credits) is durable before the next paid call
+    kill_point("apollo.paid_answer_saved")
     _settle(owners, chunk)
 
 
@@ -510,6 +559,7 @@ def _enrich_batch(
     looked_up_at: datetime,
     deadline: float = math.inf,
     progress: Callable[[Sequence[_BrandLookup]], None] | None = None,
+    journal: PaidJournal | None = None,
 ) -> None:
     """Search each brand, and reveal the ids found in bulk_match calls of 10 shared by brands
     (a call goes out as soon as 10 ids wait), until `brands` ends or `deadline` (monotonic) has
@@ -519,7 +569,9 @@ def _enrich_batch(
     stop = threading.Event()
     waiting: list[_Candidate] = []
     reveal_refused: ApiError | None = None
-    searches = _searches(finder, brands, lookups, titles, seniorities, max_people, looked_up_at, deadline, stop)
+    searches = _searches(
+        finder, brands, lookups, titles, seniorities, max_people, looked_up_at, deadline, stop, journal
+    )
     try:
         for lookup, candidates in searches:
             if candidates is None:  # the search failed: an error row, the other brands go on
@@ -553,6 +605,7 @@ def _searches(
     looked_up_at: datetime,
     deadline: float,
     stop: threading.Event,
+    journal: PaidJournal | None = None,
 ) -> Generator[tuple[_BrandLookup, list[str] | None], None, None]:
     """(lookup, person ids found, or None if the search failed) per brand, in work-list order.
 
@@ -563,7 +616,7 @@ def _searches(
     """
 
     def start(brand: BrandToEnrich) -> _BrandLookup:
-        lookup = _BrandLookup(brand, make_lookup_id(brand.brand_id, looked_up_at), looked_up_at)
+        lookup = _BrandLookup(brand, make_lookup_id(brand.brand_id, looked_up_at), looked_up_at, journal=journal)
         lookup.pending = 1  # unfinished until its search is done (an interruption makes it an error)
         lookups.append(lookup)
         return lookup
@@ -820,6 +873,8 @@ def enrich_brands(
     reporter = _ProgressReporter(
         progress, progress_every_seconds, len(worklist) if isinstance(worklist, Sized) else None, totals, watch
     )
+    journal = PaidJournal(journal_path(pipelines_dir))
+    land_interrupted_lookups(destination, pipelines_dir)  # normally done by the caller, before its work list
     landed_any = False
     brands = _unique(worklist)
     while True:
@@ -837,16 +892,19 @@ def enrich_brands(
                 looked_up_at,
                 deadline,
                 reporter.during,
+                journal,
             )
         except BaseException as error:  # keep what was paid for, then let it propagate
             for lookup in lookups:
                 if lookup.pending:
                     lookup.fail(error, f"not revealed: run interrupted by {type(error).__name__}")
             _land(lookups, destination, pipelines_dir, totals)
+            journal.clear()
             raise
         if not lookups:
             break
         _land(lookups, destination, pipelines_dir, totals)
+        journal.clear()  # the batch is in RAW
         landed_any = True
         stop_error = next((lookup.stop_error for lookup in lookups if lookup.stop_error is not None), None)
         if stop_error is not None:
@@ -985,6 +1043,17 @@ def _has_column(warehouse: Warehouse, table: str, column: str) -> bool:
         [RAW_DATASET, table, column],
     )
     return bool(row and row[0])
+
+
+def land_interrupted_lookups(destination: WarehouseLike, pipelines_dir: Path) -> int:
+    """Land what a killed `enrich` saved in its paid-answer journal (before reading the work list:
+    those brands then come back with what they paid for). Returns the lookups landed."""
+
+    def land(rows: dict[str, list[Row]]) -> None:
+        source = apollo_source(rows["people"], rows["lookups"], rows["rejected"], rows["calls"], rows["reveals"])
+        run_pipeline(PIPELINE_NAME, destination, pipelines_dir, source)
+
+    return land_paid_journal(destination, pipelines_dir, land)
 
 
 def create_empty_tables(destination: WarehouseLike, pipelines_dir: Path) -> None:
