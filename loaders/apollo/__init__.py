@@ -39,7 +39,7 @@ import dlt
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
-from loaders.apollo.client import ApolloApiClient, ApolloConfig
+from loaders.apollo.client import DEFAULT_REVEAL_HOLD_HOURS, ApolloApiClient, ApolloConfig
 from loaders.apollo.helpers import (
     BrandToEnrich,
     KnownOrganization,
@@ -67,6 +67,7 @@ from loaders.apollo.settings import (
     MAX_BATCH_SECONDS,
     MAX_BULK_MATCH,
     MAX_ERROR_MESSAGE_CHARS,
+    MAX_LOST_REVEALS,
     MAX_PER_PAGE,
     MAX_SEARCH_PAGES,
     MISSED,
@@ -173,6 +174,8 @@ class _BrandLookup:
     reveals: list[Row] = field(default_factory=list)  # each id sent to bulk_match, and its outcome
     organization: KnownOrganization | None = None
     already_paid: int = 0  # people found again whose reveal was paid (or may have been) within the TTL
+    held: int = 0  # people found again whose bulk_match answer was lost, still on hold
+    reasked: int = 0  # people asked again after a lost answer (each: at most one extra credit)
     error: str | None = None
     # the key was refused, or the source stopped (failures in a row, a long rate-limit lockout):
     # no point looking up the rest
@@ -221,6 +224,15 @@ class _BrandLookup:
         next run, without paying again for what it got)."""
         emails = sum(1 for row in self.people if row.get("email"))
         status = "error" if self.error is not None else "ok" if self.people or self.already_paid else "no_match"
+        error = self.error
+        if self.held and error is None:  # not finished: retried once the hold is over
+            status = "error"
+            until = self.brand.held_until.isoformat(timespec="minutes") if self.brand.held_until else "later"
+            error = (
+                f"{self.held} people held until {until}: their bulk_match answer was lost (5xx, timeout "
+                "or kill) and may have been charged; they are asked again after the hold "
+                "(release now: SOURCES__APOLLO__REVEAL_HOLD_HOURS=0 outreach enrich)"
+            )
         organization = self.organization
         return {
             "lookup_id": self.lookup_id,
@@ -231,7 +243,7 @@ class _BrandLookup:
             "emails_revealed": emails,
             "credits_consumed": self.credits_consumed,
             "status": status,
-            "error_message": self.error,
+            "error_message": error,
             "looked_up_at": self.looked_up_at,
             "organization_id": organization.organization_id if organization else None,
             "organization_name": organization.name if organization else None,
@@ -378,8 +390,11 @@ def _find_candidates(
         if isinstance(total, int) and page * per_page >= total:
             break
     found = ids[:max_people]
-    fresh = [person_id for person_id in found if person_id not in lookup.brand.paid_person_ids]
-    lookup.already_paid = len(found) - len(fresh)
+    brand = lookup.brand
+    fresh = [p for p in found if p not in brand.paid_person_ids and p not in brand.held_person_ids]
+    lookup.held = sum(1 for person_id in found if person_id in brand.held_person_ids)
+    lookup.already_paid = len(found) - len(fresh) - lookup.held
+    lookup.reasked = sum(1 for person_id in fresh if person_id in brand.reasked_person_ids)
     return fresh
 
 
@@ -705,6 +720,8 @@ class _Totals:
     credits: int = 0
     statuses: dict[str, int] = field(default_factory=lambda: {"ok": 0, "no_match": 0, "error": 0})
     first_error: str | None = None
+    held: int = 0
+    reasked: int = 0
 
 
 def _requests(lookups: Iterable[_BrandLookup], endpoint: str | None = None) -> int:
@@ -733,6 +750,8 @@ def _land(lookups: Sequence[_BrandLookup], destination: WarehouseLike, pipelines
     totals.requests += _requests(lookups)
     totals.bulk_requests += _requests(lookups, BULK_MATCH_ENDPOINT)
     totals.credits += sum(lookup.credits_consumed for lookup in lookups)
+    totals.held += sum(lookup.held for lookup in lookups)
+    totals.reasked += sum(lookup.reasked for lookup in lookups)
     for row in ledger:
         totals.statuses[row["status"]] += 1
         if row["status"] == "error" and totals.first_error is None:
@@ -926,7 +945,15 @@ def enrich_brands(
         rows_rejected=totals.rejected,
         files_or_pages=totals.bulk_requests,
         seconds=watch.seconds,
-        details={"brands": totals.brands, **totals.statuses, "credits": totals.credits},
+        details={
+            "brands": totals.brands,
+            **totals.statuses,
+            "credits": totals.credits,
+            # people whose lost bulk_match answer is on hold / was asked again (at most one
+            # extra credit each): reported so what a lost answer costs is visible
+            **({"held_people": totals.held} if totals.held else {}),
+            **({"reasked_people": totals.reasked} if totals.reasked else {}),
+        },
     )
 
 
@@ -935,19 +962,26 @@ def filter_recently_looked_up(
     destination: WarehouseLike,
     ttl_days: float,
     now: datetime | None = None,
+    *,
+    hold_hours: float = DEFAULT_REVEAL_HOLD_HOURS,
 ) -> list[BrandToEnrich]:
     """Drop brands with an `ok`/`no_match` lookup newer than `ttl_days` (errors are retried).
 
     A brand retried within the TTL (its lookup failed part-way) comes back with what that lookup
     already paid for: its `organization` (not looked up again) and `paid_person_ids` (ids
-    revealed, or sent in a bulk_match whose outcome is unknown: never sent again). Reads
-    raw.apollo_lookups / apollo_people / apollo_reveals when the warehouse and the tables exist;
-    otherwise keeps all. Rows landed under an id an earlier name normalization made count for the
-    brand's id now (clean.stg_brand_id_aliases, when built): a new id is never paid for twice.
+    revealed: never sent again). An id sent in a bulk_match whose answer was lost (outcome
+    `unknown`: it may have been charged) is held for `hold_hours` after that call
+    (`held_person_ids`), then asked again (`reasked_person_ids`); after `MAX_LOST_REVEALS` lost
+    answers within the TTL it is not asked again (`paid_person_ids`): a lost answer costs at most
+    one extra credit per person. Reads raw.apollo_lookups / apollo_people / apollo_reveals when
+    the warehouse and the tables exist; otherwise keeps all. Rows landed under an id an earlier
+    name normalization made count for the brand's id now (clean.stg_brand_id_aliases, when
+    built): a new id is never paid for twice.
     """
     if not worklist or not warehouse_exists(destination):
         return list(worklist)
-    cutoff = (ensure_utc(now) if now else utc_now()) - timedelta(days=ttl_days)
+    moment = ensure_utc(now) if now else utc_now()
+    cutoff = moment - timedelta(days=ttl_days)
     with connect(destination) as warehouse:
         if not warehouse.table_exists(RAW_DATASET, LOOKUPS_TABLE):
             return list(worklist)
@@ -960,20 +994,52 @@ def filter_recently_looked_up(
         skip = {aliases.get(brand_id, brand_id) for brand_id, finished, _ in latest if _within(finished, cutoff)}
         due = [brand for brand in worklist if brand.brand_id not in skip]
         retried = {aliases.get(brand_id, brand_id) for brand_id, _, started in latest if _within(started, cutoff)}
-        paid = _paid_within_ttl(
+        prior = _paid_within_ttl(
             warehouse, [brand.brand_id for brand in due if brand.brand_id in retried], cutoff, aliases
         )
-    return [_with_paid(brand, *paid[brand.brand_id]) if brand.brand_id in paid else brand for brand in due]
+    hold = timedelta(hours=hold_hours)
+    return [
+        _with_prior(brand, prior[brand.brand_id], moment, hold) if brand.brand_id in prior else brand for brand in due
+    ]
 
 
 def _within(moment: datetime | None, cutoff: datetime) -> bool:
     return moment is not None and ensure_utc(moment) > cutoff
 
 
-def _with_paid(
-    brand: BrandToEnrich, organization: KnownOrganization | None, person_ids: frozenset[str]
-) -> BrandToEnrich:
-    return replace(brand, organization=brand.organization or organization, paid_person_ids=person_ids)
+@dataclass
+class _Prior:
+    """What a brand's earlier lookups within the TTL got: the organization, the ids revealed, and
+    per id whose answers were all lost, when (ids missed, i.e. no match and no charge, are not kept)."""
+
+    organization: tuple[datetime, KnownOrganization] | None = None
+    revealed: set[str] = field(default_factory=set)
+    lost: dict[str, list[datetime]] = field(default_factory=dict)
+    missed_last: dict[str, datetime] = field(default_factory=dict)
+
+
+def _with_prior(brand: BrandToEnrich, prior: _Prior, now: datetime, hold: timedelta) -> BrandToEnrich:
+    paid, held, reasked = set(prior.revealed), set(), set()
+    held_until: datetime | None = None
+    for person_id, attempts in prior.lost.items():
+        last = max(attempts)
+        if person_id in paid or prior.missed_last.get(person_id, last) > last:
+            continue  # revealed, or asked again since and missed (no charge)
+        if len(attempts) >= MAX_LOST_REVEALS:
+            paid.add(person_id)  # the extra credits a lost answer may cost are bounded
+        elif last + hold > now:
+            held.add(person_id)
+            held_until = max(held_until or last + hold, last + hold)
+        else:
+            reasked.add(person_id)
+    return replace(
+        brand,
+        organization=brand.organization or (prior.organization[1] if prior.organization else None),
+        paid_person_ids=frozenset(paid),
+        held_person_ids=frozenset(held),
+        held_until=held_until,
+        reasked_person_ids=frozenset(reasked),
+    )
 
 
 def brand_id_aliases(warehouse: Warehouse) -> dict[str, str]:
@@ -986,12 +1052,11 @@ def brand_id_aliases(warehouse: Warehouse) -> dict[str, str]:
 
 def _paid_within_ttl(
     warehouse: Warehouse, brand_ids: Sequence[str], cutoff: datetime, aliases: Mapping[str, str]
-) -> dict[str, tuple[KnownOrganization | None, frozenset[str]]]:
-    """Per brand: the organization its lookups resolved, and the person ids revealed (or sent
-    in a call whose outcome is unknown), since `cutoff`; rows under an old id (`aliases`) count
-    for the brand's id now."""
-    organizations: dict[str, tuple[datetime, KnownOrganization]] = {}
-    person_ids: dict[str, set[str]] = {}
+) -> dict[str, _Prior]:
+    """Per brand: the organization its lookups resolved, the person ids revealed and those whose
+    bulk_match answers were lost, since `cutoff`; rows under an old id (`aliases`) count for the
+    brand's id now."""
+    priors: dict[str, _Prior] = {}
     has_organization = _has_column(warehouse, LOOKUPS_TABLE, "organization_id")  # older ledgers lack it
     has_reveals = warehouse.table_exists(RAW_DATASET, REVEALS_TABLE)
     has_people = warehouse.table_exists(RAW_DATASET, PEOPLE_TABLE)
@@ -1010,9 +1075,9 @@ def _paid_within_ttl(
                 moment = ensure_utc(looked_up_at) if looked_up_at else None
                 if moment is None or moment <= cutoff:
                     continue
-                brand_id = aliases.get(recorded_id, recorded_id)
-                if brand_id not in organizations or organizations[brand_id][0] < moment:
-                    organizations[brand_id] = (moment, KnownOrganization(str(organization_id), name, domain))
+                prior = priors.setdefault(aliases.get(recorded_id, recorded_id), _Prior())
+                if prior.organization is None or prior.organization[0] < moment:
+                    prior.organization = (moment, KnownOrganization(str(organization_id), name, domain))
         if has_people:  # revealed people: also those landed before raw.apollo_reveals existed
             for recorded_id, person_id, matched_at in warehouse.execute(
                 f"select brand_id, person_id, matched_at from {RAW_DATASET}.{PEOPLE_TABLE} "
@@ -1020,20 +1085,24 @@ def _paid_within_ttl(
                 chunk,
             ):
                 if _within(matched_at, cutoff):
-                    person_ids.setdefault(aliases.get(recorded_id, recorded_id), set()).add(str(person_id))
+                    priors.setdefault(aliases.get(recorded_id, recorded_id), _Prior()).revealed.add(str(person_id))
         if has_reveals:
-            for recorded_id, person_id, attempted_at in warehouse.execute(
-                f"select brand_id, person_id, attempted_at from {RAW_DATASET}.{REVEALS_TABLE} "
-                f"where outcome <> ? and brand_id in ({placeholders})",
-                [MISSED, *chunk],
+            for recorded_id, person_id, attempted_at, outcome in warehouse.execute(
+                f"select brand_id, person_id, attempted_at, outcome from {RAW_DATASET}.{REVEALS_TABLE} "
+                f"where brand_id in ({placeholders})",
+                chunk,
             ):
-                if _within(attempted_at, cutoff):
-                    person_ids.setdefault(aliases.get(recorded_id, recorded_id), set()).add(str(person_id))
-    return {
-        brand_id: (organizations[brand_id][1] if brand_id in organizations else None,
-                   frozenset(person_ids.get(brand_id, ())))
-        for brand_id in set(organizations) | set(person_ids)
-    }  # fmt: skip
+                if not _within(attempted_at, cutoff):
+                    continue
+                prior = priors.setdefault(aliases.get(recorded_id, recorded_id), _Prior())
+                moment = ensure_utc(attempted_at)
+                if outcome == MISSED:
+                    prior.missed_last[str(person_id)] = max(moment, prior.missed_last.get(str(person_id), moment))
+                elif outcome == UNKNOWN:
+                    prior.lost.setdefault(str(person_id), []).append(moment)
+                else:
+                    prior.revealed.add(str(person_id))
+    return priors
 
 
 def _has_column(warehouse: Warehouse, table: str, column: str) -> bool:

@@ -8,12 +8,13 @@ Time never really passes: the client's sleep and clock and the fake's windows sh
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from loaders.apollo import ApolloApiClient, ApolloConfig, BrandToEnrich, enrich_brands
+from loaders.apollo import ApolloApiClient, ApolloConfig, BrandToEnrich, enrich_brands, filter_recently_looked_up
 from loaders.common.http import ApiRequestError, SourceStoppedError
 from tests.python.connectors.test_apollo_api import KEY, NOW, FakeClock
 from tests.python.fakes.apollo import ORGANIZATION_PATH, SEARCH_PATH, FakeApollo
@@ -125,3 +126,61 @@ def test_a_minute_429_waits_for_the_next_window_instead_of_backing_off(tmp_path:
         client.search_people(organization_ids=["org-cobalt"], titles=[], seniorities=[])
     assert fake.statuses(SEARCH_PATH) == [429, 200]
     assert clock.sleeps[-1] == pytest.approx(51.0)  # to the window's end + 1 s, one retry
+
+
+class _Runs:
+    """Enrich runs of Acme over time against one fake Apollo and one warehouse."""
+
+    def __init__(self, tmp_path: Path, fake: FakeApollo, base_url: str, clock: FakeClock) -> None:
+        self.tmp_path, self.fake, self.base_url, self.clock = tmp_path, fake, base_url, clock
+
+    def run(self, hours: float, hold_hours: float = 24.0) -> tuple[list[BrandToEnrich], dict[str, object]]:
+        moment = NOW + timedelta(hours=hours)
+        due = filter_recently_looked_up(BRANDS[:1], self.tmp_path / "db.duckdb", 30, moment, hold_hours=hold_hours)
+        summary = enrich_brands(
+            due, _client(self.base_url, self.clock), self.tmp_path / "db.duckdb", self.tmp_path / "pipelines",
+            now=moment, progress=None, max_people_per_brand=25,
+        )  # fmt: skip
+        return due, summary.details
+
+    def acme_people(self) -> int:
+        with duckdb.connect(str(self.tmp_path / "db.duckdb"), read_only=True) as connection:
+            row = connection.execute("select count(distinct person_id) from raw.apollo_people").fetchone()
+        return int(row[0]) if row else 0
+
+
+def test_a_lost_bulk_match_answer_is_held_a_day_then_asked_again(tmp_path: Path) -> None:
+    clock = FakeClock()
+    fake = FakeApollo(clock=clock.time)
+    fake.fail_person_ids.add("acme-12")  # Acme's 2nd bulk_match (acme-11, -12, -ghost): 500, charged
+    with serve(fake) as server:
+        runs = _Runs(tmp_path, fake, server.base_url, clock)
+        runs.run(0)
+        fake.fail_person_ids.clear()
+        sent = list(fake.bulk_match_ids)
+        due, details = runs.run(1)  # within the hold: nothing is asked again yet
+        assert due[0].held_person_ids == {"acme-11", "acme-12", "acme-ghost"}
+        assert fake.bulk_match_ids == sent and details["held_people"] == 3 and details["error"] == 1
+        charged = fake.credits_consumed
+        due, details = runs.run(25)  # the hold is over: asked again, the extra cost reported
+        assert fake.bulk_match_ids[len(sent) :] == ["acme-11", "acme-12", "acme-ghost"]
+        assert details["reasked_people"] == 3 and details["ok"] == 1
+        assert fake.credits_consumed - charged == 2  # 2 emails: what a lost answer may cost twice
+        assert runs.acme_people() == 12  # every decision-maker, not 10 of 12 for the whole TTL
+        assert runs.run(26)[0] == []  # done for the TTL
+
+
+def test_lost_answers_cost_at_most_one_extra_credit_per_person_and_a_hold_can_be_released(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock()
+    fake = FakeApollo(clock=clock.time)
+    fake.fail_person_ids.add("acme-12")  # fails every time
+    with serve(fake) as server:
+        runs = _Runs(tmp_path, fake, server.base_url, clock)
+        runs.run(0)
+        runs.run(1, hold_hours=0)  # the operator released the hold: asked again at once (lost again)
+        assert fake.bulk_match_ids.count("acme-12") == 2
+        due, details = runs.run(50)  # lost twice: never asked a third time within the TTL
+        assert "acme-12" in due[0].paid_person_ids and not due[0].held_person_ids
+        assert fake.bulk_match_ids.count("acme-12") == 2 and details["ok"] == 1
