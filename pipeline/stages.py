@@ -20,6 +20,7 @@ from loaders.apollo import (
     enrich_brands,
     filter_recently_looked_up,
     land_interrupted_lookups,
+    people_revealed_within,
 )
 from loaders.apollo.settings import PIPELINE_NAME as APOLLO_PIPELINE_NAME
 from loaders.common import LoadSummary, StderrProgress, load_waiting_packages
@@ -295,6 +296,7 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
             seniorities=seniorities,
             now=moment,
             fail_when_every_brand_fails=True,
+            known_people=people_revealed_within(settings.warehouse, ttl_days, moment),  # paid once, for every brand
         )
     with connect(settings.warehouse) as warehouse:
         record_stage_run(warehouse, "load_raw", _utc_now())

@@ -120,6 +120,7 @@ __all__ = [
     "land_interrupted_lookups",
     "normalize_org_name",
     "parse_person",
+    "people_revealed_within",
     "print_progress",
 ]
 
@@ -161,6 +162,34 @@ def apollo_source(
     )
 
 
+class _SharedAnswers:
+    """Paid answers reused for every brand they answer: two brands of one Apollo organization (a
+    holding company, two storefronts of one firm) pay for its lookup and its people once.
+    Organizations by request (the brand's domain, else its normalized name), people by id: the
+    RAW row of a person revealed in this run or within the TTL (`known_people`). Thread-safe."""
+
+    def __init__(self, known_people: Mapping[str, Row] | None = None) -> None:
+        self._organizations: dict[tuple[str, str], Mapping[str, Any]] = {}
+        self._people: dict[str, Row] = dict(known_people or {})
+        self._lock = threading.Lock()
+
+    def organization(self, key: tuple[str, str]) -> Mapping[str, Any] | None:
+        with self._lock:
+            return self._organizations.get(key)
+
+    def remember_organization(self, key: tuple[str, str], response: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._organizations.setdefault(key, response)
+
+    def person(self, person_id: str) -> Row | None:
+        with self._lock:
+            return self._people.get(person_id)
+
+    def remember_person(self, row: Row) -> None:
+        with self._lock:
+            self._people.setdefault(str(row["person_id"]), row)
+
+
 @dataclass(eq=False)  # identity: a lookup is a key while its ids wait for bulk_match
 class _BrandLookup:
     brand: BrandToEnrich
@@ -182,6 +211,8 @@ class _BrandLookup:
     stop_error: ApiError | None = None
     pending: int = 0  # ids found by the search and not yet sent to bulk_match (or 1: searching)
     journal: PaidJournal | None = None  # where each paid answer is saved before the next paid call
+    shared: _SharedAnswers | None = None  # paid answers of this run (and earlier ones) for every brand
+    reused: int = 0  # people this brand got from another brand's paid answer (no credit)
 
     def record_call(
         self,
@@ -305,18 +336,24 @@ def _resolve_organization(finder: PeopleFinder, lookup: _BrandLookup) -> KnownOr
     (normalized): Apollo's name match is loose, and its people must not be paid for."""
     brand = lookup.brand
     domain = normalize_domain(brand.domain)
-    response = finder.find_organization(domain=domain, name=brand.brand_name)
+    key = ("domain", domain) if domain else ("name", normalize_org_name(brand.brand_name))
+    reused = lookup.shared.organization(key) if lookup.shared is not None else None
+    response = reused if reused is not None else finder.find_organization(domain=domain, name=brand.brand_name)
     found = response.get("organization")
     organization = found if isinstance(found, Mapping) and found.get("id") is not None else None
-    credits = 1 if organization is not None else 0  # Apollo: 1 credit per organization found
-    lookup.credits_consumed += credits
-    lookup.record_call(ORGANIZATION_ENDPOINT, 1, 0 if organization is None else 1, credits)
+    if reused is None:
+        credits = 1 if organization is not None else 0  # Apollo: 1 credit per organization found
+        lookup.credits_consumed += credits
+        lookup.record_call(ORGANIZATION_ENDPOINT, 1, 0 if organization is None else 1, credits)
+        if organization is not None and lookup.shared is not None:
+            lookup.shared.remember_organization(key, response)
     if organization is None:
         return None
     known = _accepted_organization(lookup, organization, domain)
     lookup.organization = known
-    _save_paid([lookup])
-    kill_point("apollo.paid_answer_saved")
+    if reused is None:
+        _save_paid([lookup])
+        kill_point("apollo.paid_answer_saved")
     return known
 
 
@@ -434,7 +471,9 @@ def _reveal(finder: PeopleFinder, chunk: Sequence[_Candidate]) -> None:
     # (or anything raised after it) leaves the brands pending, which the caller turns into error
     # rows, retried next run, never into a finished `ok` / `no_match`
     try:
-        response = finder.bulk_match([{"id": candidate.person_id} for candidate in chunk])
+        # one id asked by two brands of one organization is sent (and paid) once
+        person_ids = list(dict.fromkeys(candidate.person_id for candidate in chunk))
+        response = _per_candidate(finder.bulk_match([{"id": person_id} for person_id in person_ids]), person_ids, chunk)
         credits = _credits(response.get("credits_consumed"))
     except Exception as error:  # auth errors included: the caller stops the run
         for owner in owners:
@@ -444,12 +483,55 @@ def _reveal(finder: PeopleFinder, chunk: Sequence[_Candidate]) -> None:
     try:
         _attribute(finder, chunk, owners, response, credits, request_id)
         _record_outcomes(attempts, response)
+        _count_shared_matches(chunk, response)
     except Exception as error:  # a response we cannot read: an error row for each brand in it
         for owner in owners:
             owner.fail(error, f"{BULK_MATCH_ENDPOINT} response not understood: {type(error).__name__}: {error}")
     _save_paid(owners)  # the answer (people, credits) is durable before the next paid call
     kill_point("apollo.paid_answer_saved")
     _settle(owners, chunk)
+
+
+def _per_candidate(
+    response: Mapping[str, Any], person_ids: Sequence[str], chunk: Sequence[_Candidate]
+) -> Mapping[str, Any]:
+    """The matches of a call sent with `person_ids` (each once), one per candidate of `chunk`."""
+    matches = response.get("matches")
+    if len(person_ids) == len(chunk) or not isinstance(matches, list) or len(matches) != len(person_ids):
+        return response
+    by_id = dict(zip(person_ids, matches, strict=True))
+    return {**response, "matches": [by_id[candidate.person_id] for candidate in chunk]}
+
+
+def _count_shared_matches(chunk: Sequence[_Candidate], response: Mapping[str, Any]) -> None:
+    """A person asked for by several brands in one call is paid once: the brands after the first
+    count it as reused."""
+    matches = response.get("matches")
+    if not isinstance(matches, list) or len(matches) != len(chunk):
+        return
+    seen: set[str] = set()
+    for candidate, match in zip(chunk, matches, strict=True):
+        if candidate.person_id in seen and isinstance(match, Mapping):
+            candidate.lookup.reused += 1
+        seen.add(candidate.person_id)
+
+
+def _reuse_revealed(candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """Candidates whose person was already revealed (in this run, for another brand, or within the
+    TTL) get that answer's row, for nothing; returns the others, still to reveal."""
+    remaining: list[_Candidate] = []
+    for candidate in candidates:
+        lookup = candidate.lookup
+        known = lookup.shared.person(candidate.person_id) if lookup.shared is not None else None
+        if known is None:
+            remaining.append(candidate)
+            continue
+        brand_id = lookup.brand.brand_id
+        lookup.people.append(
+            {**known, "brand_id": brand_id, "lookup_id": lookup.lookup_id, "matched_at": lookup.looked_up_at}
+        )
+        lookup.reused += 1
+    return remaining
 
 
 def _attempt(candidate: _Candidate, request_id: str) -> Row:
@@ -550,6 +632,8 @@ def _add_match(lookup: _BrandLookup, source_kind: str, match: object, position: 
     if isinstance(match, Mapping) and match.get("id") is not None:
         row = parse_person(match, lookup.brand.brand_id, lookup.lookup_id, source_kind, lookup.looked_up_at)
         lookup.people.append(row)
+        if lookup.shared is not None:
+            lookup.shared.remember_person(row)
         return
     reason = "bulk_match result is not a person with an id"
     lookup.rejected.append(
@@ -575,6 +659,7 @@ def _enrich_batch(
     deadline: float = math.inf,
     progress: Callable[[Sequence[_BrandLookup]], None] | None = None,
     journal: PaidJournal | None = None,
+    shared: _SharedAnswers | None = None,
 ) -> None:
     """Search each brand, and reveal the ids found in bulk_match calls of 10 shared by brands
     (a call goes out as soon as 10 ids wait), until `brands` ends or `deadline` (monotonic) has
@@ -585,7 +670,7 @@ def _enrich_batch(
     waiting: list[_Candidate] = []
     reveal_refused: ApiError | None = None
     searches = _searches(
-        finder, brands, lookups, titles, seniorities, max_people, looked_up_at, deadline, stop, journal
+        finder, brands, lookups, titles, seniorities, max_people, looked_up_at, deadline, stop, journal, shared
     )
     try:
         for lookup, candidates in searches:
@@ -593,8 +678,10 @@ def _enrich_batch(
                 if lookup.stop_error is not None:
                     stop.set()  # the key is refused: reveal what was found so far, then stop
                 continue
-            lookup.pending = len(candidates)
-            found = [_Candidate(lookup, person_id, position) for position, person_id in enumerate(candidates, 1)]
+            found = _reuse_revealed(
+                [_Candidate(lookup, person_id, position) for position, person_id in enumerate(candidates, 1)]
+            )
+            lookup.pending = len(found)
             if reveal_refused is not None:  # searches still in flight when the key was refused
                 _abandon(found, reveal_refused)
                 continue
@@ -621,6 +708,7 @@ def _searches(
     deadline: float,
     stop: threading.Event,
     journal: PaidJournal | None = None,
+    shared: _SharedAnswers | None = None,
 ) -> Generator[tuple[_BrandLookup, list[str] | None], None, None]:
     """(lookup, person ids found, or None if the search failed) per brand, in work-list order.
 
@@ -631,7 +719,9 @@ def _searches(
     """
 
     def start(brand: BrandToEnrich) -> _BrandLookup:
-        lookup = _BrandLookup(brand, make_lookup_id(brand.brand_id, looked_up_at), looked_up_at, journal=journal)
+        lookup = _BrandLookup(
+            brand, make_lookup_id(brand.brand_id, looked_up_at), looked_up_at, journal=journal, shared=shared
+        )
         lookup.pending = 1  # unfinished until its search is done (an interruption makes it an error)
         lookups.append(lookup)
         return lookup
@@ -679,6 +769,14 @@ def _reveal_waiting(
     other ids dropped: its ledger row says `error`, it is retried whole next run, so no more
     credits are spent on it now."""
     while len(waiting) >= MAX_BULK_MATCH or (flush and waiting):
+        still_waiting = _reuse_revealed(waiting)  # revealed by an earlier call of this run since
+        kept = {id(candidate) for candidate in still_waiting}
+        for candidate in waiting:
+            if id(candidate) not in kept:
+                candidate.lookup.pending -= 1
+        waiting = still_waiting
+        if not waiting or (len(waiting) < MAX_BULK_MATCH and not flush):
+            break
         chunk, waiting = waiting[:MAX_BULK_MATCH], waiting[MAX_BULK_MATCH:]
         _reveal(finder, chunk)
         if any(candidate.lookup.error is not None for candidate in chunk):
@@ -722,6 +820,7 @@ class _Totals:
     first_error: str | None = None
     held: int = 0
     reasked: int = 0
+    reused: int = 0
 
 
 def _requests(lookups: Iterable[_BrandLookup], endpoint: str | None = None) -> int:
@@ -752,6 +851,7 @@ def _land(lookups: Sequence[_BrandLookup], destination: WarehouseLike, pipelines
     totals.credits += sum(lookup.credits_consumed for lookup in lookups)
     totals.held += sum(lookup.held for lookup in lookups)
     totals.reasked += sum(lookup.reasked for lookup in lookups)
+    totals.reused += sum(lookup.reused for lookup in lookups)
     for row in ledger:
         totals.statuses[row["status"]] += 1
         if row["status"] == "error" and totals.first_error is None:
@@ -862,6 +962,7 @@ def enrich_brands(
     progress: Callable[[EnrichProgress], None] | None = print_progress,
     progress_every_seconds: float = DEFAULT_PROGRESS_EVERY_SECONDS,
     fail_when_every_brand_fails: bool = False,
+    known_people: Mapping[str, Row] | None = None,
 ) -> LoadSummary:
     """Search decision-makers per brand, reveal them in bulk_match calls of at most 10 ids
     (shared by several brands), and load people + one ledger row per brand looked up
@@ -893,6 +994,7 @@ def enrich_brands(
         progress, progress_every_seconds, len(worklist) if isinstance(worklist, Sized) else None, totals, watch
     )
     journal = PaidJournal(journal_path(pipelines_dir))
+    shared = _SharedAnswers(known_people)
     land_interrupted_lookups(destination, pipelines_dir)  # normally done by the caller, before its work list
     landed_any = False
     brands = _unique(worklist)
@@ -912,6 +1014,7 @@ def enrich_brands(
                 deadline,
                 reporter.during,
                 journal,
+                shared,
             )
         except BaseException as error:  # keep what was paid for, then let it propagate
             for lookup in lookups:
@@ -953,6 +1056,8 @@ def enrich_brands(
             # extra credit each): reported so what a lost answer costs is visible
             **({"held_people": totals.held} if totals.held else {}),
             **({"reasked_people": totals.reasked} if totals.reasked else {}),
+            # people paid for by another brand of the same organization, reused for nothing
+            **({"reused_people": totals.reused} if totals.reused else {}),
         },
     )
 
@@ -997,10 +1102,43 @@ def filter_recently_looked_up(
         prior = _paid_within_ttl(
             warehouse, [brand.brand_id for brand in due if brand.brand_id in retried], cutoff, aliases
         )
+        by_domain = _organizations_by_domain(warehouse, {normalize_domain(brand.domain) for brand in due}, cutoff)
     hold = timedelta(hours=hold_hours)
-    return [
+    due = [
         _with_prior(brand, prior[brand.brand_id], moment, hold) if brand.brand_id in prior else brand for brand in due
     ]
+    # another brand of the same domain paid for its organization within the TTL: not paid again
+    return [
+        replace(brand, organization=by_domain[domain])
+        if brand.organization is None and (domain := normalize_domain(brand.domain) or "") in by_domain
+        else brand
+        for brand in due
+    ]
+
+
+def _organizations_by_domain(
+    warehouse: Warehouse, domains: set[str | None], cutoff: datetime
+) -> dict[str, KnownOrganization]:
+    """Organizations resolved within the TTL whose primary domain is one of `domains` (what an
+    `organizations/enrich` by that domain answers)."""
+    wanted = sorted(domain for domain in domains if domain)
+    if not wanted or not _has_column(warehouse, LOOKUPS_TABLE, "organization_domain"):
+        return {}
+    found: dict[str, tuple[datetime, KnownOrganization]] = {}
+    for start in range(0, len(wanted), PRIOR_LOOKUP_CHUNK):
+        chunk = wanted[start : start + PRIOR_LOOKUP_CHUNK]
+        placeholders = ", ".join("?" for _ in chunk)
+        for organization_id, name, domain, looked_up_at in warehouse.execute(
+            "select organization_id, organization_name, organization_domain, looked_up_at "
+            f"from {RAW_DATASET}.{LOOKUPS_TABLE} "
+            f"where organization_id is not null and organization_domain in ({placeholders})",
+            chunk,
+        ):
+            moment = ensure_utc(looked_up_at) if looked_up_at else None
+            if moment is None or moment <= cutoff or (domain in found and found[domain][0] >= moment):
+                continue
+            found[str(domain)] = (moment, KnownOrganization(str(organization_id), name, domain))
+    return {domain: organization for domain, (_, organization) in found.items()}
 
 
 def _within(moment: datetime | None, cutoff: datetime) -> bool:
@@ -1112,6 +1250,26 @@ def _has_column(warehouse: Warehouse, table: str, column: str) -> bool:
         [RAW_DATASET, table, column],
     )
     return bool(row and row[0])
+
+
+def people_revealed_within(destination: WarehouseLike, ttl_days: float, now: datetime | None = None) -> dict[str, Row]:
+    """Person id -> its raw.apollo_people row, for every person revealed within the TTL (for any
+    brand): `enrich_brands(known_people=...)` gives them to another brand of the same
+    organization without paying again."""
+    if not warehouse_exists(destination):
+        return {}
+    cutoff = (ensure_utc(now) if now else utc_now()) - timedelta(days=ttl_days)
+    names = [column.name for column in PEOPLE_COLUMNS]
+    with connect(destination) as warehouse:
+        if not warehouse.table_exists(RAW_DATASET, PEOPLE_TABLE):
+            return {}
+        rows = warehouse.execute(f"select {', '.join(names)} from {RAW_DATASET}.{PEOPLE_TABLE}")
+    known: dict[str, Row] = {}
+    for values in rows:
+        row = dict(zip(names, values, strict=True))
+        if _within(row["matched_at"], cutoff):  # compared here: timestamptz / TIMESTAMP_TZ
+            known.setdefault(str(row["person_id"]), row)
+    return known
 
 
 def land_interrupted_lookups(destination: WarehouseLike, pipelines_dir: Path) -> int:

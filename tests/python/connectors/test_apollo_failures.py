@@ -14,7 +14,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders.apollo import ApolloApiClient, ApolloConfig, BrandToEnrich, enrich_brands, filter_recently_looked_up
+from loaders.apollo import (
+    ApolloApiClient,
+    ApolloConfig,
+    BrandToEnrich,
+    enrich_brands,
+    filter_recently_looked_up,
+    people_revealed_within,
+)
 from loaders.common.http import ApiRequestError, SourceStoppedError
 from tests.python.connectors.test_apollo_api import KEY, NOW, FakeClock
 from tests.python.fakes.apollo import ORGANIZATION_PATH, SEARCH_PATH, FakeApollo
@@ -184,3 +191,38 @@ def test_lost_answers_cost_at_most_one_extra_credit_per_person_and_a_hold_can_be
         due, details = runs.run(50)  # lost twice: never asked a third time within the TTL
         assert "acme-12" in due[0].paid_person_ids and not due[0].held_person_ids
         assert fake.bulk_match_ids.count("acme-12") == 2 and details["ok"] == 1
+
+
+def test_brands_of_one_organization_pay_for_its_lookup_and_its_people_once(tmp_path: Path) -> None:
+    clock = FakeClock()
+    fake = FakeApollo(clock=clock.time)
+    storefronts = [  # two storefronts of one firm, and the firm by its name
+        BrandToEnrich("b-acme", "Acme Kitchen", "acmekitchen.com"),
+        BrandToEnrich("b-acme-outlet", "Acme Kitchen Outlet", "https://www.acmekitchen.com/outlet"),
+        BrandToEnrich("b-acme-by-name", "ACME KITCHEN"),
+    ]
+    duckdb_path, pipelines_dir = tmp_path / "db.duckdb", tmp_path / "pipelines"
+    with serve(fake) as server:
+        client = _client(server.base_url, clock)
+        summary = enrich_brands(storefronts, client, duckdb_path, pipelines_dir, now=NOW, max_people_per_brand=25)
+        # one organization answer per request (by domain, by name), each person revealed once
+        assert fake.calls[ORGANIZATION_PATH] == 2
+        assert sorted(fake.bulk_match_ids) == sorted(set(fake.bulk_match_ids))
+        assert fake.credits_consumed == 2 + 11  # not 3 + 3 * 11
+        assert summary.details["reused_people"] == 2 * 12 and summary.details["ok"] == 3
+
+        # a storefront added later: its organization and people were paid for within the TTL
+        later = NOW + timedelta(days=2)
+        store = BrandToEnrich("b-acme-store", "Acme Store", "acmekitchen.com")
+        due = filter_recently_looked_up([store], duckdb_path, 30, later)
+        assert due[0].organization is not None
+        charged, asked = fake.credits_consumed, len(fake.bulk_match_ids)
+        known = people_revealed_within(duckdb_path, 30, later)
+        enrich_brands(due, client, duckdb_path, pipelines_dir, now=later, max_people_per_brand=25, known_people=known)
+        assert fake.credits_consumed == charged
+        assert fake.bulk_match_ids[asked:] == ["acme-ghost"]  # only the one Apollo never matched (free)
+    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
+        people = dict(connection.execute("select brand_id, count(*) from raw.apollo_people group by 1").fetchall())
+        ledger = connection.execute("select sum(credits_consumed) from raw.apollo_lookups").fetchone()
+    assert people == {"b-acme": 12, "b-acme-outlet": 12, "b-acme-by-name": 12, "b-acme-store": 12}
+    assert ledger == (fake.credits_consumed,)  # the ledger still sums what Apollo charged
