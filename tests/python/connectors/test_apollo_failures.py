@@ -1,6 +1,8 @@
-"""Apollo failures that used to look like success, over real HTTP to the fake Apollo and into a
-real DuckDB file: a dead or failing API stops the source after a few failures in a row, an hourly
-rate limit stops it until the next run, and a run whose every lookup failed is an error.
+"""Apollo failures that used to look like success or cost credits twice, over real HTTP to the
+fake Apollo and into a real DuckDB file: a dead or failing API stops the source after a few
+failures in a row, an hourly rate limit stops it until the next run, a run whose every lookup
+failed is an error, a lost bulk_match answer is held then asked again (at bounded cost), and brands
+of one organization pay for it once. (A kill -9 mid-run: tests/python/connectors/test_live_mode_cli.py.)
 
 Time never really passes: the client's sleep and clock and the fake's windows share a `FakeClock`.
 """
@@ -23,6 +25,7 @@ from loaders.apollo import (
     people_revealed_within,
 )
 from loaders.common.http import ApiRequestError, SourceStoppedError
+from loaders.common.settings_env import ConfigError
 from tests.python.connectors.test_apollo_api import KEY, NOW, FakeClock
 from tests.python.fakes.apollo import ORGANIZATION_PATH, SEARCH_PATH, FakeApollo
 from tests.python.fakes.server import serve
@@ -226,3 +229,22 @@ def test_brands_of_one_organization_pay_for_its_lookup_and_its_people_once(tmp_p
         ledger = connection.execute("select sum(credits_consumed) from raw.apollo_lookups").fetchone()
     assert people == {"b-acme": 12, "b-acme-outlet": 12, "b-acme-by-name": 12, "b-acme-store": 12}
     assert ledger == (fake.credits_consumed,)  # the ledger still sums what Apollo charged
+
+
+def test_failure_settings_are_read_and_a_bad_value_names_its_variable() -> None:
+    base = {"SOURCES__APOLLO__API_KEY": KEY}
+    config = ApolloConfig.from_env(
+        {**base, "SOURCES__APOLLO__MAX_CONSECUTIVE_FAILURES": "3", "SOURCES__APOLLO__REVEAL_HOLD_HOURS": "0"}
+    )
+    assert (config.max_consecutive_failures, config.reveal_hold_hours) == (3, 0.0)  # 0: release every hold
+    assert (ApolloConfig.from_env(base).max_consecutive_failures, ApolloConfig.from_env(base).reveal_hold_hours) == (
+        6,
+        24.0,
+    )
+    for name, value in [
+        ("MAX_CONSECUTIVE_FAILURES", "0"),
+        ("MAX_CONSECUTIVE_FAILURES", "many"),
+        ("REVEAL_HOLD_HOURS", "-1"),
+    ]:
+        with pytest.raises(ConfigError, match=f"SOURCES__APOLLO__{name}"):
+            ApolloConfig.from_env({**base, f"SOURCES__APOLLO__{name}": value})

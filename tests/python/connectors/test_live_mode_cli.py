@@ -140,6 +140,24 @@ def test_a_kill_during_enrich_loses_no_paid_answer_and_the_rerun_pays_nothing_tw
     assert "earlier load(s) landed first" in rerun.stdout
 
 
+def test_enrich_against_an_apollo_answering_500_stops_with_one_line_and_exits_non_zero(
+    fakes: LiveFakes, live_warehouse: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "outreach.duckdb"
+    shutil.copyfile(live_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as connection:  # every brand is due again
+        connection.execute("delete from raw.apollo_lookups")
+    failing = FakeApollo(load_organizations(SAMPLE / "apollo" / "organizations.json"), api_keys=[APOLLO_KEY])
+    failing.fail_next = 10**6
+    with serve(failing) as server:
+        run = run_outreach(warehouse, "enrich", env={**fakes.env, "SOURCES__APOLLO__BASE_URL": server.base_url})
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [run.stderr.strip().splitlines()[-1]] and "Traceback" not in run.stderr
+    assert "6 failed requests in a row" in errors[0] and "SOURCES__APOLLO__MAX_CONSECUTIVE_FAILURES" in errors[0]
+    assert len(failing.answers) == 6  # then it stopped, whatever the length of the work list
+
+
 def test_a_refused_key_stops_that_source_only(fakes: LiveFakes, tmp_path: Path) -> None:
     calls_before = fakes.smartlead.calls
     run: PipelineRun = run_outreach(
