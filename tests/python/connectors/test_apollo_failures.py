@@ -24,6 +24,7 @@ from loaders.apollo import (
     filter_recently_looked_up,
     people_revealed_within,
 )
+from loaders.apollo.journal import PaidJournal, journal_path, land_paid_journal
 from loaders.common.http import ApiRequestError, SourceStoppedError
 from loaders.common.settings_env import ConfigError
 from tests.python.connectors.test_apollo_api import KEY, NOW, FakeClock
@@ -248,3 +249,20 @@ def test_failure_settings_are_read_and_a_bad_value_names_its_variable() -> None:
     ]:
         with pytest.raises(ConfigError, match=f"SOURCES__APOLLO__{name}"):
             ApolloConfig.from_env({**base, f"SOURCES__APOLLO__{name}": value})
+
+
+def test_the_paid_answer_journal_skips_a_torn_line_and_lookups_their_batch_already_landed(tmp_path: Path) -> None:
+    warehouse = tmp_path / "db.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:  # l-landed: its batch landed before the kill
+        connection.execute("create schema raw")
+        connection.execute("create table raw.apollo_lookups as select 'l-landed' as lookup_id")
+    journal = PaidJournal(journal_path(tmp_path / "pipelines"))
+    for lookup_id, status in [("l-landed", "error"), ("l-killed", "error"), ("l-killed", "error")]:
+        journal.append({"lookups": [{"lookup_id": lookup_id, "status": status, "looked_up_at": NOW}]})
+    with journal.path.open("a") as handle:
+        handle.write('{"lookups": [{"lookup_id": "l-torn"')  # killed while writing: never answered
+    landed: list[dict[str, list[dict[str, object]]]] = []
+    assert land_paid_journal(warehouse, tmp_path / "pipelines", landed.append) == 1
+    assert [row["lookup_id"] for row in landed[0]["lookups"]] == ["l-killed"]  # once, its last entry
+    assert landed[0]["lookups"][0]["looked_up_at"] == NOW  # timestamps come back as timestamps
+    assert not journal.path.exists()
