@@ -9,12 +9,16 @@ Time never really passes: the client's sleep and clock and the fake's windows sh
 
 from __future__ import annotations
 
+import json
 import socket
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loaders.apollo import (
     ApolloApiClient,
@@ -266,3 +270,28 @@ def test_the_paid_answer_journal_skips_a_torn_line_and_lookups_their_batch_alrea
     assert [row["lookup_id"] for row in landed[0]["lookups"]] == ["l-killed"]  # once, its last entry
     assert landed[0]["lookups"][0]["looked_up_at"] == NOW  # timestamps come back as timestamps
     assert not journal.path.exists()
+
+
+@given(
+    limit=st.integers(min_value=1, max_value=10**6),
+    period=st.sampled_from(["minute", "hour", "day", "Hour", "DAY"]),
+    endpoint=st.sampled_from(["api/v1/people/bulk_match", "api/v1/mixed_people/api_search"]),
+    second=st.floats(min_value=0, max_value=59.999),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_429_is_read_by_the_window_it_names(limit: int, period: str, endpoint: str, second: float) -> None:
+    clock = FakeClock(now=1_800_000_000.0 + second)
+    client = _client("http://127.0.0.1:9", clock)  # never called: the 429 is read, not fetched
+    response = requests.Response()
+    response.status_code = 429
+    response._content = json.dumps(
+        {"message": f"The maximum number of api calls allowed for {endpoint} is {limit:,} times per {period}."}
+    ).encode()
+    if period.casefold() == "minute":
+        wait = client._rate_limited(f"POST {endpoint}", response)
+        assert wait is not None and 1.0 <= wait <= 61.0  # to the next minute window, plus a margin
+        assert client.breaker.stopped is None
+    else:
+        with pytest.raises(SourceStoppedError) as stopped:
+            client._rate_limited(f"POST {endpoint}", response)
+        assert f"{limit:,} calls per {period.casefold()}" in str(stopped.value)
