@@ -19,6 +19,8 @@ from loaders.apollo import (
     create_empty_tables,
     enrich_brands,
     filter_recently_looked_up,
+    land_interrupted_lookups,
+    people_revealed_within,
 )
 from loaders.apollo.settings import PIPELINE_NAME as APOLLO_PIPELINE_NAME
 from loaders.common import LoadSummary, StderrProgress, load_waiting_packages
@@ -335,7 +337,9 @@ def build(settings: Settings, *, full_refresh: bool = False, select: list[str] |
     return [*lines, *dead_entries]
 
 
-def apollo_work_list(settings: Settings, ttl_days: float, now: datetime) -> tuple[list[BrandToEnrich], int]:
+def apollo_work_list(
+    settings: Settings, ttl_days: float, now: datetime, hold_hours: float = ApolloConfig.reveal_hold_hours
+) -> tuple[list[BrandToEnrich], int]:
     """The brands to look up now (seg_apollo_worklist minus those looked up within the TTL)
     and how many were skipped because of the TTL."""
     with connect(settings.warehouse, read_only=True) as warehouse:
@@ -348,7 +352,7 @@ def apollo_work_list(settings: Settings, ttl_days: float, now: datetime) -> tupl
         BrandToEnrich(brand_id=row["brand_id"], brand_name=row["brand_name"], domain=row["company_domain"])
         for row in rows
     ]
-    due = filter_recently_looked_up(worklist, settings.warehouse, ttl_days, now)
+    due = filter_recently_looked_up(worklist, settings.warehouse, ttl_days, now, hold_hours=hold_hours)
     return due, len(worklist) - len(due)
 
 
@@ -360,14 +364,16 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
     if settings.source_mode == "live":
         config = ApolloConfig.from_env()  # a missing key is a clear error here
         finder, origin, ttl_days = ApolloApiClient(config), "Apollo API", config.ttl_days
-        titles, seniorities = config.titles, config.seniorities
+        titles, seniorities, hold_hours = config.titles, config.seniorities, config.reveal_hold_hours
     else:
         finder = SampleApolloClient(settings.sample_data_dir / "apollo" / "organizations.json")
         origin, ttl_days = "sample data", settings.apollo_ttl_days
-        titles, seniorities = ApolloConfig.titles, ApolloConfig.seniorities
+        titles, seniorities, hold_hours = ApolloConfig.titles, ApolloConfig.seniorities, ApolloConfig.reveal_hold_hours
     # lookups an earlier run paid for but could not land count before the work list is read
     waiting = load_waiting_packages(APOLLO_PIPELINE_NAME, settings.warehouse, settings.pipelines_dir)
-    due, skipped = apollo_work_list(settings, ttl_days, moment)
+    with landing_source_mode(settings.source_mode):  # what a killed run paid for, before the work list
+        waiting += land_interrupted_lookups(settings.warehouse, settings.pipelines_dir)
+    due, skipped = apollo_work_list(settings, ttl_days, moment, hold_hours)
     with landing_source_mode(settings.source_mode):  # every RAW row records where it came from
         summary = enrich_brands(
             due,
@@ -377,6 +383,8 @@ def enrich(settings: Settings, now: datetime | None = None) -> list[str]:
             titles=titles,
             seniorities=seniorities,
             now=moment,
+            fail_when_every_brand_fails=True,
+            known_people=people_revealed_within(settings.warehouse, ttl_days, moment),  # paid once, for every brand
         )
     with connect(settings.warehouse) as warehouse:
         record_stage_run(warehouse, "load_raw", _utc_now())

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections import Counter
 
 KILL_AT_ENV = "OUTREACH_TEST_KILL_AT"
 
 _reached: Counter[str] = Counter()
+_counting = threading.Lock()  # Apollo's lookups run in threads
 
 
 def kill_point(point: str) -> None:
@@ -22,6 +24,8 @@ def kill_point(point: str) -> None:
     name, _, nth = wanted.partition("#")
     if name != point:
         return
-    _reached[point] += 1
-    if _reached[point] == (int(nth) if nth.isdigit() else 1):
+    with _counting:
+        _reached[point] += 1
+        due = _reached[point] == (int(nth) if nth.isdigit() else 1)
+    if due:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -39,7 +39,7 @@ import dlt
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
-from loaders.apollo.client import ApolloApiClient, ApolloConfig
+from loaders.apollo.client import DEFAULT_REVEAL_HOLD_HOURS, ApolloApiClient, ApolloConfig
 from loaders.apollo.helpers import (
     BrandToEnrich,
     KnownOrganization,
@@ -50,6 +50,7 @@ from loaders.apollo.helpers import (
     normalize_org_name,
     parse_person,
 )
+from loaders.apollo.journal import PaidJournal, journal_path, land_paid_journal
 from loaders.apollo.settings import (
     ALIASES_SCHEMA,
     ALIASES_TABLE,
@@ -66,6 +67,7 @@ from loaders.apollo.settings import (
     MAX_BATCH_SECONDS,
     MAX_BULK_MATCH,
     MAX_ERROR_MESSAGE_CHARS,
+    MAX_LOST_REVEALS,
     MAX_PER_PAGE,
     MAX_SEARCH_PAGES,
     MISSED,
@@ -96,7 +98,8 @@ from loaders.common import (
     table_hints,
     utc_now,
 )
-from loaders.common.http import ApiAuthError
+from warehouse_layer.fault_injection import kill_point
+from loaders.common.http import ApiAuthError, ApiError, ApiRequestError, SourceStoppedError
 from warehouse_layer import Warehouse, WarehouseLike, connect, warehouse_exists
 
 __all__ = [
@@ -114,8 +117,10 @@ __all__ = [
     "create_empty_tables",
     "enrich_brands",
     "filter_recently_looked_up",
+    "land_interrupted_lookups",
     "normalize_org_name",
     "parse_person",
+    "people_revealed_within",
     "print_progress",
 ]
 
@@ -157,6 +162,34 @@ def apollo_source(
     )
 
 
+class _SharedAnswers:
+    """Paid answers reused for every brand they answer: two brands of one Apollo organization (a
+    holding company, two storefronts of one firm) pay for its lookup and its people once.
+    Organizations by request (the brand's domain, else its normalized name), people by id: the
+    RAW row of a person revealed in this run or within the TTL (`known_people`). Thread-safe."""
+
+    def __init__(self, known_people: Mapping[str, Row] | None = None) -> None:
+        self._organizations: dict[tuple[str, str], Mapping[str, Any]] = {}
+        self._people: dict[str, Row] = dict(known_people or {})
+        self._lock = threading.Lock()
+
+    def organization(self, key: tuple[str, str]) -> Mapping[str, Any] | None:
+        with self._lock:
+            return self._organizations.get(key)
+
+    def remember_organization(self, key: tuple[str, str], response: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._organizations.setdefault(key, response)
+
+    def person(self, person_id: str) -> Row | None:
+        with self._lock:
+            return self._people.get(person_id)
+
+    def remember_person(self, row: Row) -> None:
+        with self._lock:
+            self._people.setdefault(str(row["person_id"]), row)
+
+
 @dataclass(eq=False)  # identity: a lookup is a key while its ids wait for bulk_match
 class _BrandLookup:
     brand: BrandToEnrich
@@ -170,9 +203,16 @@ class _BrandLookup:
     reveals: list[Row] = field(default_factory=list)  # each id sent to bulk_match, and its outcome
     organization: KnownOrganization | None = None
     already_paid: int = 0  # people found again whose reveal was paid (or may have been) within the TTL
+    held: int = 0  # people found again whose bulk_match answer was lost, still on hold
+    reasked: int = 0  # people asked again after a lost answer (each: at most one extra credit)
     error: str | None = None
-    auth_error: ApiAuthError | None = None  # the key was refused: no point looking up the rest
+    # the key was refused, or the source stopped (failures in a row, a long rate-limit lockout):
+    # no point looking up the rest
+    stop_error: ApiError | None = None
     pending: int = 0  # ids found by the search and not yet sent to bulk_match (or 1: searching)
+    journal: PaidJournal | None = None  # where each paid answer is saved before the next paid call
+    shared: _SharedAnswers | None = None  # paid answers of this run (and earlier ones) for every brand
+    reused: int = 0  # people this brand got from another brand's paid answer (no credit)
 
     def record_call(
         self,
@@ -206,8 +246,8 @@ class _BrandLookup:
         """Keep the first error (the ledger row's status becomes `error`, retried next run)."""
         if self.error is None:
             self.error = (message or f"{type(error).__name__}: {error}")[:MAX_ERROR_MESSAGE_CHARS]
-        if isinstance(error, ApiAuthError) and self.auth_error is None:
-            self.auth_error = error
+        if isinstance(error, ApiAuthError | SourceStoppedError) and self.stop_error is None:
+            self.stop_error = error
 
     def ledger_row(self) -> Row:
         """`ok` when people were revealed, now or (for a retried brand) within the TTL already;
@@ -215,6 +255,15 @@ class _BrandLookup:
         next run, without paying again for what it got)."""
         emails = sum(1 for row in self.people if row.get("email"))
         status = "error" if self.error is not None else "ok" if self.people or self.already_paid else "no_match"
+        error = self.error
+        if self.held and error is None:  # not finished: retried once the hold is over
+            status = "error"
+            until = self.brand.held_until.isoformat(timespec="minutes") if self.brand.held_until else "later"
+            error = (
+                f"{self.held} people held until {until}: their bulk_match answer was lost (5xx, timeout "
+                "or kill) and may have been charged; they are asked again after the hold "
+                "(release now: SOURCES__APOLLO__REVEAL_HOLD_HOURS=0 outreach enrich)"
+            )
         organization = self.organization
         return {
             "lookup_id": self.lookup_id,
@@ -225,11 +274,30 @@ class _BrandLookup:
             "emails_revealed": emails,
             "credits_consumed": self.credits_consumed,
             "status": status,
-            "error_message": self.error,
+            "error_message": error,
             "looked_up_at": self.looked_up_at,
             "organization_id": organization.organization_id if organization else None,
             "organization_name": organization.name if organization else None,
             "organization_domain": organization.domain if organization else None,
+        }
+
+    def journal_entry(self) -> dict[str, list[Row]]:
+        """The RAW rows of the lookup so far. It is journaled before it finishes, so its ledger
+        row says `error`: landed from the journal, the brand is retried (paying nothing twice)."""
+        ledger = self.ledger_row()
+        if ledger["status"] != "error":
+            ledger = {
+                **ledger,
+                "status": "error",
+                "error_message": "interrupted: the run stopped before this lookup was landed "
+                "(landed from the paid-answer journal by the next run)",
+            }
+        return {
+            "lookups": [ledger],
+            "people": list(self.people),
+            "calls": list(self.calls),
+            "reveals": [dict(row) for row in self.reveals],
+            "rejected": list(self.rejected),
         }
 
     def _furthest_endpoint(self) -> str:
@@ -250,20 +318,49 @@ class _Candidate:
     position: int
 
 
+def _save_paid(lookups: Sequence[_BrandLookup]) -> None:
+    """Make what these lookups paid for (or are about to) durable before the next paid call."""
+    journal = next((lookup.journal for lookup in lookups if lookup.journal is not None), None)
+    if journal is None:
+        return
+    entry: dict[str, list[Row]] = {}
+    for lookup in lookups:
+        for table, rows in lookup.journal_entry().items():
+            entry.setdefault(table, []).extend(rows)
+    journal.append(entry)
+
+
 def _resolve_organization(finder: PeopleFinder, lookup: _BrandLookup) -> KnownOrganization | None:
     """The brand's Apollo organization (`organizations/enrich`: 1 credit when one is found), or
     None. Found by domain, it is the brand's; found by name, its name must be the brand's
     (normalized): Apollo's name match is loose, and its people must not be paid for."""
     brand = lookup.brand
     domain = normalize_domain(brand.domain)
-    response = finder.find_organization(domain=domain, name=brand.brand_name)
+    key = ("domain", domain) if domain else ("name", normalize_org_name(brand.brand_name))
+    reused = lookup.shared.organization(key) if lookup.shared is not None else None
+    response = reused if reused is not None else finder.find_organization(domain=domain, name=brand.brand_name)
     found = response.get("organization")
     organization = found if isinstance(found, Mapping) and found.get("id") is not None else None
-    credits = 1 if organization is not None else 0  # Apollo: 1 credit per organization found
-    lookup.credits_consumed += credits
-    lookup.record_call(ORGANIZATION_ENDPOINT, 1, 0 if organization is None else 1, credits)
+    if reused is None:
+        credits = 1 if organization is not None else 0  # Apollo: 1 credit per organization found
+        lookup.credits_consumed += credits
+        lookup.record_call(ORGANIZATION_ENDPOINT, 1, 0 if organization is None else 1, credits)
+        if organization is not None and lookup.shared is not None:
+            lookup.shared.remember_organization(key, response)
     if organization is None:
         return None
+    known = _accepted_organization(lookup, organization, domain)
+    lookup.organization = known
+    if reused is None:
+        _save_paid([lookup])
+        kill_point("apollo.paid_answer_saved")
+    return known
+
+
+def _accepted_organization(
+    lookup: _BrandLookup, organization: Mapping[str, Any], domain: str | None
+) -> KnownOrganization | None:
+    brand = lookup.brand
     known = KnownOrganization(
         organization_id=str(organization["id"]),
         name=_text(organization.get("name")),
@@ -330,8 +427,11 @@ def _find_candidates(
         if isinstance(total, int) and page * per_page >= total:
             break
     found = ids[:max_people]
-    fresh = [person_id for person_id in found if person_id not in lookup.brand.paid_person_ids]
-    lookup.already_paid = len(found) - len(fresh)
+    brand = lookup.brand
+    fresh = [p for p in found if p not in brand.paid_person_ids and p not in brand.held_person_ids]
+    lookup.held = sum(1 for person_id in found if person_id in brand.held_person_ids)
+    lookup.already_paid = len(found) - len(fresh) - lookup.held
+    lookup.reasked = sum(1 for person_id in fresh if person_id in brand.reasked_person_ids)
     return fresh
 
 
@@ -366,11 +466,14 @@ def _reveal(finder: PeopleFinder, chunk: Sequence[_Candidate]) -> None:
     owners = list(dict.fromkeys(candidate.lookup for candidate in chunk))
     request_id = md5_key(BULK_MATCH_ENDPOINT, *(f"{c.lookup.lookup_id}:{c.person_id}" for c in chunk))
     attempts = [_attempt(candidate, request_id) for candidate in chunk]
+    _save_paid(owners)  # the ids about to be sent: a kill during the call may have been charged
     # `pending` drops only once the call's outcome is recorded: an interruption inside the call
     # (or anything raised after it) leaves the brands pending, which the caller turns into error
     # rows, retried next run, never into a finished `ok` / `no_match`
     try:
-        response = finder.bulk_match([{"id": candidate.person_id} for candidate in chunk])
+        # one id asked by two brands of one organization is sent (and paid) once
+        person_ids = list(dict.fromkeys(candidate.person_id for candidate in chunk))
+        response = _per_candidate(finder.bulk_match([{"id": person_id} for person_id in person_ids]), person_ids, chunk)
         credits = _credits(response.get("credits_consumed"))
     except Exception as error:  # auth errors included: the caller stops the run
         for owner in owners:
@@ -380,10 +483,55 @@ def _reveal(finder: PeopleFinder, chunk: Sequence[_Candidate]) -> None:
     try:
         _attribute(finder, chunk, owners, response, credits, request_id)
         _record_outcomes(attempts, response)
+        _count_shared_matches(chunk, response)
     except Exception as error:  # a response we cannot read: an error row for each brand in it
         for owner in owners:
             owner.fail(error, f"{BULK_MATCH_ENDPOINT} response not understood: {type(error).__name__}: {error}")
+    _save_paid(owners)  # the answer (people, credits) is durable before the next paid call
+    kill_point("apollo.paid_answer_saved")
     _settle(owners, chunk)
+
+
+def _per_candidate(
+    response: Mapping[str, Any], person_ids: Sequence[str], chunk: Sequence[_Candidate]
+) -> Mapping[str, Any]:
+    """The matches of a call sent with `person_ids` (each once), one per candidate of `chunk`."""
+    matches = response.get("matches")
+    if len(person_ids) == len(chunk) or not isinstance(matches, list) or len(matches) != len(person_ids):
+        return response
+    by_id = dict(zip(person_ids, matches, strict=True))
+    return {**response, "matches": [by_id[candidate.person_id] for candidate in chunk]}
+
+
+def _count_shared_matches(chunk: Sequence[_Candidate], response: Mapping[str, Any]) -> None:
+    """A person asked for by several brands in one call is paid once: the brands after the first
+    count it as reused."""
+    matches = response.get("matches")
+    if not isinstance(matches, list) or len(matches) != len(chunk):
+        return
+    seen: set[str] = set()
+    for candidate, match in zip(chunk, matches, strict=True):
+        if candidate.person_id in seen and isinstance(match, Mapping):
+            candidate.lookup.reused += 1
+        seen.add(candidate.person_id)
+
+
+def _reuse_revealed(candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """Candidates whose person was already revealed (in this run, for another brand, or within the
+    TTL) get that answer's row, for nothing; returns the others, still to reveal."""
+    remaining: list[_Candidate] = []
+    for candidate in candidates:
+        lookup = candidate.lookup
+        known = lookup.shared.person(candidate.person_id) if lookup.shared is not None else None
+        if known is None:
+            remaining.append(candidate)
+            continue
+        brand_id = lookup.brand.brand_id
+        lookup.people.append(
+            {**known, "brand_id": brand_id, "lookup_id": lookup.lookup_id, "matched_at": lookup.looked_up_at}
+        )
+        lookup.reused += 1
+    return remaining
 
 
 def _attempt(candidate: _Candidate, request_id: str) -> Row:
@@ -484,6 +632,8 @@ def _add_match(lookup: _BrandLookup, source_kind: str, match: object, position: 
     if isinstance(match, Mapping) and match.get("id") is not None:
         row = parse_person(match, lookup.brand.brand_id, lookup.lookup_id, source_kind, lookup.looked_up_at)
         lookup.people.append(row)
+        if lookup.shared is not None:
+            lookup.shared.remember_person(row)
         return
     reason = "bulk_match result is not a person with an id"
     lookup.rejected.append(
@@ -508,6 +658,8 @@ def _enrich_batch(
     looked_up_at: datetime,
     deadline: float = math.inf,
     progress: Callable[[Sequence[_BrandLookup]], None] | None = None,
+    journal: PaidJournal | None = None,
+    shared: _SharedAnswers | None = None,
 ) -> None:
     """Search each brand, and reveal the ids found in bulk_match calls of 10 shared by brands
     (a call goes out as soon as 10 ids wait), until `brands` ends or `deadline` (monotonic) has
@@ -516,16 +668,20 @@ def _enrich_batch(
     revealed (a refused reveal makes the rest `not revealed` errors)."""
     stop = threading.Event()
     waiting: list[_Candidate] = []
-    reveal_refused: ApiAuthError | None = None
-    searches = _searches(finder, brands, lookups, titles, seniorities, max_people, looked_up_at, deadline, stop)
+    reveal_refused: ApiError | None = None
+    searches = _searches(
+        finder, brands, lookups, titles, seniorities, max_people, looked_up_at, deadline, stop, journal, shared
+    )
     try:
         for lookup, candidates in searches:
             if candidates is None:  # the search failed: an error row, the other brands go on
-                if lookup.auth_error is not None:
+                if lookup.stop_error is not None:
                     stop.set()  # the key is refused: reveal what was found so far, then stop
                 continue
-            lookup.pending = len(candidates)
-            found = [_Candidate(lookup, person_id, position) for position, person_id in enumerate(candidates, 1)]
+            found = _reuse_revealed(
+                [_Candidate(lookup, person_id, position) for position, person_id in enumerate(candidates, 1)]
+            )
+            lookup.pending = len(found)
             if reveal_refused is not None:  # searches still in flight when the key was refused
                 _abandon(found, reveal_refused)
                 continue
@@ -551,6 +707,8 @@ def _searches(
     looked_up_at: datetime,
     deadline: float,
     stop: threading.Event,
+    journal: PaidJournal | None = None,
+    shared: _SharedAnswers | None = None,
 ) -> Generator[tuple[_BrandLookup, list[str] | None], None, None]:
     """(lookup, person ids found, or None if the search failed) per brand, in work-list order.
 
@@ -561,7 +719,9 @@ def _searches(
     """
 
     def start(brand: BrandToEnrich) -> _BrandLookup:
-        lookup = _BrandLookup(brand, make_lookup_id(brand.brand_id, looked_up_at), looked_up_at)
+        lookup = _BrandLookup(
+            brand, make_lookup_id(brand.brand_id, looked_up_at), looked_up_at, journal=journal, shared=shared
+        )
         lookup.pending = 1  # unfinished until its search is done (an interruption makes it an error)
         lookups.append(lookup)
         return lookup
@@ -603,12 +763,20 @@ def _searches(
 
 def _reveal_waiting(
     finder: PeopleFinder, waiting: list[_Candidate], *, flush: bool
-) -> tuple[list[_Candidate], ApiAuthError | None]:
+) -> tuple[list[_Candidate], ApiError | None]:
     """Send the waiting ids in bulk_match calls of 10 (with `flush`, the rest too); returns what
     still waits, and the auth error that stopped it, if any. A brand whose reveal failed has its
     other ids dropped: its ledger row says `error`, it is retried whole next run, so no more
     credits are spent on it now."""
     while len(waiting) >= MAX_BULK_MATCH or (flush and waiting):
+        still_waiting = _reuse_revealed(waiting)  # revealed by an earlier call of this run since
+        kept = {id(candidate) for candidate in still_waiting}
+        for candidate in waiting:
+            if id(candidate) not in kept:
+                candidate.lookup.pending -= 1
+        waiting = still_waiting
+        if not waiting or (len(waiting) < MAX_BULK_MATCH and not flush):
+            break
         chunk, waiting = waiting[:MAX_BULK_MATCH], waiting[MAX_BULK_MATCH:]
         _reveal(finder, chunk)
         if any(candidate.lookup.error is not None for candidate in chunk):
@@ -616,10 +784,10 @@ def _reveal_waiting(
                 if candidate.lookup.error is not None:
                     candidate.lookup.pending -= 1
             waiting = [candidate for candidate in waiting if candidate.lookup.error is None]
-        auth_error = next((c.lookup.auth_error for c in chunk if c.lookup.auth_error is not None), None)
-        if auth_error is not None:
-            _abandon(waiting, auth_error)
-            return [], auth_error
+        stop_error = next((c.lookup.stop_error for c in chunk if c.lookup.stop_error is not None), None)
+        if stop_error is not None:
+            _abandon(waiting, stop_error)
+            return [], stop_error
     return waiting, None
 
 
@@ -649,6 +817,10 @@ class _Totals:
     bulk_requests: int = 0
     credits: int = 0
     statuses: dict[str, int] = field(default_factory=lambda: {"ok": 0, "no_match": 0, "error": 0})
+    first_error: str | None = None
+    held: int = 0
+    reasked: int = 0
+    reused: int = 0
 
 
 def _requests(lookups: Iterable[_BrandLookup], endpoint: str | None = None) -> int:
@@ -677,8 +849,13 @@ def _land(lookups: Sequence[_BrandLookup], destination: WarehouseLike, pipelines
     totals.requests += _requests(lookups)
     totals.bulk_requests += _requests(lookups, BULK_MATCH_ENDPOINT)
     totals.credits += sum(lookup.credits_consumed for lookup in lookups)
+    totals.held += sum(lookup.held for lookup in lookups)
+    totals.reasked += sum(lookup.reasked for lookup in lookups)
+    totals.reused += sum(lookup.reused for lookup in lookups)
     for row in ledger:
         totals.statuses[row["status"]] += 1
+        if row["status"] == "error" and totals.first_error is None:
+            totals.first_error = row["error_message"]
 
 
 @dataclass(frozen=True)
@@ -784,6 +961,8 @@ def enrich_brands(
     max_batch_seconds: float = MAX_BATCH_SECONDS,
     progress: Callable[[EnrichProgress], None] | None = print_progress,
     progress_every_seconds: float = DEFAULT_PROGRESS_EVERY_SECONDS,
+    fail_when_every_brand_fails: bool = False,
+    known_people: Mapping[str, Row] | None = None,
 ) -> LoadSummary:
     """Search decision-makers per brand, reveal them in bulk_match calls of at most 10 ids
     (shared by several brands), and load people + one ledger row per brand looked up
@@ -800,7 +979,11 @@ def enrich_brands(
     lands that batch's lookups (unrevealed brands as errors) before it propagates.
 
     `progress` gets an `EnrichProgress` at most every `progress_every_seconds` and once at the
-    end (default: a line on stderr; None: silent).
+    end (default: a line on stderr; None: silent). With `fail_when_every_brand_fails` (the
+    `enrich` stage) a run whose every lookup failed raises `ApiRequestError` once it is landed:
+    a run of errors must not look like a finished enrichment. When the source stops (the key is
+    refused, failures in a row, an hourly or daily rate limit used up: `SourceStoppedError`),
+    what was looked up is landed and the error is raised.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -810,6 +993,9 @@ def enrich_brands(
     reporter = _ProgressReporter(
         progress, progress_every_seconds, len(worklist) if isinstance(worklist, Sized) else None, totals, watch
     )
+    journal = PaidJournal(journal_path(pipelines_dir))
+    shared = _SharedAnswers(known_people)
+    land_interrupted_lookups(destination, pipelines_dir)  # normally done by the caller, before its work list
     landed_any = False
     brands = _unique(worklist)
     while True:
@@ -827,30 +1013,53 @@ def enrich_brands(
                 looked_up_at,
                 deadline,
                 reporter.during,
+                journal,
+                shared,
             )
         except BaseException as error:  # keep what was paid for, then let it propagate
             for lookup in lookups:
                 if lookup.pending:
                     lookup.fail(error, f"not revealed: run interrupted by {type(error).__name__}")
             _land(lookups, destination, pipelines_dir, totals)
+            journal.clear()
             raise
         if not lookups:
             break
         _land(lookups, destination, pipelines_dir, totals)
+        journal.clear()  # the batch is in RAW
         landed_any = True
-        auth_error = next((lookup.auth_error for lookup in lookups if lookup.auth_error is not None), None)
-        if auth_error is not None:
-            raise auth_error
+        stop_error = next((lookup.stop_error for lookup in lookups if lookup.stop_error is not None), None)
+        if stop_error is not None:
+            raise stop_error
     if not landed_any:  # nothing to look up: still create the (empty) tables, as before
         create_empty_tables(destination, pipelines_dir)
     reporter.finished()
+    every_brand_failed = totals.statuses["error"] and not totals.statuses["ok"] and not totals.statuses["no_match"]
+    if fail_when_every_brand_fails and every_brand_failed:
+        # nothing succeeded: a run of errors must not look like a finished enrichment
+        raise ApiRequestError(
+            "apollo",
+            f"every one of the {totals.brands} brands looked up failed (first: {totals.first_error}); "
+            "their error rows are landed and they are retried by the next run: check Apollo's status and the key",
+        )
     return LoadSummary(
         source="apollo",
         rows_loaded=totals.people,
         rows_rejected=totals.rejected,
         files_or_pages=totals.bulk_requests,
         seconds=watch.seconds,
-        details={"brands": totals.brands, **totals.statuses, "credits": totals.credits, "requests": totals.requests},
+        details={
+            "brands": totals.brands,
+            **totals.statuses,
+            "credits": totals.credits,
+            "requests": totals.requests,
+            # people whose lost bulk_match answer is on hold / was asked again (at most one
+            # extra credit each): reported so what a lost answer costs is visible
+            **({"held_people": totals.held} if totals.held else {}),
+            **({"reasked_people": totals.reasked} if totals.reasked else {}),
+            # people paid for by another brand of the same organization, reused for nothing
+            **({"reused_people": totals.reused} if totals.reused else {}),
+        },
     )
 
 
@@ -859,19 +1068,26 @@ def filter_recently_looked_up(
     destination: WarehouseLike,
     ttl_days: float,
     now: datetime | None = None,
+    *,
+    hold_hours: float = DEFAULT_REVEAL_HOLD_HOURS,
 ) -> list[BrandToEnrich]:
     """Drop brands with an `ok`/`no_match` lookup newer than `ttl_days` (errors are retried).
 
     A brand retried within the TTL (its lookup failed part-way) comes back with what that lookup
     already paid for: its `organization` (not looked up again) and `paid_person_ids` (ids
-    revealed, or sent in a bulk_match whose outcome is unknown: never sent again). Reads
-    raw.apollo_lookups / apollo_people / apollo_reveals when the warehouse and the tables exist;
-    otherwise keeps all. Rows landed under an id an earlier name normalization made count for the
-    brand's id now (clean.stg_brand_id_aliases, when built): a new id is never paid for twice.
+    revealed: never sent again). An id sent in a bulk_match whose answer was lost (outcome
+    `unknown`: it may have been charged) is held for `hold_hours` after that call
+    (`held_person_ids`), then asked again (`reasked_person_ids`); after `MAX_LOST_REVEALS` lost
+    answers within the TTL it is not asked again (`paid_person_ids`): a lost answer costs at most
+    one extra credit per person. Reads raw.apollo_lookups / apollo_people / apollo_reveals when
+    the warehouse and the tables exist; otherwise keeps all. Rows landed under an id an earlier
+    name normalization made count for the brand's id now (clean.stg_brand_id_aliases, when
+    built): a new id is never paid for twice.
     """
     if not worklist or not warehouse_exists(destination):
         return list(worklist)
-    cutoff = (ensure_utc(now) if now else utc_now()) - timedelta(days=ttl_days)
+    moment = ensure_utc(now) if now else utc_now()
+    cutoff = moment - timedelta(days=ttl_days)
     with connect(destination) as warehouse:
         if not warehouse.table_exists(RAW_DATASET, LOOKUPS_TABLE):
             return list(worklist)
@@ -884,20 +1100,85 @@ def filter_recently_looked_up(
         skip = {aliases.get(brand_id, brand_id) for brand_id, finished, _ in latest if _within(finished, cutoff)}
         due = [brand for brand in worklist if brand.brand_id not in skip]
         retried = {aliases.get(brand_id, brand_id) for brand_id, _, started in latest if _within(started, cutoff)}
-        paid = _paid_within_ttl(
+        prior = _paid_within_ttl(
             warehouse, [brand.brand_id for brand in due if brand.brand_id in retried], cutoff, aliases
         )
-    return [_with_paid(brand, *paid[brand.brand_id]) if brand.brand_id in paid else brand for brand in due]
+        by_domain = _organizations_by_domain(warehouse, {normalize_domain(brand.domain) for brand in due}, cutoff)
+    hold = timedelta(hours=hold_hours)
+    due = [
+        _with_prior(brand, prior[brand.brand_id], moment, hold) if brand.brand_id in prior else brand for brand in due
+    ]
+    # another brand of the same domain paid for its organization within the TTL: not paid again
+    return [
+        replace(brand, organization=by_domain[domain])
+        if brand.organization is None and (domain := normalize_domain(brand.domain) or "") in by_domain
+        else brand
+        for brand in due
+    ]
+
+
+def _organizations_by_domain(
+    warehouse: Warehouse, domains: set[str | None], cutoff: datetime
+) -> dict[str, KnownOrganization]:
+    """Organizations resolved within the TTL whose primary domain is one of `domains` (what an
+    `organizations/enrich` by that domain answers)."""
+    wanted = sorted(domain for domain in domains if domain)
+    if not wanted or not _has_column(warehouse, LOOKUPS_TABLE, "organization_domain"):
+        return {}
+    found: dict[str, tuple[datetime, KnownOrganization]] = {}
+    for start in range(0, len(wanted), PRIOR_LOOKUP_CHUNK):
+        chunk = wanted[start : start + PRIOR_LOOKUP_CHUNK]
+        placeholders = ", ".join("?" for _ in chunk)
+        for organization_id, name, domain, looked_up_at in warehouse.execute(
+            "select organization_id, organization_name, organization_domain, looked_up_at "
+            f"from {RAW_DATASET}.{LOOKUPS_TABLE} "
+            f"where organization_id is not null and organization_domain in ({placeholders})",
+            chunk,
+        ):
+            moment = ensure_utc(looked_up_at) if looked_up_at else None
+            if moment is None or moment <= cutoff or (domain in found and found[domain][0] >= moment):
+                continue
+            found[str(domain)] = (moment, KnownOrganization(str(organization_id), name, domain))
+    return {domain: organization for domain, (_, organization) in found.items()}
 
 
 def _within(moment: datetime | None, cutoff: datetime) -> bool:
     return moment is not None and ensure_utc(moment) > cutoff
 
 
-def _with_paid(
-    brand: BrandToEnrich, organization: KnownOrganization | None, person_ids: frozenset[str]
-) -> BrandToEnrich:
-    return replace(brand, organization=brand.organization or organization, paid_person_ids=person_ids)
+@dataclass
+class _Prior:
+    """What a brand's earlier lookups within the TTL got: the organization, the ids revealed, and
+    per id whose answers were all lost, when (ids missed, i.e. no match and no charge, are not kept)."""
+
+    organization: tuple[datetime, KnownOrganization] | None = None
+    revealed: set[str] = field(default_factory=set)
+    lost: dict[str, list[datetime]] = field(default_factory=dict)
+    missed_last: dict[str, datetime] = field(default_factory=dict)
+
+
+def _with_prior(brand: BrandToEnrich, prior: _Prior, now: datetime, hold: timedelta) -> BrandToEnrich:
+    paid, held, reasked = set(prior.revealed), set(), set()
+    held_until: datetime | None = None
+    for person_id, attempts in prior.lost.items():
+        last = max(attempts)
+        if person_id in paid or prior.missed_last.get(person_id, last) > last:
+            continue  # revealed, or asked again since and missed (no charge)
+        if len(attempts) >= MAX_LOST_REVEALS:
+            paid.add(person_id)  # the extra credits a lost answer may cost are bounded
+        elif last + hold > now:
+            held.add(person_id)
+            held_until = max(held_until or last + hold, last + hold)
+        else:
+            reasked.add(person_id)
+    return replace(
+        brand,
+        organization=brand.organization or (prior.organization[1] if prior.organization else None),
+        paid_person_ids=frozenset(paid),
+        held_person_ids=frozenset(held),
+        held_until=held_until,
+        reasked_person_ids=frozenset(reasked),
+    )
 
 
 def brand_id_aliases(warehouse: Warehouse) -> dict[str, str]:
@@ -910,12 +1191,11 @@ def brand_id_aliases(warehouse: Warehouse) -> dict[str, str]:
 
 def _paid_within_ttl(
     warehouse: Warehouse, brand_ids: Sequence[str], cutoff: datetime, aliases: Mapping[str, str]
-) -> dict[str, tuple[KnownOrganization | None, frozenset[str]]]:
-    """Per brand: the organization its lookups resolved, and the person ids revealed (or sent
-    in a call whose outcome is unknown), since `cutoff`; rows under an old id (`aliases`) count
-    for the brand's id now."""
-    organizations: dict[str, tuple[datetime, KnownOrganization]] = {}
-    person_ids: dict[str, set[str]] = {}
+) -> dict[str, _Prior]:
+    """Per brand: the organization its lookups resolved, the person ids revealed and those whose
+    bulk_match answers were lost, since `cutoff`; rows under an old id (`aliases`) count for the
+    brand's id now."""
+    priors: dict[str, _Prior] = {}
     has_organization = _has_column(warehouse, LOOKUPS_TABLE, "organization_id")  # older ledgers lack it
     has_reveals = warehouse.table_exists(RAW_DATASET, REVEALS_TABLE)
     has_people = warehouse.table_exists(RAW_DATASET, PEOPLE_TABLE)
@@ -934,9 +1214,9 @@ def _paid_within_ttl(
                 moment = ensure_utc(looked_up_at) if looked_up_at else None
                 if moment is None or moment <= cutoff:
                     continue
-                brand_id = aliases.get(recorded_id, recorded_id)
-                if brand_id not in organizations or organizations[brand_id][0] < moment:
-                    organizations[brand_id] = (moment, KnownOrganization(str(organization_id), name, domain))
+                prior = priors.setdefault(aliases.get(recorded_id, recorded_id), _Prior())
+                if prior.organization is None or prior.organization[0] < moment:
+                    prior.organization = (moment, KnownOrganization(str(organization_id), name, domain))
         if has_people:  # revealed people: also those landed before raw.apollo_reveals existed
             for recorded_id, person_id, matched_at in warehouse.execute(
                 f"select brand_id, person_id, matched_at from {RAW_DATASET}.{PEOPLE_TABLE} "
@@ -944,20 +1224,24 @@ def _paid_within_ttl(
                 chunk,
             ):
                 if _within(matched_at, cutoff):
-                    person_ids.setdefault(aliases.get(recorded_id, recorded_id), set()).add(str(person_id))
+                    priors.setdefault(aliases.get(recorded_id, recorded_id), _Prior()).revealed.add(str(person_id))
         if has_reveals:
-            for recorded_id, person_id, attempted_at in warehouse.execute(
-                f"select brand_id, person_id, attempted_at from {RAW_DATASET}.{REVEALS_TABLE} "
-                f"where outcome <> ? and brand_id in ({placeholders})",
-                [MISSED, *chunk],
+            for recorded_id, person_id, attempted_at, outcome in warehouse.execute(
+                f"select brand_id, person_id, attempted_at, outcome from {RAW_DATASET}.{REVEALS_TABLE} "
+                f"where brand_id in ({placeholders})",
+                chunk,
             ):
-                if _within(attempted_at, cutoff):
-                    person_ids.setdefault(aliases.get(recorded_id, recorded_id), set()).add(str(person_id))
-    return {
-        brand_id: (organizations[brand_id][1] if brand_id in organizations else None,
-                   frozenset(person_ids.get(brand_id, ())))
-        for brand_id in set(organizations) | set(person_ids)
-    }  # fmt: skip
+                if not _within(attempted_at, cutoff):
+                    continue
+                prior = priors.setdefault(aliases.get(recorded_id, recorded_id), _Prior())
+                moment = ensure_utc(attempted_at)
+                if outcome == MISSED:
+                    prior.missed_last[str(person_id)] = max(moment, prior.missed_last.get(str(person_id), moment))
+                elif outcome == UNKNOWN:
+                    prior.lost.setdefault(str(person_id), []).append(moment)
+                else:
+                    prior.revealed.add(str(person_id))
+    return priors
 
 
 def _has_column(warehouse: Warehouse, table: str, column: str) -> bool:
@@ -967,6 +1251,37 @@ def _has_column(warehouse: Warehouse, table: str, column: str) -> bool:
         [RAW_DATASET, table, column],
     )
     return bool(row and row[0])
+
+
+def people_revealed_within(destination: WarehouseLike, ttl_days: float, now: datetime | None = None) -> dict[str, Row]:
+    """Person id -> its raw.apollo_people row, for every person revealed within the TTL (for any
+    brand): `enrich_brands(known_people=...)` gives them to another brand of the same
+    organization without paying again."""
+    if not warehouse_exists(destination):
+        return {}
+    cutoff = (ensure_utc(now) if now else utc_now()) - timedelta(days=ttl_days)
+    names = [column.name for column in PEOPLE_COLUMNS]
+    with connect(destination) as warehouse:
+        if not warehouse.table_exists(RAW_DATASET, PEOPLE_TABLE):
+            return {}
+        rows = warehouse.execute(f"select {', '.join(names)} from {RAW_DATASET}.{PEOPLE_TABLE}")
+    known: dict[str, Row] = {}
+    for values in rows:
+        row = dict(zip(names, values, strict=True))
+        if _within(row["matched_at"], cutoff):  # compared here: timestamptz / TIMESTAMP_TZ
+            known.setdefault(str(row["person_id"]), row)
+    return known
+
+
+def land_interrupted_lookups(destination: WarehouseLike, pipelines_dir: Path) -> int:
+    """Land what a killed `enrich` saved in its paid-answer journal (before reading the work list:
+    those brands then come back with what they paid for). Returns the lookups landed."""
+
+    def land(rows: dict[str, list[Row]]) -> None:
+        source = apollo_source(rows["people"], rows["lookups"], rows["rejected"], rows["calls"], rows["reveals"])
+        run_pipeline(PIPELINE_NAME, destination, pipelines_dir, source)
+
+    return land_paid_journal(destination, pipelines_dir, land)
 
 
 def create_empty_tables(destination: WarehouseLike, pipelines_dir: Path) -> None:

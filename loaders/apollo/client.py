@@ -10,10 +10,16 @@
   or a read timeout: Apollo may have charged them;
 - auth header `x-api-key`; the key never appears in errors or logs (the shared layer names the
   method and path only);
-- pacing: a token bucket (`SOURCES__APOLLO__REQUESTS_PER_SECOND`); Apollo's 429s carry no
-  Retry-After, so the shared layer's exponential backoff applies (the default policy here
-  spans a whole minute window); and when a 2xx answer says `x-minute-requests-left: 0`, the
-  next call waits for the next minute window instead of burning a 429;
+- pacing: a token bucket (`SOURCES__APOLLO__REQUESTS_PER_SECOND`); Apollo's limits are fixed
+  windows per minute, hour and day, and its 429s carry no Retry-After but say which window
+  ("... is 600 times per hour"): a per-minute 429 waits for the next minute window, an hourly or
+  daily one stops the source for this run (waiting up to a day is not a run; retrying burns
+  calls). A 2xx saying `x-minute-requests-left: 0` makes the next call wait for the next minute
+  window; `x-hourly-requests-left: 0` / `x-daily-requests-left: 0` stop the source before it
+  asks (the next call could only get a 429);
+- a circuit breaker: `SOURCES__APOLLO__MAX_CONSECUTIVE_FAILURES` (default 6) failed requests in
+  a row (retries included) stop the source for the run, so a dead Apollo costs seconds, not
+  minutes per brand;
 - concurrency: `SOURCES__APOLLO__CONCURRENCY` (default 1) threads may search at once
   (`enrich_brands` reads `concurrency`); the token bucket and the minute-window wait are shared
   by the threads, so they never go faster than the configured pace (a retry's backoff is per
@@ -25,6 +31,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -47,12 +54,14 @@ from loaders.apollo.settings import (
 from loaders.common.http import (
     ApiClient,
     ApiRequestError,
+    CircuitBreaker,
     MissingSecretError,
     RateLimiter,
     RetryPolicy,
+    SourceStoppedError,
     require_secret,
 )
-from loaders.common.settings_env import comma_list, integer, positive_float
+from loaders.common.settings_env import ConfigError, comma_list, integer, non_negative_float, positive_float
 
 logger = logging.getLogger(__name__)
 
@@ -68,15 +77,31 @@ SENIORITIES_ENV = "SOURCES__APOLLO__SENIORITIES"
 REQUESTS_PER_SECOND_ENV = "SOURCES__APOLLO__REQUESTS_PER_SECOND"
 TTL_DAYS_ENV = "SOURCES__APOLLO__TTL_DAYS"
 CONCURRENCY_ENV = "SOURCES__APOLLO__CONCURRENCY"
+MAX_CONSECUTIVE_FAILURES_ENV = "SOURCES__APOLLO__MAX_CONSECUTIVE_FAILURES"
+REVEAL_HOLD_HOURS_ENV = "SOURCES__APOLLO__REVEAL_HOLD_HOURS"
 DEFAULT_CONCURRENCY = 1
 MAX_CONCURRENCY = 16
+# failed requests in a row (retries included) that stop the source: a brand's retries (4) plus
+# two more, so one bad brand does not stop the run but a dead API stops it within ~20 s
+DEFAULT_MAX_CONSECUTIVE_FAILURES = 6
+# a person sent to a bulk_match whose answer was lost (5xx, timeout, kill) may have been charged:
+# held this long, then asked again (0: ask again now)
+DEFAULT_REVEAL_HOLD_HOURS = 24.0
 MINUTE_REQUESTS_LEFT_HEADER = "x-minute-requests-left"
+# quota left in Apollo's longer windows (legacy names, and the newer 24-hour one)
+LONG_WINDOW_HEADERS = {
+    "x-hourly-requests-left": "hourly",
+    "x-daily-requests-left": "daily",
+    "x-24-hour-requests-left": "24-hour",
+}
 MINUTE_WINDOW_SECONDS = 60.0
 WINDOW_MARGIN_SECONDS = 1.0
+# "The maximum number of api calls allowed for api/v1/people/bulk_match is 600 times per hour."
+_LIMIT_IN_429 = re.compile(r"is\s+([\d,]+)\s+times\s+per\s+(minute|hour|day)", re.IGNORECASE)
 
-# No Retry-After on Apollo's 429s: backoff 3, 6, 12, 24, 48 s (+-25%, so >= 70 s in all) always
-# outlasts a fixed one-minute window before the last attempt.
-APOLLO_RETRY_POLICY = RetryPolicy(max_attempts=6, backoff_base_seconds=3.0, backoff_max_seconds=60.0)
+# Transient 5xx and connection errors: 2, 4, 8 s. Rate limits are not retried by backoff: a
+# per-minute 429 waits for the next window, an hourly or daily one stops the source.
+APOLLO_RETRY_POLICY = RetryPolicy(max_attempts=4, backoff_base_seconds=2.0, backoff_max_seconds=60.0)
 
 
 @dataclass(frozen=True)
@@ -90,6 +115,8 @@ class ApolloConfig:
     requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
     ttl_days: float = DEFAULT_TTL_DAYS
     concurrency: int = DEFAULT_CONCURRENCY  # searches in flight at once (the pace is unchanged)
+    max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES
+    reveal_hold_hours: float = DEFAULT_REVEAL_HOLD_HOURS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ApolloConfig:
@@ -114,6 +141,10 @@ class ApolloConfig:
             ),
             ttl_days=positive_float(TTL_DAYS_ENV, env.get(TTL_DAYS_ENV), DEFAULT_TTL_DAYS),
             concurrency=_concurrency(env.get(CONCURRENCY_ENV)),
+            max_consecutive_failures=_max_consecutive_failures(env.get(MAX_CONSECUTIVE_FAILURES_ENV)),
+            reveal_hold_hours=non_negative_float(
+                REVEAL_HOLD_HOURS_ENV, env.get(REVEAL_HOLD_HOURS_ENV), DEFAULT_REVEAL_HOLD_HOURS
+            ),
         )
 
 
@@ -121,6 +152,25 @@ def _concurrency(value: str | None) -> int:
     number = integer(CONCURRENCY_ENV, value, DEFAULT_CONCURRENCY)
     if not 1 <= number <= MAX_CONCURRENCY:
         raise ValueError(f"{CONCURRENCY_ENV} must be between 1 and {MAX_CONCURRENCY}, got {value!r}")
+    return number
+
+
+def _used_up_long_window(response: requests.Response) -> str | None:
+    """`hourly` / `daily` / `24-hour` when a header says that window has no request left."""
+    for header, window in LONG_WINDOW_HEADERS.items():
+        left = response.headers.get(header)
+        try:
+            if left is not None and float(left) <= 0:
+                return window
+        except ValueError:
+            continue
+    return None
+
+
+def _max_consecutive_failures(value: str | None) -> int:
+    number = integer(MAX_CONSECUTIVE_FAILURES_ENV, value, DEFAULT_MAX_CONSECUTIVE_FAILURES)
+    if number < 1:
+        raise ConfigError(f"{MAX_CONSECUTIVE_FAILURES_ENV} must be at least 1, got {value!r}")
     return number
 
 
@@ -149,6 +199,8 @@ class ApolloApiClient:
         self._window_resumes_at: float | None = None
         self._window_lock = threading.Lock()
         self.concurrency = max(1, min(MAX_CONCURRENCY, config.concurrency))
+        self.reveal_hold_hours = config.reveal_hold_hours
+        self.breaker = CircuitBreaker(SOURCE, config.max_consecutive_failures, MAX_CONSECUTIVE_FAILURES_ENV)
         self.http = ApiClient(
             SOURCE,
             config.base_url,
@@ -158,6 +210,8 @@ class ApolloApiClient:
             session=session,
             sleep=sleep,
             rng=rng,
+            breaker=self.breaker,
+            on_rate_limited=self._rate_limited,
         )
 
     @classmethod
@@ -236,6 +290,7 @@ class ApolloApiClient:
         json: Mapping[str, Any] | None = None,
         idempotent: bool = True,
     ) -> dict[str, Any]:
+        self.breaker.check()  # stopped: not even a wait for the minute window
         self._wait_for_minute_window()
         response = self.http.request(
             method, path, params=params, json=None if json is None else dict(json), idempotent=idempotent
@@ -251,7 +306,40 @@ class ApolloApiClient:
             raise ApiRequestError(SOURCE, f"{method} {path} returned {type(payload).__name__}, not an object")
         return payload
 
+    def _rate_limited(self, where: str, response: requests.Response) -> float | None:
+        """A 429: wait for the next minute window, or stop the source when the hourly or daily
+        limit is used up (it resets long after a run should wait: the next run goes on)."""
+        limit = _LIMIT_IN_429.search(response.text or "")
+        period = limit.group(2).casefold() if limit else None
+        used_up = _used_up_long_window(response)
+        if period in {"hour", "day"} or used_up:
+            said = f"{limit.group(1)} calls per {period}" if limit else f"its {used_up} quota"
+            self.breaker.stop(
+                SourceStoppedError(
+                    SOURCE,
+                    f"{where} answered 429: Apollo's limit of {said} is used up, so apollo stopped until "
+                    "the next run (what was paid for is kept; the brands not looked up are looked up next "
+                    "run): run `outreach enrich` again after the window resets, or ask Apollo for a higher limit",
+                    429,
+                )
+            )
+        if period == "minute" or response.headers.get(MINUTE_REQUESTS_LEFT_HEADER) is not None:
+            now = self._clock()
+            return now - now % MINUTE_WINDOW_SECONDS + MINUTE_WINDOW_SECONDS - now + WINDOW_MARGIN_SECONDS
+        return None  # no window named: the shared backoff
+
     def _note_rate_headers(self, response: requests.Response) -> None:
+        if used_up := _used_up_long_window(response):
+            # this answer is kept; the next call could only get a 429, so it is never sent
+            self.breaker.stop(
+                SourceStoppedError(
+                    SOURCE,
+                    f"Apollo's {used_up} quota is used up (a `requests-left: 0` header), so apollo stopped "
+                    "until the next run (what was paid for is kept): run `outreach enrich` again after the "
+                    "window resets, or ask Apollo for a higher limit",
+                ),
+                raise_now=False,
+            )
         left = response.headers.get(MINUTE_REQUESTS_LEFT_HEADER)
         if left is None:
             return

@@ -45,7 +45,7 @@ class BrandToEnrich:
 
     What an earlier lookup of the brand within the TTL already paid for is set by
     `filter_recently_looked_up` and never paid again: `organization` (the organization it
-    resolved) and `paid_person_ids` (ids revealed, or sent in a call whose outcome is unknown).
+    resolved) and `paid_person_ids` (ids revealed, or whose lost answers were asked again already).
     """
 
     brand_id: str
@@ -53,6 +53,11 @@ class BrandToEnrich:
     domain: str | None = None
     organization: KnownOrganization | None = field(default=None, compare=False)
     paid_person_ids: frozenset[str] = field(default=frozenset(), compare=False)
+    # sent in a bulk_match whose answer was lost (it may have been charged): not asked again
+    # before `held_until`; `reasked_person_ids` were held and are asked again now
+    held_person_ids: frozenset[str] = field(default=frozenset(), compare=False)
+    held_until: datetime | None = field(default=None, compare=False)
+    reasked_person_ids: frozenset[str] = field(default=frozenset(), compare=False)
 
 
 class PeopleFinder(Protocol):

@@ -33,7 +33,10 @@ PRIOR_LOOKUP_CHUNK = 500
 REVEALED = "revealed"  # a match came back (Apollo charges for it)
 MISSED = "missed"  # null in its position: no match, no charge
 UNKNOWN = "unknown"  # the call failed after it was sent (5xx, timeout, unreadable answer,
-# interruption): Apollo may have charged it, so it is not sent again within the TTL
+# interruption): Apollo may have charged it, so it is held (SOURCES__APOLLO__REVEAL_HOLD_HOURS),
+# then asked again; after this many lost answers within the TTL it is not asked again, so a lost
+# answer costs at most one extra credit per person and TTL
+MAX_LOST_REVEALS = 2
 
 # Who is revealed by default: decision-makers and the people who run the Amazon / e-commerce
 # business, by Apollo's structured seniority (interns, coordinators, individual contributors

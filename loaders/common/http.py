@@ -6,6 +6,10 @@
   and a ceiling, so a hostile value cannot park the run for a day;
 - a token-bucket rate limiter per client (one client per API);
 - 401/403 raise `ApiAuthError` naming the source, and are never retried;
+- an optional `CircuitBreaker`: after N failed requests in a row (retries included) the source
+  stops for the run (`SourceStoppedError`) instead of retrying brand after brand against a dead
+  API; an optional `on_rate_limited` hook reads a 429 (the wait it asks for, or a stop when the
+  limit resets much later than a run should wait);
 - secrets never appear in logs or error messages: errors name the method and the path only,
   never the query string (Smartlead puts `api_key` there) or headers.
 """
@@ -79,6 +83,57 @@ class ApiRequestError(ApiError):
 
 class MissingSecretError(ApiError):
     """No credential is configured for an API."""
+
+
+class SourceStoppedError(ApiError):
+    """The source stopped for this run (failures in a row, or a rate limit that resets much later):
+    what was done is kept, the rest is left for the next run."""
+
+
+class CircuitBreaker:
+    """Counts failed requests in a row (5xx, 429, connection errors, timeouts; any answer that is
+    not one resets it). At `max_consecutive_failures` it opens: that request and every later one
+    raise `SourceStoppedError`. `stop` opens it with another reason (a long rate-limit lockout).
+    Thread-safe: one breaker per API client, shared by its threads."""
+
+    def __init__(self, source: str, max_consecutive_failures: int, setting: str) -> None:
+        if max_consecutive_failures < 1:
+            raise ValueError(f"{setting} must be at least 1, got {max_consecutive_failures}")
+        self.source = source
+        self.max_consecutive_failures = max_consecutive_failures
+        self.setting = setting  # named in the error: the knob an operator may turn
+        self.failures_in_a_row = 0
+        self.stopped: SourceStoppedError | None = None
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        if self.stopped is not None:
+            raise self.stopped
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self.failures_in_a_row = 0
+
+    def failed(self, where: str, reason: str, status: int | None = None) -> None:
+        with self._lock:
+            self.failures_in_a_row += 1
+            if self.stopped is None and self.failures_in_a_row >= self.max_consecutive_failures:
+                self.stopped = SourceStoppedError(
+                    self.source,
+                    f"stopped for this run after {self.failures_in_a_row} failed requests in a row "
+                    f"(last: {where} {reason}); what was paid for is kept, the rest is retried by the next run: "
+                    f"check the API's status page, or raise {self.setting} to tolerate longer outages",
+                    status,
+                )
+        self.check()
+
+    def stop(self, error: SourceStoppedError, *, raise_now: bool = True) -> None:
+        """Open with `error`; `raise_now=False` lets the current answer through (the next call stops)."""
+        with self._lock:
+            if self.stopped is None:
+                self.stopped = error
+        if raise_now:
+            self.check()
 
 
 @dataclass(frozen=True)
@@ -200,8 +255,14 @@ class ApiClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        breaker: CircuitBreaker | None = None,
+        on_rate_limited: Callable[[str, requests.Response], float | None] | None = None,
     ) -> None:
+        """`on_rate_limited(where, response)` reads a 429: the seconds to wait before the retry
+        (None: Retry-After or backoff), or raises `SourceStoppedError` to stop the source."""
         install_url_redaction()
+        self.breaker = breaker
+        self._on_rate_limited = on_rate_limited
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
@@ -231,6 +292,8 @@ class ApiClient:
         query = {**dict(params or {}), **self._query_auth}
         where = f"{method} {path}"  # safe to show: no query string, no headers
         for attempt in range(1, self.retry.max_attempts + 1):
+            if self.breaker is not None:
+                self.breaker.check()  # stopped (by another thread, or an earlier call): send nothing
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire()
             with self._calls_lock:
@@ -244,6 +307,7 @@ class ApiClient:
                 failure = "connection timed out"
             except requests.Timeout:
                 if not idempotent:
+                    self._count_failure(where, "timed out")
                     raise ApiRequestError(
                         self.source, f"{where} timed out; not retried (may have been applied)"
                     ) from None
@@ -252,6 +316,7 @@ class ApiClient:
                 failure = "connection failed"
             if failure is not None:
                 # raised outside the `except` so no traceback carries the full URL
+                self._count_failure(where, failure)
                 self._wait_or_give_up(attempt, where, failure, None, None)
                 continue
             status = response.status_code
@@ -261,9 +326,18 @@ class ApiClient:
                     f"{where} was refused with {status}: check the API key/token for {self.source}",
                     status,
                 )
-            if status in RETRYABLE_STATUSES and (idempotent or status == 429):
-                self._wait_or_give_up(attempt, where, f"HTTP {status}", response.headers.get("Retry-After"), status)
+            if status == 429:
+                wait = self._on_rate_limited(where, response) if self._on_rate_limited is not None else None
+                self._count_failure(where, "HTTP 429", status)
+                self._wait_or_give_up(attempt, where, "HTTP 429", response.headers.get("Retry-After"), status, wait)
                 continue
+            if status in RETRYABLE_STATUSES:
+                self._count_failure(where, f"HTTP {status}", status)
+                if idempotent:
+                    self._wait_or_give_up(attempt, where, f"HTTP {status}", response.headers.get("Retry-After"), status)
+                    continue
+            elif self.breaker is not None:
+                self.breaker.succeeded()  # the server answered: it is up
             if status >= 400:
                 raise ApiRequestError(self.source, f"{where} failed with {status}: {_excerpt(response.text)}", status)
             return response
@@ -288,12 +362,22 @@ class ApiClient:
                 response.status_code,
             ) from None
 
+    def _count_failure(self, where: str, reason: str, status: int | None = None) -> None:
+        if self.breaker is not None:
+            self.breaker.failed(where, reason, status)  # raises once too many failed in a row
+
     def _wait_or_give_up(
-        self, attempt: int, where: str, reason: str, retry_after: str | None, status: int | None
+        self,
+        attempt: int,
+        where: str,
+        reason: str,
+        retry_after: str | None,
+        status: int | None,
+        wait: float | None = None,
     ) -> None:
         if attempt >= self.retry.max_attempts:
             raise ApiRequestError(self.source, f"{where} {reason}; gave up after {attempt} attempts", status)
-        delay = self.retry.retry_after(retry_after)
+        delay = wait if wait is not None else self.retry.retry_after(retry_after)
         if delay is None:
             delay = self.retry.backoff(attempt, self._rng)
         logger.warning("%s: %s %s, retry %d in %.1fs", self.source, where, reason, attempt, delay)

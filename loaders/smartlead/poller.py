@@ -421,17 +421,29 @@ def smartlead_poll_source(
 
 
 def _list_campaigns(client: ApiClient) -> list[tuple[str, str | None]]:
+    """`GET /campaigns/` answers a bare JSON array; anything else (`{}`, an error object, an item
+    without an id) is an error, never "no campaigns": polling nothing would look like success."""
     body = client.request_json("GET", "/campaigns/")
-    if isinstance(body, Mapping):  # tolerate a wrapped list, though the API returns a bare array
-        body = body.get("data") or body.get("campaigns") or []
     if not isinstance(body, list):
-        raise ApiRequestError(API_SOURCE, f"GET /campaigns/ returned {type(body).__name__}, expected a list")
+        raise ApiRequestError(API_SOURCE, f"GET /campaigns/ returned {_shape(body)}, not the list of campaigns{_FIX}")
     campaigns: list[tuple[str, str | None]] = []
-    for item in body:
-        if isinstance(item, Mapping) and item.get("id") is not None:
-            name = stringify(item.get("name"))  # a label on every row of the campaign: kept storable
-            campaigns.append((storable_text(str(item["id"])), None if name is None else storable_text(name)))
+    for position, item in enumerate(body, 1):
+        if not isinstance(item, Mapping) or item.get("id") is None:
+            raise ApiRequestError(
+                API_SOURCE, f"GET /campaigns/ item {position} is {_shape(item)}, not a campaign with an id{_FIX}"
+            )
+        name = stringify(item.get("name"))  # a label on every row of the campaign: kept storable
+        campaigns.append((storable_text(str(item["id"])), None if name is None else storable_text(name)))
     return campaigns
+
+
+_FIX = f"; nothing was polled: set {CAMPAIGN_IDS_ENV} to the campaign ids to poll, or retry later"
+
+
+def _shape(value: object) -> str:
+    if isinstance(value, Mapping):
+        return "an empty object" if not value else f"an object with keys {', '.join(sorted(map(str, value))[:5])}"
+    return "null" if value is None else type(value).__name__
 
 
 def _total(value: Any) -> int | None:

@@ -241,8 +241,8 @@ def test_a_500_on_one_brand_is_an_error_row_retried_next_run(harness: Harness) -
     assert {ledger[brand][0] for brand in ("b-acme", "b-beton")} == {"ok"}
     assert summary.details["error"] == 1
     cobalt_searches = harness.searched_organizations().count("org-cobalt")
-    assert cobalt_searches == 6  # the free search is retried by the shared layer, then given up
-    assert len(harness.clock.sleeps) >= 5
+    assert cobalt_searches == 4  # the free search is retried by the shared layer (APOLLO_RETRY_POLICY), then given up
+    assert sum(1 for seconds in harness.clock.sleeps if seconds >= 1) == 3  # backoff between its 4 attempts
 
     harness.fake.fail_organizations.clear()
     later = NOW + timedelta(hours=6)
@@ -273,17 +273,21 @@ def test_error_after_credits_were_spent_keeps_those_credits_and_the_retry_pays_n
     reveals = dict(harness.rows("select person_id, outcome from raw.apollo_reveals"))
     assert [reveals[f"acme-{index:02d}"] for index in (1, 10, 11, 12)] == ["revealed", "revealed", "unknown", "unknown"]
 
-    # an error is retried next run, but nothing it paid for (or may have) is paid again
+    # an error is retried next run, but nothing it paid for is paid again, and the ids whose
+    # answer was lost (maybe charged) are held for a day (SOURCES__APOLLO__REVEAL_HOLD_HOURS)
     later = NOW + timedelta(hours=1)
     due = harness.due(later)
     assert due == WORKLIST
-    assert len(due[0].paid_person_ids) == 13 and due[0].organization is not None
+    assert len(due[0].paid_person_ids) == 10 and due[0].organization is not None
+    assert due[0].held_person_ids == {"acme-11", "acme-12", "acme-ghost"}
     sent, charged = len(harness.fake.bulk_match_ids), harness.fake.credits_consumed
-    harness.enrich(due[:1], later)
+    summary = harness.enrich(due[:1], later)
     assert len(harness.fake.bulk_match_ids) == sent and harness.fake.credits_consumed == charged
     assert harness.fake.calls[ORGANIZATION_PATH] == 1
-    assert harness.ledger()["b-acme"][:4] == ("ok", 0, 0, 0)  # done for this TTL
-    assert harness.due(later + timedelta(minutes=1)) == WORKLIST[1:]
+    status, *_, error = harness.ledger()["b-acme"]
+    assert status == "error" and "3 people held until 2026-11-11T09:00" in error  # not done: asked again later
+    assert summary.details["held_people"] == 3
+    assert harness.due(later + timedelta(minutes=1)) == WORKLIST
 
 
 def test_a_retry_reveals_only_the_people_not_yet_paid_for(tmp_path: Path) -> None:
@@ -302,7 +306,7 @@ def test_a_retry_reveals_only_the_people_not_yet_paid_for(tmp_path: Path) -> Non
 
         fake.fail_person_ids.clear()
         later = NOW + timedelta(hours=2)
-        due = filter_recently_looked_up([brand], duckdb_path, 30, later)
+        due = filter_recently_looked_up([brand], duckdb_path, 30, later)  # 11-20 are held for a day
         assert due == [brand]
         charged = fake.credits_consumed
         enrich_brands(due, client, duckdb_path, pipelines_dir, now=later, max_people_per_brand=25)
@@ -314,7 +318,7 @@ def test_a_retry_reveals_only_the_people_not_yet_paid_for(tmp_path: Path) -> Non
             "select status, people_found, credits_consumed from raw.apollo_lookups order by looked_up_at"
         ).fetchall()
         people = connection.execute("select count(*) from raw.apollo_people").fetchone()
-    assert ledger == [("error", 10, 11), ("ok", 5, 5)]
+    assert ledger == [("error", 10, 11), ("error", 5, 5)]  # not done: 11-20 are asked again after the hold
     assert people == (15,)
 
 
@@ -345,9 +349,9 @@ def test_bulk_match_is_sent_once_after_a_500_or_a_read_timeout(tmp_path: Path, f
         outcomes = connection.execute("select distinct outcome from raw.apollo_reveals").fetchall()
     assert [(row[0], row[1], row[2]) for row in ledger] == [("b-00", "error", 1), ("b-01", "error", 1)]
     assert all("bulk_match" in row[3] for row in ledger)
-    assert outcomes == [("unknown",)]  # Apollo may have charged them: not sent again within the TTL
+    assert outcomes == [("unknown",)]  # Apollo may have charged them: held, then asked again
     due = filter_recently_looked_up(worklist, duckdb_path, 30, NOW + timedelta(hours=1))
-    assert [len(brand.paid_person_ids) for brand in due] == [5, 5]
+    assert [len(brand.held_person_ids) for brand in due] == [5, 5]
 
 
 def test_429_without_retry_after_backs_off_then_succeeds(harness: Harness) -> None:

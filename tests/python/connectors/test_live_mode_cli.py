@@ -115,6 +115,49 @@ def test_enrich_pays_apollo_once_per_brand_within_the_ttl(fakes: LiveFakes, live
     assert f"{looked_up} skipped: looked up within TTL" in run.stdout
 
 
+def test_a_kill_during_enrich_loses_no_paid_answer_and_the_rerun_pays_nothing_twice(
+    fakes: LiveFakes, live_warehouse: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "outreach.duckdb"
+    shutil.copyfile(live_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as connection:  # the same work list, never looked up
+        (paid_once,) = connection.execute("select sum(credits_consumed) from raw.apollo_lookups").fetchone() or (0,)
+        for table in ("apollo_lookups", "apollo_people", "apollo_calls", "apollo_reveals"):
+            connection.execute(f"delete from raw.{table}")
+    apollo = FakeApollo(load_organizations(SAMPLE / "apollo" / "organizations.json"), api_keys=[APOLLO_KEY])
+    with serve(apollo) as server:
+        env = {**fakes.env, "SOURCES__APOLLO__BASE_URL": server.base_url}
+        # kill -9 right after the 25th paid answer (organizations and bulk_match calls) was saved
+        killed = run_outreach(warehouse, "enrich", env={**env, "OUTREACH_TEST_KILL_AT": "apollo.paid_answer_saved#25"})
+        assert killed.returncode == -9, killed.stdout[-2000:] + killed.stderr[-2000:]
+        charged_before_the_kill = apollo.credits_consumed
+        rerun = run_outreach(warehouse, "enrich", env=env)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert charged_before_the_kill > 0
+    assert apollo.credits_consumed == paid_once  # the re-run paid only for what the kill left undone
+    assert len(apollo.bulk_match_ids) == len(set(apollo.bulk_match_ids))  # no one revealed twice
+    assert scalar(warehouse, "select sum(credits_consumed) from raw.apollo_lookups") == paid_once
+    assert "earlier load(s) landed first" in rerun.stdout
+
+
+def test_enrich_against_an_apollo_answering_500_stops_with_one_line_and_exits_non_zero(
+    fakes: LiveFakes, live_warehouse: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "outreach.duckdb"
+    shutil.copyfile(live_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as connection:  # every brand is due again
+        connection.execute("delete from raw.apollo_lookups")
+    failing = FakeApollo(load_organizations(SAMPLE / "apollo" / "organizations.json"), api_keys=[APOLLO_KEY])
+    failing.fail_next = 10**6
+    with serve(failing) as server:
+        run = run_outreach(warehouse, "enrich", env={**fakes.env, "SOURCES__APOLLO__BASE_URL": server.base_url})
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [run.stderr.strip().splitlines()[-1]] and "Traceback" not in run.stderr
+    assert "6 failed requests in a row" in errors[0] and "SOURCES__APOLLO__MAX_CONSECUTIVE_FAILURES" in errors[0]
+    assert len(failing.answers) == 6  # then it stopped, whatever the length of the work list
+
+
 def test_a_refused_key_stops_that_source_only(fakes: LiveFakes, tmp_path: Path) -> None:
     calls_before = fakes.smartlead.calls
     run: PipelineRun = run_outreach(

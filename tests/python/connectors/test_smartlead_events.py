@@ -482,6 +482,25 @@ def test_401_raises_auth_error_naming_smartlead(db: Db) -> None:
     ) == [(0,)]
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({}, "an empty object"),
+        ({"data": [{"id": 101}]}, "an object with keys data"),
+        ([{"name": "no id"}], "item 1 is an object with keys name"),
+    ],
+)
+def test_a_campaign_list_that_is_not_a_list_of_campaigns_is_an_error_not_none(db: Db, body: object, said: str) -> None:
+    fake = _fake()
+    fake.campaigns_body = body  # the contract: GET /campaigns/ answers a bare array of campaigns
+    with serve_smartlead(fake) as server, pytest.raises(ApiRequestError) as failed:
+        _poll(db, _config(server.base_url))
+    message = str(failed.value)
+    assert "\n" not in message and said in message
+    assert "SOURCES__SMARTLEAD__CAMPAIGN_IDS" in message  # names the way around it
+    assert KEY not in message
+
+
 def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     env = {
         "SOURCES__SMARTLEAD__API_KEY": KEY,

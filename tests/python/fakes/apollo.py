@@ -23,9 +23,11 @@ them, so a client that sends them elsewhere gets a 422:
   `{status: failed, error_code: RECORD_LIMIT_EXCEEDED}`; matches in input order, `null` for an
   unknown id; one credit per revealed email, reported as `credits_consumed` and added to
   `FakeApollo.credits_consumed`; every id asked for is kept in `FakeApollo.bulk_match_ids`;
-- fixed one-minute windows per endpoint (on an injectable clock, so a test's fake sleep moves
-  time): headers `x-rate-limit-minute` / `x-minute-requests-left`, and once the window is used
-  up, 429 `{"message": "The maximum number of api calls allowed for ..."}` with NO Retry-After;
+- fixed one-minute and one-hour windows per endpoint (on an injectable clock, so a test's fake
+  sleep moves time): headers `x-rate-limit-minute` / `x-minute-requests-left` and
+  `x-rate-limit-hourly` / `x-hourly-requests-left`, and once a window is used up, 429
+  `{"message": "The maximum number of api calls allowed for ... is N times per minute|hour..."}`
+  with NO Retry-After;
 - configurable failures: 500s for an organization's searches, for bulk_match of given person
   ids (after charging them, as a server failing part-way may), or for the next N requests; a
   slow bulk_match (charged, answered after `slow_seconds`) for given person ids.
@@ -234,11 +236,13 @@ class FakeApollo:
         api_keys: Iterable[str] = ("test-master-key",),
         non_master_keys: Iterable[str] = (),
         minute_limit: int | None = None,
+        hour_limit: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.api_keys = set(api_keys)
         self.non_master_keys = set(non_master_keys)
         self.minute_limit = minute_limit
+        self.hour_limit = hour_limit
         self.clock = clock
         self.credits_consumed = 0
         self.answers: list[Answer] = []
@@ -249,7 +253,7 @@ class FakeApollo:
         self.slow_person_ids: set[str] = set()  # bulk_match asking for one of these answers after `slow_seconds`
         self.slow_seconds = 2.0
         self.fail_next = 0  # the next N requests answer 500
-        self._window_counts: Counter[tuple[str, int]] = Counter()
+        self._window_counts: Counter[tuple[str, tuple[int, int]]] = Counter()
         self._lock = threading.Lock()
         self._organizations: list[dict[str, Any]] = []
         self._people: list[dict[str, Any]] = []
@@ -266,10 +270,15 @@ class FakeApollo:
 
     # -- test controls -------------------------------------------------------------------------
 
-    def use_quota(self, path: str, count: int) -> None:
-        """Spend `count` calls of the current minute window of `path` (another client did)."""
+    def use_quota(self, path: str, count: int, window_seconds: int = 60) -> None:
+        """Spend `count` calls of the current minute (or hour: 3600) window of `path` (another
+        client did)."""
         with self._lock:
-            self._window_counts[(path, self._window())] += count
+            self._window_counts[(path, self._window(window_seconds))] += count
+
+    def credits_for(self, person_ids: Iterable[str]) -> int:
+        """What revealing these people costs (1 credit per email)."""
+        return sum(1 for person_id in person_ids if (self._by_id.get(person_id) or {}).get("email"))
 
     def statuses(self, path: str | None = None) -> list[int]:
         return [answer.status for answer in self.answers if path is None or answer.path == path]
@@ -282,8 +291,8 @@ class FakeApollo:
             self.answers.append(Answer(request.path, reply.status, dict(reply.headers)))
         return reply
 
-    def _window(self) -> int:
-        return int(self.clock() // 60)
+    def _window(self, seconds: int = 60) -> tuple[int, int]:
+        return seconds, int(self.clock() // seconds)
 
     def _handle(self, request: Request) -> Reply:
         routes = {(ORGANIZATION_PATH, "GET"), (SEARCH_PATH, "POST"), (BULK_MATCH_PATH, "POST")}
@@ -303,22 +312,27 @@ class FakeApollo:
         with self._lock:
             self.calls[request.path] += 1
             rate_headers: dict[str, str] = {}
-            if self.minute_limit is not None:
-                window = (request.path, self._window())
-                if self._window_counts[window] >= self.minute_limit:
+            limits = [(self.minute_limit, 60, "minute", "minute"), (self.hour_limit, 3600, "hour", "hourly")]
+            for limit, seconds, period, header in limits:
+                if limit is None:
+                    continue
+                window = (request.path, self._window(seconds))
+                if self._window_counts[window] >= limit:
                     endpoint = "api/v1" + request.path
                     return Reply(
                         429,
                         {
                             "message": f"The maximum number of api calls allowed for {endpoint} is "
-                            f"{self.minute_limit} times per minute. Please upgrade your plan from "
+                            f"{limit} times per {period}. Please upgrade your plan from "
                             "https://app.apollo.io/#/settings/plans/upgrade."
                         },
-                        {"x-rate-limit-minute": str(self.minute_limit), "x-minute-requests-left": "0"},
+                        {**rate_headers, f"x-rate-limit-{header}": str(limit), f"x-{header}-requests-left": "0"},
                     )
-                self._window_counts[window] += 1
-                left = self.minute_limit - self._window_counts[window]
-                rate_headers = {"x-rate-limit-minute": str(self.minute_limit), "x-minute-requests-left": str(left)}
+                rate_headers[f"x-rate-limit-{header}"] = str(limit)
+                rate_headers[f"x-{header}-requests-left"] = str(limit - self._window_counts[window] - 1)
+            for limit, seconds, _, _ in limits:  # counted only when no window refused the call
+                if limit is not None:
+                    self._window_counts[(request.path, self._window(seconds))] += 1
             if self.fail_next > 0:
                 self.fail_next -= 1
                 return Reply(500, {"error": "Internal server error"}, rate_headers)

@@ -107,6 +107,7 @@ class FakeSmartlead:
     failures_left: int = 0
     # --- events poller: bad input and slow or throttled answers ---
     activities_enabled: bool = True
+    campaigns_body: Any = None  # answer `GET /campaigns/` with this body instead of the campaign list
     statistics_bodies: dict[tuple[str, int], Any] = field(default_factory=dict)
     activity_bodies: dict[int, Any] = field(default_factory=dict)
     throttles_left: int = 0
@@ -234,7 +235,7 @@ class FakeSmartlead:
         if request.method == "GET" and ACTIVITIES_PATH.match(request.path):
             return self._activities(request)
         if request.method == "GET" and CAMPAIGNS_PATH.match(request.path):
-            return Reply(200, list(self.campaigns))
+            return Reply(200, list(self.campaigns) if self.campaigns_body is None else self.campaigns_body)
         match = STATISTICS_PATH.match(request.path)
         if request.method == "GET" and match:
             return self._statistics(match.group("campaign_id"), request)

@@ -66,7 +66,8 @@ def test_a_lookup_under_an_old_id_counts_for_the_brands_id_now(tmp_path: Path) -
     assert [brand.brand_id for brand in due] == ["new-retry", "never"]
     retried = due[0]
     assert retried.organization == KnownOrganization("org-2", "Acme", "acme.com")
-    assert retried.paid_person_ids == frozenset({"p-1", "p-2"})
+    assert retried.paid_person_ids == frozenset({"p-1"})
+    assert retried.reasked_person_ids == frozenset({"p-2"})  # its answer was lost a day ago: the hold is over
     assert due[1] == worklist[2]
 
     # before the first build (no clean schema yet) nothing is mapped, and nothing fails

@@ -249,21 +249,21 @@ def test_an_interruption_mid_batch_lands_what_was_paid_for(
                 raise KeyboardInterrupt
             return super().find_organization(domain=domain, name=name)
 
-    batches = [*WORKLIST[:2], BrandToEnrich("b-acme-2", "Acme Kitchen"), WORKLIST[1], WORKLIST[3]]
+    batches = [WORKLIST[1], WORKLIST[2], WORKLIST[0], WORKLIST[1], WORKLIST[3]]
     finder = Interrupting(sample_client)
     with pytest.raises(KeyboardInterrupt):
         enrich_brands(batches, finder, warehouse.duckdb_path, warehouse.pipelines_dir, titles=TITLES, seniorities=[],
                       now=NOW, batch_size=2)  # fmt: skip
-    # batch 1 (acme, béton) revealed in one call; batch 2: acme-2 searched, not revealed when the
-    # run was interrupted at b-none (the repeated Béton is looked up once)
-    assert finder.bulk_sizes == [3]
+    # batch 1 (béton, cobalt: nobody) revealed in one call; batch 2: acme searched, not revealed
+    # when the run was interrupted at b-none (the repeated Béton is looked up once)
+    assert finder.bulk_sizes == [1]
     assert warehouse.rows("select brand_id, status, credits_consumed from raw.apollo_lookups order by 1") == [
-        ("b-acme", "ok", 2),
-        ("b-acme-2", "error", 1),
+        ("b-acme", "error", 1),
         ("b-beton", "ok", 2),
+        ("b-cobalt", "no_match", 1),
         ("b-none", "error", 0),
     ]
-    assert warehouse.count("apollo_people") == 3
+    assert warehouse.count("apollo_people") == 1
 
 
 def test_credits_of_a_shared_call_are_split_exactly() -> None:
