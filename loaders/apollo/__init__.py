@@ -98,9 +98,9 @@ from loaders.common import (
     table_hints,
     utc_now,
 )
-from warehouse_layer.fault_injection import kill_point
 from loaders.common.http import ApiAuthError, ApiError, ApiRequestError, SourceStoppedError
 from warehouse_layer import Warehouse, WarehouseLike, connect, warehouse_exists
+from warehouse_layer.fault_injection import kill_point
 
 __all__ = [
     "ApolloApiClient",
