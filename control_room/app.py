@@ -11,9 +11,10 @@ import streamlit as st
 
 from control_room import ui
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+# not `pages/`: beside the entry script that name turns on Streamlit's older page discovery
+PAGES_DIR = Path(__file__).resolve().parent / "views"
 
-# (file in pages/, title, url path): the browser test opens each of them
+# (file in views/, title, url path): the browser test opens each of them
 PAGES = (
     ("funnel.py", "Funnel and health", "funnel"),
     ("segments.py", "Segments", "segments"),
@@ -34,11 +35,9 @@ def main() -> None:
         ]
     )
     st.sidebar.caption(f"{ui.pipeline_mode()} · {ui.reader().target.description}")
-    banner = st.empty()  # filled after the page ran: a stage may hold the warehouse meanwhile
-    st.session_state.pop(ui.BUSY_NOTICE_KEY, None)
+    if notice := ui.busy_notice():  # a stage writes the warehouse: the pages show what was read last
+        st.warning(notice)
     navigation.run()
-    if notice := st.session_state.get(ui.BUSY_NOTICE_KEY):
-        banner.warning(notice)
 
 
 main()

@@ -21,8 +21,9 @@ from warehouse_layer import DUCKDB, WarehouseError, WarehouseTarget, connect, re
 from warehouse_layer.run_lock import RunLockedError, os_lock_holder
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_ATTEMPTS = 4
-DEFAULT_RETRY_SECONDS = 0.25
+# a stage's short write (a lock row, a ledger batch) ends within a second: wait that long, no more
+DEFAULT_ATTEMPTS = 3
+DEFAULT_RETRY_SECONDS = 0.2
 
 
 class WarehouseBusyError(WarehouseError):

@@ -7,16 +7,18 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from control_room.launch import PASSWORD_ENV
 from control_room.reader import WarehouseBusyError, WarehouseReader, active_target
+from warehouse_layer import DUCKDB, WarehouseError
 
-PASSWORD_ENV = "OUTREACH_UI_PASSWORD"
-BUSY_NOTICE_KEY = "control_room_busy_notice"
+BUSY_KEY = "control_room_warehouse_busy"
 MAX_REMEMBERED_RESULTS = 256
 
 # the last result of each query, shown (with its time) while a stage holds the warehouse
@@ -28,10 +30,38 @@ def reader() -> WarehouseReader:
     return WarehouseReader(active_target())
 
 
-def query(sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-    """The query's rows; while a pipeline stage writes the warehouse, the rows last read, under a
-    banner naming the stage (app.py shows it), or, with nothing read yet, that notice alone."""
+def forget_last_results() -> None:
+    """Nothing remembered: the next busy warehouse shows no data (tests start from here)."""
+    with _last_results_lock:
+        _last_results.clear()
+
+
+def busy_notice() -> str | None:
+    """`pipeline running (<the stage holding the warehouse>), data as of <last read>` while a stage
+    has the DuckDB file open for writing, else None. The queries of this run then answer at once
+    from what was read last."""
+    st.session_state.pop(BUSY_KEY, None)
     source = reader()
+    if source.target.kind != DUCKDB:  # only DuckDB shuts readers out while it is written
+        return None
+    try:
+        source.frame("select 1")
+    except WarehouseBusyError as busy:
+        st.session_state[BUSY_KEY] = True
+        with _last_results_lock:
+            read_at = max((at for at, _ in _last_results.values()), default=None)
+        return f"{busy}, data as of {read_at:%Y-%m-%d %H:%M:%S} UTC" if read_at else f"{busy}, nothing read yet"
+    except WarehouseError:  # the page says what is wrong
+        return None
+    return None
+
+
+def query(sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    """The query's rows; while a pipeline stage writes the warehouse (busy_notice), the rows last
+    read, or, for a query never read, a line saying so in place of the page."""
+    source = reader()
+    if st.session_state.get(BUSY_KEY):  # busy at the start of this run: no more waiting
+        source = replace(source, attempts=1)
     key = (source.target.description, sql, tuple(params))
     try:
         frame = source.frame(sql, params)
@@ -39,11 +69,12 @@ def query(sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         with _last_results_lock:
             remembered = _last_results.get(key)
         if remembered is None:
-            st.info(f"{busy}: nothing read from it yet; reload this page when the stage finishes.")
+            st.info(f"{busy}: this page was not read before it started; reload it when the stage finishes.")
             st.stop()
-        read_at, frame = remembered
-        st.session_state[BUSY_NOTICE_KEY] = f"{busy}, data as of {read_at:%Y-%m-%d %H:%M:%S} UTC"
-        return frame
+        return remembered[1]
+    except WarehouseError as error:  # no file, no target: one line saying what to run, not a traceback
+        st.error(f"{error}")
+        st.stop()
     with _last_results_lock:
         _last_results[key] = (datetime.now(UTC), frame)
         _last_results.move_to_end(key)
