@@ -88,7 +88,7 @@ def render() -> None:
         alt.Chart(scores)
         .mark_bar()
         .encode(
-            x=alt.X("score:Q", bin=alt.Bin(step=2), title="score"),
+            x=alt.X("score:Q", bin=alt.Bin(step=1), title="score"),
             y=alt.Y("count():Q", title="brands"),
             color=alt.Color("segment:N", sort="ascending"),
         )

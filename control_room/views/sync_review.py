@@ -47,6 +47,10 @@ def refusals_sql() -> str:
     """
 
 
+def refused_count_sql() -> str:
+    return f"select count(*) as refused from {PREVIEW} where action = 'refuse'"
+
+
 def preview_search_sql() -> str:
     """Preview rows whose key or payload holds the text (an email, a brand id or name)."""
     return f"""
@@ -104,13 +108,17 @@ def render() -> None:
         if not plan.empty:
             latest = plan.iloc[0]
             st.subheader(f"Plan {latest['plan_id']}")
-            made, rows, leads, applied = st.columns(4)
-            made.metric("Made", f"{pd.Timestamp(latest['created_at']):%Y-%m-%d %H:%M} UTC")
+            refused = ui.query(refused_count_sql())
+            rows, leads, refusals_count, applied = st.columns(4)
             rows.metric("Rows to send", int(latest["rows_to_send"]))
             leads.metric("New Smartlead leads", int(latest["new_leads"]))
+            refusals_count.metric("Refused", int(refused["refused"].iloc[0]))
             applied.metric("Times applied", int(latest["times_applied"]))
+            st.caption(
+                f"made {pd.Timestamp(latest['created_at']):%Y-%m-%d %H:%M} UTC by {latest['created_by']}; "
+                f"rows per destination and action: {json.loads(latest['counts_json'] or '{}')}"
+            )
             st.code(f"PIPELINE_MODE=production outreach sync --plan {latest['plan_id']}", language="bash")
-            st.caption(f"planned by {latest['created_by']}; counts: {json.loads(latest['counts_json'] or '{}')}")
         actions = ui.query(plan_actions_sql())
         st.subheader("Per destination: add, change, retry, refuse")
         if not actions.empty:
@@ -143,9 +151,13 @@ def render() -> None:
     if LEDGER not in tables:
         st.info("nothing sent yet: a production `outreach sync --plan ID` creates reverse_etl.sync_ledger")
     else:
-        st.dataframe(ui.query(ledger_status_sql()), hide_index=True)
-        st.caption(f"latest {MAX_ROWS} records" + (f" matching {text!r}" if text.strip() else ""))
-        st.dataframe(ui.query(ledger_rows_sql(), like_params(text)), hide_index=True)
+        statuses = ui.query(ledger_status_sql())
+        if statuses.empty:
+            st.info("nothing sent yet: reverse_etl.sync_ledger is empty")
+        else:
+            st.dataframe(statuses, hide_index=True)
+            st.caption(f"latest {MAX_ROWS} records" + (f" matching {text!r}" if text.strip() else ""))
+            st.dataframe(ui.query(ledger_rows_sql(), like_params(text)), hide_index=True)
 
     st.subheader("Batches")
     if BATCHES not in tables:

@@ -108,13 +108,15 @@ def charts_drawn(driver: WebDriver) -> bool:
 
 
 def test_every_page_opens_in_a_real_browser(ui_server: str, browser: WebDriver, tmp_path: Path) -> None:
-    for _file, title, url_path in PAGES:
-        browser.get(f"{ui_server}/{url_path}")
+    for index, (_file, title, url_path) in enumerate(PAGES):
+        browser.get(f"{ui_server}/{url_path if index else ''}")  # the default page is the root
         WebDriverWait(browser, PAGE_SECONDS).until(lambda driver, title=title: page_finished(driver, title))
+        dialogs = browser.find_elements(By.CSS_SELECTOR, '[role="dialog"]')
+        assert not dialogs, f"{title}: {[dialog.text for dialog in dialogs]}"  # e.g. "Page not found"
         exceptions = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
         assert not exceptions, f"{title}: {[exception.text for exception in exceptions]}"
         WebDriverWait(browser, PAGE_SECONDS).until(charts_drawn)
-        screenshot = tmp_path / f"{url_path}.png"
+        screenshot = tmp_path / f"{url_path}.png"  # named by its url path, the default page's too
         assert browser.save_screenshot(str(screenshot)), f"no screenshot of {title}"
         if os.environ.get("OUTREACH_UPDATE_SCREENSHOTS") == "1":
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)

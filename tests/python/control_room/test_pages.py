@@ -174,6 +174,7 @@ def test_sync_review_page_shows_the_current_plan(ui_env: Path, model: Model) -> 
     assert any(plan["plan_id"] in subheader.value for subheader in app.subheader)
     assert metrics(app)["Rows to send"] == str(plan["rows_to_send"])
     assert metrics(app)["New Smartlead leads"] == str(plan["new_leads"])
+    assert metrics(app)["Refused"] == str(refused["refused"].iloc[0])
     shown = table_with(app, "destination", "action", "rows_planned")
     pd.testing.assert_frame_equal(shown, actions, check_dtype=False)
     assert json.loads(plan["counts_json"]).keys() == set(actions["destination"])
