@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean
+.PHONY: demo test lint setup system-packages clean
 
 demo: setup
 	$(BIN)/outreach run-all
@@ -22,7 +22,11 @@ lint: setup
 	@mkdir -p warehouse  # the dbt templater opens the DuckDB target to compile
 	$(BIN)/sqlfluff lint models tests/sql snapshots
 
-setup: $(INSTALLED) profiles.yml
+setup: $(INSTALLED) profiles.yml system-packages
+
+# Chromium and chromedriver for the control room's browser test: installed (apt) only when missing
+system-packages:
+	@sh scripts/install_system_packages.sh
 
 # constraints.txt pins every package, dependencies of dependencies included, so a fresh machine
 # installs exactly the set CI tested

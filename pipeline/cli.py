@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from control_room import launch
 from loaders.common.http import ApiError
 from loaders.common.settings_env import ConfigError
 from loaders.smartlead import webhook_receiver
@@ -173,6 +174,13 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
         "PIPELINE_MODE=production refuses a sync without --plan)",
     )
     subcommands.add_parser("unlock", help="clear the warehouse's run lock left by a run that is gone")
+    ui = subcommands.add_parser("ui", help="the control room: a read-only web app over the warehouse")
+    ui.add_argument(
+        "--address",
+        default=launch.DEFAULT_ADDRESS,
+        help=f"serve on this address ({launch.PASSWORD_ENV} needed for any but this machine's)",
+    )
+    ui.add_argument("--port", type=int, default=launch.DEFAULT_PORT)
     copy_ledger = subcommands.add_parser(
         "copy-ledger", help="copy the reverse-ETL ledger of a DuckDB file into the active target (moving warehouses)"
     )
@@ -212,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         return _whatif(settings, args)
     if args.command == "status":
         return _status(settings, as_json=args.json)
+    if args.command == "ui":  # read-only, no run lock: the app opens the warehouse once per query
+        try:
+            return launch.serve(settings.warehouse, settings.duckdb_path, settings.project_dir, args.address, args.port)
+        except launch.UiSettingError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_SETTINGS
     if args.command == "copy-ledger":
         plan: list[tuple[str, Stage]] = [
             ("copy-ledger", partial(stages.copy_ledger_from, source_duckdb=args.from_duckdb))

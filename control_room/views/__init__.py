@@ -1,0 +1,1 @@
+"""One module per page: the SQL each page runs in small named functions, `render()` draws it."""
