@@ -75,7 +75,8 @@ def test_a_smartscout_api_load_killed_before_a_commit_landed_resumes_after_it_wi
 
     assert fake.page_numbers_served == [1, 2, 3, 4, 5], "pages 3-4 were fetched and kept: not paid for again"
     assert (rerun.rows_loaded, rerun.details.get("resumed_at_page")) == (5, 5)
-    assert duplicate_keys(warehouse) == {"smartscout_brands": 0, "rejected_records": 0}
+    duplicates = duplicate_keys(warehouse)
+    assert "smartscout_brands" in duplicates and set(duplicates.values()) == {0}, duplicates
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         assert connection.execute("select count(*) from raw.smartscout_brands").fetchone() == (25,)
 
@@ -96,4 +97,5 @@ def test_an_ingest_killed_before_its_first_load_landed_then_rerun_lands_every_ro
 
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert "0 rows loaded" in rerun.stdout  # the same pages again: already landed by the waiting package
-    assert duplicate_keys(warehouse) == {"smartscout_brands": 0, "rejected_records": 0}
+    duplicates = duplicate_keys(warehouse)
+    assert "smartscout_brands" in duplicates and set(duplicates.values()) == {0}, duplicates

@@ -81,7 +81,12 @@ def test_recheck_reads_only_the_rows_asked_for_and_matches_parent_domains(wareho
         domain = target.fetch_dicts(
             "select suppression_key, reason from clean.stg_suppression__keys where key_type = 'domain' limit 1"
         )[0]
-        brand = target.fetch_dicts("select brand_id, reason from enriched.int_brand_suppressions limit 1")[0]
+        # a brand whose reason also blocks the CRM hand-off (the subject below is one)
+        brand = target.fetch_dicts(
+            "select suppressions.brand_id, suppressions.reason from enriched.int_brand_suppressions as suppressions"
+            " inner join config.suppression_reasons as reasons on suppressions.reason = reasons.reason"
+            " where reasons.blocks_crm_handoff order by suppressions.brand_id limit 1"
+        )[0]
         subjects = {
             "on-a-subdomain": GuardSubject(f"Ana@EU.{domain['suppression_key']}", None, crm_handoff=False),
             "suppressed-brand": GuardSubject(None, brand["brand_id"], crm_handoff=True),
