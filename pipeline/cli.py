@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,11 +23,12 @@ from control_room import launch
 from loaders.common.http import ApiError
 from loaders.common.settings_env import ConfigError
 from loaders.smartlead import webhook_receiver
-from pipeline import stages
+from pipeline import cli_help, stages
 from pipeline.dbt_runner import DbtFailedError
 from pipeline.run_records import RunContext, recorded_stage
 from pipeline.settings import Settings
 from pipeline.settings_check import check_settings
+from pipeline.sql_query import render_csv, render_table, run_query
 from pipeline.status import collect_status, save_snapshot
 from pipeline.whatif import WhatIfInputError, WhatIfUnsupportedError, run_whatif
 from pipeline.whatif_report import render_markdown
@@ -36,6 +38,8 @@ from warehouse_layer.run_lock import Acquired, Claimant, RunLockedError, holding
 from warehouse_layer.run_log import record_busy_run
 
 Stage = Callable[[Settings], list[str]]
+# a subcommand's description, wrapped by hand: its epilog's columns need the raw formatter
+DESCRIPTION_WIDTH = 100
 
 STAGES: dict[str, Stage] = {
     "ingest": stages.ingest,
@@ -104,12 +108,12 @@ def _add_global_options(parser: argparse.ArgumentParser, default: Any) -> None:
     parser.add_argument(
         "--duckdb",
         default=default,
-        help="warehouse file (default: $OUTREACH_DUCKDB_PATH or warehouse/outreach.duckdb)",
+        help="The warehouse file (default: $OUTREACH_DUCKDB_PATH, else warehouse/outreach.duckdb).",
     )
     parser.add_argument(
         "--target",
         default=default,
-        help="dbt target in profiles.yml for every stage (default: $DBT_TARGET, else the profile's default)",
+        help="The dbt target of profiles.yml for every stage (default: $DBT_TARGET, else the profile's default).",
     )
 
 
@@ -120,76 +124,100 @@ def _parser_with(parent: argparse.ArgumentParser) -> type[argparse.ArgumentParse
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             if kwargs.get("add_help", True):  # webhook-receiver passes its options through unparsed
                 kwargs["parents"] = [*kwargs.get("parents", []), parent]
+            kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)  # the epilog's columns
             super().__init__(*args, **kwargs)
+            _help_as_sentence(self)
 
     return SubcommandParser
 
 
+def _help_as_sentence(parser: argparse.ArgumentParser) -> None:
+    """argparse's own `-h` help, written as a sentence like every other help line."""
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            action.help = "Show this help message and exit."
+
+
+def _command(subcommands: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """A subcommand with its full description and, as epilog, the environment variables it reads."""
+    parser: argparse.ArgumentParser = subcommands.add_parser(
+        name,
+        help=cli_help.description(name),
+        description=textwrap.fill(cli_help.description(name), DESCRIPTION_WIDTH, break_on_hyphens=False),
+        epilog=cli_help.epilog(name),
+        **kwargs,
+    )
+    return parser
+
+
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(
-        prog="outreach", description="Amazon brands to outreach leads: run pipeline stages."
+        prog="outreach",
+        description="Amazon brands to outreach leads: run the pipeline's stages. "
+        "`outreach COMMAND --help` says what a command does and which environment variables it reads.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {project_version()}")
+    _help_as_sentence(parser)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {project_version()}", help="Print the version and exit."
+    )
     _add_global_options(parser, default=None)
     # the global options are accepted after the subcommand too (`outreach build --duckdb X`, as dbt
     # does): there they default to "not given", so they never overwrite one given before it
     after = argparse.ArgumentParser(add_help=False)
     _add_global_options(after, default=argparse.SUPPRESS)
     subcommands = parser.add_subparsers(dest="command", required=True, parser_class=_parser_with(after))
-    for name, stage in STAGES.items():
-        first_doc_line = (stage.__doc__ or "").strip().splitlines()
-        stage_parser = subcommands.add_parser(name, help=first_doc_line[0] if first_doc_line else None)
+    for name in STAGES:
+        stage_parser = _command(subcommands, name)
         if name == "sync":
             stage_parser.add_argument(
-                "--plan", metavar="ID", help="production: send the rows of this plan (printed by the dry run)"
+                "--plan",
+                metavar="ID",
+                help="Production: send the rows of this plan (its id is printed by the dry run).",
             )
         if name == "build":
             stage_parser.add_argument(
-                "--full-refresh", action="store_true", help="rebuild the incremental models from all of RAW"
+                "--full-refresh", action="store_true", help="Rebuild the incremental models from all of RAW."
             )
             stage_parser.add_argument(
                 "--select",
                 nargs="+",
                 metavar="SELECTOR",
-                help="build only these dbt nodes (dbt's --select syntax, e.g. +seg_apollo_worklist); "
-                "a partial build does not count as a build for PIPELINE_MODE=production",
+                help="Build only these dbt nodes (dbt's --select syntax, e.g. +seg_apollo_worklist); "
+                "a partial build does not count as a build for PIPELINE_MODE=production.",
             )
-    whatif = subcommands.add_parser(
-        "whatif", help="what proposed scoring seeds would move (Markdown), built in a sandbox copy of the warehouse"
-    )
-    whatif.add_argument("--weights", type=Path, metavar="FILE", help="proposed scoring_weights.csv (default: seeds/)")
+    whatif = _command(subcommands, "whatif")
     whatif.add_argument(
-        "--thresholds", type=Path, metavar="FILE", help="proposed segment_thresholds.csv (default: seeds/)"
+        "--weights", type=Path, metavar="FILE", help="The proposed scoring_weights.csv (default: the one in seeds/)."
     )
     whatif.add_argument(
-        "--keep-sandbox", type=Path, metavar="DIR", help="keep the sandbox (warehouse copy, dbt project) in DIR"
+        "--thresholds",
+        type=Path,
+        metavar="FILE",
+        help="The proposed segment_thresholds.csv (default: the one in seeds/).",
     )
-    status = subcommands.add_parser(
-        "status", help="mode, target, each stage's last run and what needs a person (exit 1); read-only"
+    whatif.add_argument(
+        "--keep-sandbox", type=Path, metavar="DIR", help="Keep the sandbox (warehouse copy, dbt project) in DIR."
     )
-    status.add_argument("--json", action="store_true", help="one JSON object (shape: docs/pipeline_ops.md)")
-    subcommands.add_parser(
-        "run-all",
-        help="ingest, build, enrich, build, sync, summary (its sync only makes a plan: "
-        "PIPELINE_MODE=production refuses a sync without --plan)",
-    )
-    subcommands.add_parser("unlock", help="clear the warehouse's run lock left by a run that is gone")
-    ui = subcommands.add_parser("ui", help="the control room: a read-only web app over the warehouse")
+    status = _command(subcommands, "status")
+    status.add_argument("--json", action="store_true", help="Print one JSON object (its shape: docs/pipeline_ops.md).")
+    sql = _command(subcommands, "sql")
+    sql.add_argument("query", metavar="QUERY", help='One read-only query, in quotes: "select ...".')
+    sql.add_argument("--csv", action="store_true", help="Print CSV (a header row, then the rows) instead of a table.")
+    _command(subcommands, "run-all")
+    _command(subcommands, "unlock")
+    ui = _command(subcommands, "ui")
     ui.add_argument(
         "--address",
         default=launch.DEFAULT_ADDRESS,
-        help=f"serve on this address ({launch.PASSWORD_ENV} needed for any but this machine's)",
+        help=f"Serve on this address ({launch.PASSWORD_ENV} is needed for any but this machine's).",
     )
-    ui.add_argument("--port", type=int, default=launch.DEFAULT_PORT)
-    copy_ledger = subcommands.add_parser(
-        "copy-ledger", help="copy the reverse-ETL ledger of a DuckDB file into the active target (moving warehouses)"
+    ui.add_argument("--port", type=int, default=launch.DEFAULT_PORT, help="Serve on this port (default 8501).")
+    copy_ledger = _command(subcommands, "copy-ledger")
+    copy_ledger.add_argument(
+        "--from-duckdb", required=True, type=Path, help="The DuckDB warehouse file moved away from."
     )
-    copy_ledger.add_argument("--from-duckdb", required=True, type=Path, help="the DuckDB warehouse moved away from")
-    subcommands.add_parser(
-        "webhook-receiver",
-        help="serve the Smartlead webhook endpoint (options: see `outreach webhook-receiver --help`)",
-        add_help=False,
-    )
+    # its options are the receiver's own (`outreach webhook-receiver --help` prints them)
+    _command(subcommands, "webhook-receiver", add_help=False)
     return parser.parse_known_args(argv)
 
 
@@ -204,7 +232,13 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, WarehouseConfigError) as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_SETTINGS
-        return webhook_receiver.main(extra, default_spool_dir=spool_dir)
+        return webhook_receiver.main(
+            extra,
+            default_spool_dir=spool_dir,
+            prog="outreach webhook-receiver",
+            description=cli_help.description("webhook-receiver"),
+            epilog=cli_help.epilog("webhook-receiver"),
+        )
     if extra:
         print(f"error: unrecognized arguments: {' '.join(extra)}", file=sys.stderr)
         return EXIT_SETTINGS
@@ -216,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, WarehouseConfigError) as error:  # a setting that cannot be read: one line naming it
         print(f"error: {error}", file=sys.stderr)
         return EXIT_SETTINGS
+    if args.command == "sql":  # read-only: no run lock
+        return _sql(settings, args.query, as_csv=args.csv)
     if args.command == "whatif":  # reads a copy: no run lock, nothing written to the warehouse
         return _whatif(settings, args)
     if args.command == "status":
@@ -283,6 +319,20 @@ def _status(settings: Settings, *, as_json: bool) -> int:
         return 1
     print(json.dumps(report.as_json(), indent=1) if as_json else "\n".join(report.render()), flush=True)
     return report.exit_code
+
+
+def _sql(settings: Settings, query: str, *, as_csv: bool) -> int:
+    """`outreach sql`: one read-only query; a bad one is one line (exit 1), a busy DuckDB file too (75)."""
+    try:
+        result = run_query(settings.warehouse, query)
+    except RunLockedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BUSY
+    except WarehouseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(render_csv(result) if as_csv else render_table(result), end="", flush=True)
+    return 0
 
 
 def _save_status_snapshot(settings: Settings, acquired: Acquired) -> None:

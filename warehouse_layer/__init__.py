@@ -216,6 +216,10 @@ class Warehouse(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def last_columns(self) -> list[str]:
+        """Column names of the last result, lower case (`outreach sql` prints them)."""
+        return self._columns()
+
     def fetch_dicts(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         rows = self.execute(sql, params)
         columns = self._columns()

@@ -478,21 +478,39 @@ class WebhookReceiver:
 SPOOL_DIR_ENV = "OUTREACH_WEBHOOK_SPOOL_DIR"
 
 
-def main(argv: Sequence[str] | None = None, *, default_spool_dir: Path | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    default_spool_dir: Path | None = None,
+    prog: str = "python -m loaders.smartlead.webhook_receiver",
+    description: str | None = None,
+    epilog: str | None = None,
+) -> int:
     """`default_spool_dir`: where `outreach ingest` reads the spool (the runner passes it), else
-    OUTREACH_WEBHOOK_SPOOL_DIR, else warehouse/webhook_spool."""
+    OUTREACH_WEBHOOK_SPOOL_DIR, else warehouse/webhook_spool. `prog`, `description`, `epilog`: the
+    runner's `--help` (which lists the environment variables)."""
     spool_dir = default_spool_dir or Path(os.environ.get(SPOOL_DIR_ENV, "").strip() or "warehouse/webhook_spool")
     parser = argparse.ArgumentParser(
-        prog="python -m loaders.smartlead.webhook_receiver",
-        description=f"Receive Smartlead webhooks into a durable spool (secret: ${WEBHOOK_SECRET_ENV}).",
+        prog=prog,
+        description=description or f"Receive Smartlead webhooks into a durable spool (secret: ${WEBHOOK_SECRET_ENV}).",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8787)
+    for action in parser._actions:  # argparse's own -h, as a sentence like the others
+        if isinstance(action, argparse._HelpAction):
+            action.help = "Show this help message and exit."
+    parser.add_argument("--host", default="127.0.0.1", help="The interface to bind (default 127.0.0.1).")
+    parser.add_argument("--port", type=int, default=8787, help="The port to listen on (default 8787).")
     parser.add_argument(
-        "--spool-dir", type=Path, default=spool_dir, help=f"default: ${SPOOL_DIR_ENV}, where `ingest` reads it"
+        "--spool-dir",
+        type=Path,
+        default=spool_dir,
+        help=f"The spool folder (default: ${SPOOL_DIR_ENV}, where `outreach ingest` reads it).",
     )
-    parser.add_argument("--path", default=WEBHOOK_PATH, help=f"URL path to accept (default {WEBHOOK_PATH})")
-    parser.add_argument("--max-file-bytes", type=int, default=None, help="rotate spool files above this size")
+    parser.add_argument("--path", default=WEBHOOK_PATH, help=f"The URL path to accept (default {WEBHOOK_PATH}).")
+    parser.add_argument(
+        "--max-file-bytes", type=int, default=None, help="Rotate a spool file once it is larger than this."
+    )
     args = parser.parse_args(argv)
     # force: `outreach webhook-receiver` has configured WARNING already; the address must show
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
