@@ -285,17 +285,19 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 if acquired:
                     _save_status_snapshot(settings, acquired)
-    except RunLockedError as error:
-        print(f"error: {error}", file=sys.stderr)
-        _record_busy(args.command, settings, str(error))
-        return EXIT_BUSY
-    except REFUSALS as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_REFUSED
-    except FAILURES as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    except (RunLockedError, *REFUSALS, *FAILURES) as error:
+        if isinstance(error, RunLockedError):
+            _record_busy(args.command, settings, str(error))
+        return reported(error)
     return 0
+
+
+def reported(error: Exception) -> int:
+    """Prints an expected error as its one line; returns the exit code that says what kind it is."""
+    print(f"error: {error}", file=sys.stderr)
+    if isinstance(error, RunLockedError):
+        return EXIT_BUSY
+    return EXIT_REFUSED if isinstance(error, REFUSALS) else EXIT_FAILED
 
 
 @contextmanager
@@ -325,12 +327,8 @@ def _sql(settings: Settings, query: str, *, as_csv: bool) -> int:
     """`outreach sql`: one read-only query; a bad one is one line (exit 1), a busy DuckDB file too (75)."""
     try:
         result = run_query(settings.warehouse, query)
-    except RunLockedError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BUSY
-    except WarehouseError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    except (RunLockedError, WarehouseError) as error:
+        return reported(error)
     print(render_csv(result) if as_csv else render_table(result), end="", flush=True)
     return 0
 
@@ -371,12 +369,8 @@ def _whatif(settings: Settings, args: argparse.Namespace) -> int:
     except (WhatIfInputError, WhatIfUnsupportedError) as error:  # the files or the target: fix and run again
         print(f"error: {error}", file=sys.stderr)
         return EXIT_SETTINGS
-    except RunLockedError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BUSY
-    except FAILURES as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    except (RunLockedError, *FAILURES) as error:
+        return reported(error)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(render_markdown(result), end="", flush=True)
