@@ -217,8 +217,12 @@ def send_alerts(
     lines = [f"[alerts] sent to {alert_settings.webhook_host}: {', '.join(sent)}"] if sent else []
     if failed is not None:
         lines.append(
-            f"warning: the alert webhook ({WEBHOOK_URL_ENV}, host {alert_settings.webhook_host}) answered "
-            f"{failed.response_status}; {len(due) - len(sent)} alert(s) not sent ({failed.alert_key}, ...), "
+            f"warning: the alert webhook ({WEBHOOK_URL_ENV}, host {alert_settings.webhook_host}) failed: "
+            f"{_answer(failed.response_status)}; {len(due) - len(sent)} alert(s) not sent ({failed.alert_key}, ...), "
             "tried again by the next run"
         )
     return lines
+
+
+def _answer(response_status: str) -> str:
+    return f"HTTP {response_status}" if response_status.isdigit() else response_status

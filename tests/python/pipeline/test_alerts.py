@@ -148,7 +148,7 @@ def test_a_failing_webhook_is_one_warning_line_and_is_sent_again_next_run(
 
     assert refused.returncode == 3  # the refusal's own exit code
     warnings = [line for line in refused.stderr.splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 1 and "host 127.0.0.1" in warnings[0] and "answered 500" in warnings[0], refused.stderr
+    assert len(warnings) == 1 and "host 127.0.0.1" in warnings[0] and "failed: HTTP 500;" in warnings[0], refused.stderr
     assert refused.stderr.splitlines()[-1].startswith("error: PIPELINE_MODE=production refused")
     assert "Traceback" not in refused.stderr
     assert len(webhook.take()) == 1  # stopped at the first failure
