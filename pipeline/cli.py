@@ -24,6 +24,7 @@ from loaders.common.http import ApiError
 from loaders.common.settings_env import ConfigError
 from loaders.smartlead import webhook_receiver
 from pipeline import cli_help, stages
+from pipeline.alerts import send_alerts
 from pipeline.dbt_runner import DbtFailedError
 from pipeline.run_records import RunContext, recorded_stage
 from pipeline.settings import Settings
@@ -285,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 if acquired:
                     _save_status_snapshot(settings, acquired)
+                    _send_alerts(settings, acquired)
     except (RunLockedError, *REFUSALS, *FAILURES) as error:
         if isinstance(error, RunLockedError):
             _record_busy(args.command, settings, str(error))
@@ -339,6 +341,16 @@ def _save_status_snapshot(settings: Settings, acquired: Acquired) -> None:
         save_snapshot(settings, acquired.holder.lock_id)
     except Exception as error:  # the command's own outcome matters more
         print(f"warning: could not save the status report: {' '.join(str(error).split())}", file=sys.stderr)
+
+
+def _send_alerts(settings: Settings, acquired: Acquired) -> None:
+    """Alerts on what changed (pipeline/alerts.py): never changes the command's outcome."""
+    try:
+        lines = send_alerts(settings, acquired.holder.lock_id)
+    except Exception as error:
+        lines = [f"warning: could not evaluate the alerts: {' '.join(str(error).split())}"]
+    for line in lines:
+        print(line, file=sys.stderr if line.startswith("warning:") else sys.stdout, flush=True)
 
 
 def _record_busy(command: str, settings: Settings, message: str) -> None:

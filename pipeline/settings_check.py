@@ -18,6 +18,7 @@ from loaders.smartlead.poller import SmartleadPollConfig
 from loaders.smartlead.webhook_receiver import ReceiverLimits
 from loaders.smartscout.client import API_KEY_ENV as SMARTSCOUT_KEY_ENV
 from loaders.smartscout.client import SmartScoutConfig
+from pipeline.alerts import AlertSettings
 from pipeline.settings import Settings
 from reverse_etl.hubspot_client import ACCESS_TOKEN_ENV as HUBSPOT_TOKEN_ENV
 from reverse_etl.hubspot_client import HubSpotConfig
@@ -136,17 +137,21 @@ def _secrets_file(settings: Settings) -> None:
         resolve_secret("OUTREACH_SECRETS_FILE_CHECK", "sources.smartscout.api_key")
 
 
+def _alerts(settings: Settings) -> None:
+    AlertSettings.from_env()
+
+
 def _receiver(settings: Settings) -> None:
     ReceiverLimits.from_env()
 
 
 _CHECKS: dict[str, list[Callable[[Settings], None]]] = {
-    "ingest": [_secrets_file, _sources, _progress, _run_lock],
-    "build": [_build, _run_lock],
-    "enrich": [_secrets_file, _enrich, _progress, _run_lock],
-    "sync": [_secrets_file, _sync, _run_lock],
+    "ingest": [_secrets_file, _sources, _progress, _run_lock, _alerts],
+    "build": [_build, _run_lock, _alerts],
+    "enrich": [_secrets_file, _enrich, _progress, _run_lock, _alerts],
+    "sync": [_secrets_file, _sync, _run_lock, _alerts],
     "summary": [],
-    "copy-ledger": [_run_lock],
+    "copy-ledger": [_run_lock, _alerts],
     "unlock": [],
     "webhook-receiver": [_secrets_file, _receiver],
 }

@@ -59,6 +59,10 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "DESTINATION__HUBSPOT__REQUESTS_PER_SECOND": ("-2", "sync"),
     "DESTINATION__HUBSPOT__BASE_URL": ("api.hubapi.com", "sync"),
     "OUTREACH_RUN_LOCK_MAX_AGE_HOURS": ("a day", "ingest"),
+    "OUTREACH_ALERT_WEBHOOK_URL": ("hooks.slack.com/services/T0/B0/x", "build"),  # no scheme
+    "OUTREACH_ALERT_DEVIATION_PERCENT": ("half", "ingest"),
+    "OUTREACH_ALERT_DEVIATION_RUNS": ("2", "sync"),
+    "OUTREACH_ALERT_TIMEOUT_SECONDS": ("0", "enrich"),
     "SMARTLEAD_WEBHOOK_MAX_BODY_BYTES": ("1MB", "webhook-receiver"),
     "SMARTLEAD_WEBHOOK_READ_TIMEOUT_SECONDS": ("-1", "webhook-receiver"),
     "SMARTLEAD_WEBHOOK_MAX_CONNECTIONS": ("0", "webhook-receiver"),
