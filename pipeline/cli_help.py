@@ -10,7 +10,14 @@ COMMON = {
     "DBT_TARGET": "the dbt target of profiles.yml (as --target; default the profile's, duckdb).",
     "OUTREACH_SOURCE_MODE": "sample (default: the bundled files) or live (the vendors' APIs).",
 }
-RUN_LOCK = {"OUTREACH_RUN_LOCK_MAX_AGE_HOURS": "age after which another host's run lock is stale (24)."}
+RUN_LOCK = {
+    "OUTREACH_RUN_LOCK_MAX_AGE_HOURS": "age after which another host's run lock is stale (24).",
+    # every command that holds the run lock sends the alerts at its end (docs/scheduling.md)
+    "OUTREACH_ALERT_WEBHOOK_URL": "Slack-compatible webhook alerts are posted to (none: no alerts).",
+    "OUTREACH_ALERT_DEVIATION_PERCENT": "row-count change against recent runs that alerts (50).",
+    "OUTREACH_ALERT_DEVIATION_RUNS": "recent successful runs the row counts are compared with (7).",
+    "OUTREACH_ALERT_TIMEOUT_SECONDS": "timeout of one alert post (10).",
+}
 PROGRESS = {"OUTREACH_PROGRESS_SECONDS": "at most one progress line on stderr this often (2)."}
 SNOWFLAKE = {"SNOWFLAKE_*": "the connection of the snowflake target (README, Moving to Snowflake)."}
 
