@@ -30,14 +30,15 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from control_room.app import PAGES
-from tests.python.control_room.test_configurator import B_LOWERED_TO, B_ROW, brands_moving_from_c_to_b
 from tests.python.cli_runner import PROJECT_DIR
+from tests.python.control_room.test_configurator import B_LOWERED_TO, B_ROW, brands_moving_from_c_to_b
 
 STARTUP_SECONDS = 60
 PAGE_SECONDS = 60
 WHATIF_SECONDS = 180  # dbt in the sandbox: about 10 s alone, longer on a busy CI machine
 # the data editor's grid (glide-data-grid): rows of 35 px under a header of the same height
 GRID_ROW_PIXELS = 35
+GRID_PAUSE_SECONDS = 0.3
 SCREENSHOTS = PROJECT_DIR / "docs" / "screenshots"
 
 
@@ -151,9 +152,12 @@ def test_configurator_moves_a_threshold_in_a_real_browser(
     canvas = thresholds_grid.find_element(By.CSS_SELECTOR, "canvas")
     # select the first segment cell, then walk to B's min_score with the keyboard and type the new bound
     top_left = (-canvas.size["width"] // 2 + 10, -canvas.size["height"] // 2 + GRID_ROW_PIXELS + GRID_ROW_PIXELS // 2)
-    ActionChains(browser).move_to_element_with_offset(canvas, *top_left).click().perform()
-    keys = [Keys.ARROW_DOWN] * B_ROW + [Keys.ARROW_RIGHT, str(B_LOWERED_TO), Keys.ENTER]
-    ActionChains(browser).send_keys(*keys).perform()
+    # the grid reacts to each key on its next frame: a short pause between steps, not a wait for time to pass
+    steps = ActionChains(browser).move_to_element_with_offset(canvas, *top_left).click().pause(GRID_PAUSE_SECONDS)
+    for key in [*[Keys.ARROW_DOWN] * B_ROW, Keys.ARROW_RIGHT, Keys.ENTER]:  # Enter opens the cell's editor
+        steps.send_keys(key).pause(GRID_PAUSE_SECONDS)
+    steps.key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(str(B_LOWERED_TO))
+    steps.pause(GRID_PAUSE_SECONDS).send_keys(Keys.ENTER).pause(GRID_PAUSE_SECONDS).perform()
     WebDriverWait(browser, PAGE_SECONDS).until(lambda driver: page_finished(driver, "Scoring configurator"))
     button(browser, "Show what it would move").click()
     WebDriverWait(browser, WHATIF_SECONDS).until(lambda driver: metric_value(driver, "Brands moving") is not None)
