@@ -21,6 +21,7 @@ PAGES = (
     ("brand.py", "Brand", "brand"),
     ("sync_review.py", "Sync review", "sync-review"),
     ("pipeline.py", "Pipeline", "pipeline"),
+    ("configurator.py", "Scoring configurator", "configurator"),
 )
 
 

@@ -16,6 +16,7 @@ import streamlit as st
 
 from control_room.launch import PASSWORD_ENV
 from control_room.reader import WarehouseBusyError, WarehouseReader, active_target
+from pipeline.settings import Settings
 from warehouse_layer import DUCKDB, WarehouseError
 
 BUSY_KEY = "control_room_warehouse_busy"
@@ -28,6 +29,16 @@ _last_results_lock = threading.Lock()  # one Streamlit server runs its sessions 
 
 def reader() -> WarehouseReader:
     return WarehouseReader(active_target())
+
+
+def settings() -> Settings:
+    """The settings `outreach` reads from the same environment (the what-if and status need them);
+    a setting that cannot be read is one line in place of the page."""
+    try:
+        return Settings.from_env()
+    except ValueError as error:
+        st.error(f"{error}")
+        st.stop()
 
 
 def forget_last_results() -> None:

@@ -13,23 +13,32 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from control_room.app import PAGES
 from tests.python.cli_runner import PROJECT_DIR
+from tests.python.control_room.test_configurator import B_LOWERED_TO, B_ROW, brands_moving_from_c_to_b
 
 STARTUP_SECONDS = 60
 PAGE_SECONDS = 60
+WHATIF_SECONDS = 180  # dbt in the sandbox: about 10 s alone, longer on a busy CI machine
+# the data editor's grid (glide-data-grid): rows of 35 px under a header of the same height
+GRID_ROW_PIXELS = 35
+GRID_PAUSE_SECONDS = 0.3
 SCREENSHOTS = PROJECT_DIR / "docs" / "screenshots"
 
 
@@ -121,3 +130,41 @@ def test_every_page_opens_in_a_real_browser(ui_server: str, browser: WebDriver, 
         if os.environ.get("OUTREACH_UPDATE_SCREENSHOTS") == "1":
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(screenshot, SCREENSHOTS / screenshot.name)
+
+
+def metric_value(driver: WebDriver, label: str) -> str | None:
+    for metric in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMetric"]'):
+        if metric.find_element(By.CSS_SELECTOR, '[data-testid="stMetricLabel"]').text.strip() == label:
+            return metric.find_element(By.CSS_SELECTOR, '[data-testid="stMetricValue"]').text.strip()
+    return None
+
+
+def button(driver: WebDriver, text: str) -> WebElement:
+    return next(found for found in driver.find_elements(By.CSS_SELECTOR, "button") if found.text.strip() == text)
+
+
+def test_configurator_moves_a_threshold_in_a_real_browser(
+    ui_server: str, browser: WebDriver, model: Callable[..., pd.DataFrame], tmp_path: Path
+) -> None:
+    browser.get(f"{ui_server}/configurator")
+    WebDriverWait(browser, PAGE_SECONDS).until(lambda driver: page_finished(driver, "Scoring configurator"))
+    thresholds_grid = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')[1]
+    canvas = thresholds_grid.find_element(By.CSS_SELECTOR, "canvas")
+    # select the first segment cell, then walk to B's min_score with the keyboard and type the new bound
+    top_left = (-canvas.size["width"] // 2 + 10, -canvas.size["height"] // 2 + GRID_ROW_PIXELS + GRID_ROW_PIXELS // 2)
+    # the grid reacts to each key on its next frame: a short pause between steps, not a wait for time to pass
+    steps = ActionChains(browser).move_to_element_with_offset(canvas, *top_left).click().pause(GRID_PAUSE_SECONDS)
+    for key in [*[Keys.ARROW_DOWN] * B_ROW, Keys.ARROW_RIGHT, Keys.ENTER]:  # Enter opens the cell's editor
+        steps.send_keys(key).pause(GRID_PAUSE_SECONDS)
+    steps.key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(str(B_LOWERED_TO))
+    steps.pause(GRID_PAUSE_SECONDS).send_keys(Keys.ENTER).pause(GRID_PAUSE_SECONDS).perform()
+    WebDriverWait(browser, PAGE_SECONDS).until(lambda driver: page_finished(driver, "Scoring configurator"))
+    button(browser, "Show what it would move").click()
+    WebDriverWait(browser, WHATIF_SECONDS).until(lambda driver: metric_value(driver, "Brands moving") is not None)
+    errors = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stAlertContentError"]')
+    assert not errors, [error.text for error in errors]
+    assert metric_value(browser, "Brands moving") == str(brands_moving_from_c_to_b(model))
+    assert browser.save_screenshot(str(tmp_path / "configurator.png"))
+    if os.environ.get("OUTREACH_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tmp_path / "configurator.png", SCREENSHOTS / "configurator.png")
