@@ -7,6 +7,7 @@ The only page that writes anything: the two seed CSV files, on "Save". Never the
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -170,6 +171,7 @@ def render() -> None:
         return
     settings = ui.settings()
     folder = scoring_seeds.seeds_dir(settings)
+    shown = _shown(folder, settings.project_dir)
     try:
         current_weights = scoring_seeds.read_seed(folder, WEIGHTS_SEED)
         current_thresholds = scoring_seeds.read_seed(folder, THRESHOLDS_SEED)
@@ -177,7 +179,7 @@ def render() -> None:
         st.error(f"{error}")
         return
 
-    st.subheader(f"Scoring weights ({folder / 'scoring_weights.csv'})")
+    st.subheader(f"Scoring weights ({shown / 'scoring_weights.csv'})")
     weights = st.data_editor(
         scoring_seeds.typed_for_editing(current_weights, ("cap_value", "weight")),
         key=WEIGHTS_EDITOR,
@@ -185,7 +187,7 @@ def render() -> None:
         hide_index=True,
         disabled=WEIGHTS_LOCKED,
     )
-    st.subheader(f"Segment thresholds ({folder / 'segment_thresholds.csv'})")
+    st.subheader(f"Segment thresholds ({shown / 'segment_thresholds.csv'})")
     thresholds = st.data_editor(
         scoring_seeds.typed_for_editing(current_thresholds, ("min_score",)),
         key=THRESHOLDS_EDITOR,
@@ -222,7 +224,8 @@ def render() -> None:
     st.subheader("Save")
     st.caption(
         f"writes {WEIGHTS_SEED}.csv (only when the weights changed, with the new weights_version) and "
-        f"{THRESHOLDS_SEED}.csv into {folder}: review them (`git diff seeds/`) and commit; "
+        f"{THRESHOLDS_SEED}.csv into {_shown(folder, ui.settings().project_dir)}: review them "
+        "(`git diff seeds/`) and commit; "
         "the warehouse is not rebuilt here, the next `outreach build` uses them"
     )
     if st.button("Save as seeds", key="configurator_save"):
@@ -238,6 +241,14 @@ def render() -> None:
             f"saved {saved.thresholds_file} and {saved.weights_file} ({version}): ready to review and commit; "
             "run `outreach build` after merging to rebuild the warehouse with them"
         )
+
+
+def _shown(folder: Path, project_dir: Path) -> Path:
+    """The seeds folder as the analyst knows it: relative to the project when inside it."""
+    try:
+        return folder.resolve().relative_to(project_dir.resolve())
+    except ValueError:
+        return folder
 
 
 if __name__ == "__main__":

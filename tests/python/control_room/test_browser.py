@@ -148,7 +148,12 @@ def test_configurator_moves_a_threshold_in_a_real_browser(
 ) -> None:
     browser.get(f"{ui_server}/configurator")
     WebDriverWait(browser, PAGE_SECONDS).until(lambda driver: page_finished(driver, "Scoring configurator"))
-    thresholds_grid = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')[1]
+    grids = WebDriverWait(
+        browser, PAGE_SECONDS
+    ).until(  # the weights' and the thresholds' editors
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')[1:]
+    )
+    thresholds_grid = grids[0]
     canvas = thresholds_grid.find_element(By.CSS_SELECTOR, "canvas")
     # select the first segment cell, then walk to B's min_score with the keyboard and type the new bound
     top_left = (-canvas.size["width"] // 2 + 10, -canvas.size["height"] // 2 + GRID_ROW_PIXELS + GRID_ROW_PIXELS // 2)
