@@ -174,6 +174,11 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
         "PIPELINE_MODE=production refuses a sync without --plan)",
     )
     subcommands.add_parser("unlock", help="clear the warehouse's run lock left by a run that is gone")
+    subcommands.add_parser(
+        "report",
+        help="write the control room's main figures as one self-contained HTML file beside the warehouse "
+        "(run-all writes it too); read-only",
+    )
     ui = subcommands.add_parser("ui", help="the control room: a read-only web app over the warehouse")
     ui.add_argument(
         "--address",
@@ -220,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         return _whatif(settings, args)
     if args.command == "status":
         return _status(settings, as_json=args.json)
+    if args.command == "report":  # read-only, no run lock, like status
+        return _report(settings)
     if args.command == "ui":  # read-only, no run lock: the app opens the warehouse once per query
         try:
             return launch.serve(settings.warehouse, settings.duckdb_path, settings.project_dir, args.address, args.port)
@@ -259,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     except FAILURES as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
+    if args.command == "run-all":  # after the run lock: the report only reads
+        _report(settings, after_run_all=True)
     return 0
 
 
@@ -283,6 +292,23 @@ def _status(settings: Settings, *, as_json: bool) -> int:
         return 1
     print(json.dumps(report.as_json(), indent=1) if as_json else "\n".join(report.render()), flush=True)
     return report.exit_code
+
+
+def _report(settings: Settings, *, after_run_all: bool = False) -> int:
+    """`outreach report`: one HTML file beside the warehouse, its path printed. At the end of
+    run-all a failure is a warning: the pipeline's own outcome stands."""
+    from pipeline.report import ReportError, write_report  # imports Streamlit's page modules: only when asked
+
+    try:
+        path = write_report(settings)
+    except (ReportError, WarehouseError) as error:
+        if after_run_all:
+            print(f"warning: could not write the report: {error}", file=sys.stderr)
+            return 0
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_SETTINGS if isinstance(error, ReportError) else EXIT_FAILED
+    print(f"[report] {path}", flush=True)
+    return 0
 
 
 def _save_status_snapshot(settings: Settings, acquired: Acquired) -> None:
