@@ -297,6 +297,7 @@ def _status(settings: Settings, *, as_json: bool) -> int:
 def _report(settings: Settings, *, after_run_all: bool = False) -> int:
     """`outreach report`: one HTML file beside the warehouse, its path printed. At the end of
     run-all a failure is a warning: the pipeline's own outcome stands."""
+    from control_room.reader import WarehouseBusyError
     from pipeline.report import ReportError, write_report  # imports Streamlit's page modules: only when asked
 
     try:
@@ -306,7 +307,9 @@ def _report(settings: Settings, *, after_run_all: bool = False) -> int:
             print(f"warning: could not write the report: {error}", file=sys.stderr)
             return 0
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_SETTINGS if isinstance(error, ReportError) else EXIT_FAILED
+        if isinstance(error, ReportError):
+            return EXIT_SETTINGS
+        return EXIT_BUSY if isinstance(error, WarehouseBusyError) else EXIT_FAILED
     print(f"[report] {path}", flush=True)
     return 0
 
