@@ -206,6 +206,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     sql.add_argument("--csv", action="store_true", help="Print CSV (a header row, then the rows) instead of a table.")
     _command(subcommands, "run-all")
     _command(subcommands, "unlock")
+    _command(subcommands, "report")
     ui = _command(subcommands, "ui")
     ui.add_argument(
         "--address",
@@ -257,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         return _whatif(settings, args)
     if args.command == "status":
         return _status(settings, as_json=args.json)
+    if args.command == "report":  # read-only, no run lock, like status
+        return _report(settings)
     if args.command == "ui":  # read-only, no run lock: the app opens the warehouse once per query
         try:
             return launch.serve(settings.warehouse, settings.duckdb_path, settings.project_dir, args.address, args.port)
@@ -291,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(error, RunLockedError):
             _record_busy(args.command, settings, str(error))
         return reported(error)
+    if args.command == "run-all":  # after the run lock: the report only reads
+        _report(settings, after_run_all=True)
     return 0
 
 
@@ -332,6 +337,26 @@ def _sql(settings: Settings, query: str, *, as_csv: bool) -> int:
     except (RunLockedError, WarehouseError) as error:
         return reported(error)
     print(render_csv(result) if as_csv else render_table(result), end="", flush=True)
+    return 0
+
+
+def _report(settings: Settings, *, after_run_all: bool = False) -> int:
+    """`outreach report`: one HTML file beside the warehouse, its path printed. At the end of
+    run-all a failure is a warning: the pipeline's own outcome stands."""
+    from control_room.reader import WarehouseBusyError
+    from pipeline.report import ReportError, write_report  # imports Streamlit's page modules: only when asked
+
+    try:
+        path = write_report(settings)
+    except (ReportError, WarehouseError) as error:
+        if after_run_all:
+            print(f"warning: could not write the report: {error}", file=sys.stderr)
+            return 0
+        print(f"error: {error}", file=sys.stderr)
+        if isinstance(error, ReportError):
+            return EXIT_SETTINGS
+        return EXIT_BUSY if isinstance(error, WarehouseBusyError) else EXIT_FAILED
+    print(f"[report] {path}", flush=True)
     return 0
 
 

@@ -143,6 +143,11 @@ COMMANDS: dict[str, tuple[str, dict[str, str]]] = {
         "Serve the control room, a read-only web app over the warehouse (http://127.0.0.1:8501).",
         {**COMMON, "OUTREACH_UI_PASSWORD": "required to serve on an address other than this machine's."},
     ),
+    "report": (
+        "Write the control room's main figures as one self-contained HTML file beside the warehouse and "
+        "print its path (run-all writes it too); read-only, no run lock.",
+        dict(COMMON),
+    ),
     "sql": (
         "Run one read-only query on the active target and print its result as an aligned table (or CSV); no run lock.",
         dict(COMMON),

@@ -356,9 +356,11 @@ def _sandbox_settings(settings: Settings, root: Path, proposed: dict[str, Path])
     sandbox = replace(settings, project_dir=project, duckdb_path=root / "warehouse" / settings.duckdb_path.name)
     # dbt's partial parse of the project: only the changed seeds are parsed again (seconds saved)
     parsed = dbt_target_path(settings.project_dir) / "partial_parse.msgpack"
-    if parsed.exists():
-        dbt_target_path(project).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(parsed, dbt_target_path(project) / parsed.name)
+    sandbox_parsed = dbt_target_path(project) / parsed.name
+    # an absolute DBT_TARGET_PATH is the same folder for the sandbox: nothing to copy
+    if parsed.exists() and parsed.resolve() != sandbox_parsed.resolve():
+        sandbox_parsed.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(parsed, sandbox_parsed)
     return sandbox
 
 

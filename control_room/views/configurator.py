@@ -171,7 +171,7 @@ def render() -> None:
         return
     settings = ui.settings()
     folder = scoring_seeds.seeds_dir(settings)
-    shown = _shown(folder, settings.project_dir)
+    folder_shown = _shown(folder, settings.project_dir)
     try:
         current_weights = scoring_seeds.read_seed(folder, WEIGHTS_SEED)
         current_thresholds = scoring_seeds.read_seed(folder, THRESHOLDS_SEED)
@@ -179,7 +179,7 @@ def render() -> None:
         st.error(f"{error}")
         return
 
-    st.subheader(f"Scoring weights ({shown / 'scoring_weights.csv'})")
+    st.subheader(f"Scoring weights ({folder_shown / 'scoring_weights.csv'})")
     weights = st.data_editor(
         scoring_seeds.typed_for_editing(current_weights, ("cap_value", "weight")),
         key=WEIGHTS_EDITOR,
@@ -187,7 +187,7 @@ def render() -> None:
         hide_index=True,
         disabled=WEIGHTS_LOCKED,
     )
-    st.subheader(f"Segment thresholds ({shown / 'segment_thresholds.csv'})")
+    st.subheader(f"Segment thresholds ({folder_shown / 'segment_thresholds.csv'})")
     thresholds = st.data_editor(
         scoring_seeds.typed_for_editing(current_thresholds, ("min_score",)),
         key=THRESHOLDS_EDITOR,

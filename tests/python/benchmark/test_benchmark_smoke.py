@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from control_room.app import PAGES
 from tests.python.cli_runner import PROJECT_DIR
 
 STAGES = [
@@ -29,6 +30,9 @@ STAGES = [
     (2, "enrich apollo"),
     (2, "dbt build (1% changed, after enrich)"),
     (2, "reverse ETL (after 1% change)"),
+    (2, "control room (AppTest process)"),
+    *[(2, f"control room page: {title}") for _file, title, _url_path in PAGES],
+    (2, "what-if (current seeds)"),
 ]
 LOADERS = ["ingest smartscout api", "ingest smartscout csv", "ingest smartlead webhooks", "enrich apollo"]
 
@@ -99,3 +103,18 @@ def test_ratios_and_targets_are_reported(bench: tuple[dict[str, Any], dict[str, 
     assert sum("API calls = minimum" in name for name in target_names) == 3
     assert "## smoke: 500 brands" in markdown and "| target | measured |" in markdown
     assert results["command"] and results["machine"]["cpu"]
+
+
+def test_control_room_pages_and_the_whatif_are_timed(bench: tuple[dict[str, Any], dict[str, Any], str]) -> None:
+    results, _, markdown = bench
+    pages = stages_of(results, "page")
+    assert [page["name"] for page in pages] == [f"control room page: {title}" for _file, title, _url_path in PAGES]
+    assert all(page["returncode"] == 0 and page["notes"] == "" for page in pages)
+    [whatif] = stages_of(results, "whatif")
+    assert whatif["returncode"] == 0 and whatif["seconds"] > 0
+    target_names = [target["name"] for target in results["targets"]]
+    assert [name for name in target_names if name.startswith("control room page:")] == [
+        f"{page['name']} ≤ 2 s" for page in pages
+    ]
+    assert "what-if ≤ 20 s (the target is for 100k)" in target_names
+    assert "| 2 | control room page: Segments |" in markdown and "| 2 | what-if (current seeds) |" in markdown
