@@ -1,5 +1,6 @@
-"""Conventions every model and seed must keep, read from dbt's own manifest (no warehouse needed):
-a model without a grain test or a seed without column types fails here, not in review."""
+"""Conventions every model and seed must keep, read from dbt's own manifest: a model without a grain
+test, a seed without column types or an undocumented CLEAN/ENRICHED column fails here, not in
+review. Only the column check reads a warehouse (the session's demo build, read-only)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 DBT = str(Path(sys.executable).with_name("dbt"))
 UNIQUE_TESTS = {"unique", "unique_combination"}
+# the layers whose every column is described in the models' YAML (docs and the catalog read them)
+DESCRIBED_SCHEMAS = ("clean", "enriched")
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +78,38 @@ def test_every_seed_declares_its_column_types(manifest: dict[str, Any]) -> None:
         seed["name"] for seed in project_nodes(manifest, "seed").values() if not seed["config"].get("column_types")
     )
     assert untyped == []
+
+
+def test_every_clean_and_enriched_column_is_described(
+    manifest: dict[str, Any], demo_db: duckdb.DuckDBPyConnection
+) -> None:
+    """The columns each model really has (the built warehouse, views and tables alike), not only those
+    its YAML lists: a column added to the SQL without a description fails here."""
+    built: dict[str, set[str]] = defaultdict(set)
+    for schema, table, column in demo_db.execute(
+        "select table_schema, table_name, column_name from information_schema.columns"
+        f" where table_schema in ({', '.join('?' for _ in DESCRIBED_SCHEMAS)})",
+        list(DESCRIBED_SCHEMAS),
+    ).fetchall():
+        built[f"{schema}.{table}"].add(column.lower())
+    models = {
+        f"{model['schema']}.{model['alias']}": model
+        for model in project_nodes(manifest, "model").values()
+        if model["schema"] in DESCRIBED_SCHEMAS
+    }
+    assert sorted(models) == sorted(built), "every CLEAN and ENRICHED model is built by the demo run"
+    undescribed = sorted(
+        f"{relation}.{column}"
+        for relation, columns in built.items()
+        for column in columns
+        if not models[relation]["columns"].get(column, {}).get("description", "").strip()
+    )
+    assert undescribed == [], "describe these columns in the model's _*__models.yml: " + ", ".join(undescribed)
+    # a description of a column the model no longer has is wrong documentation
+    stale = sorted(
+        f"{relation}.{column}"
+        for relation, model in models.items()
+        for column in model["columns"]
+        if column.lower() not in built[relation]
+    )
+    assert stale == [], "remove (or rename) these columns in the model's _*__models.yml: " + ", ".join(stale)
