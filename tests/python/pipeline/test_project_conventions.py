@@ -4,41 +4,14 @@ review. Only the column check reads a warehouse (the session's demo build, read-
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import duckdb
-import pytest
 
-PROJECT_DIR = Path(__file__).resolve().parents[3]
-DBT = str(Path(sys.executable).with_name("dbt"))
 UNIQUE_TESTS = {"unique", "unique_combination"}
 # the layers whose every column is described in the models' YAML (docs and the catalog read them)
 DESCRIBED_SCHEMAS = ("clean", "enriched")
-
-
-@pytest.fixture(scope="module")
-def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    target = tmp_path_factory.mktemp("parse")
-    env = {**os.environ, "DBT_TARGET": "duckdb", "OUTREACH_DUCKDB_PATH": str(target / "unused.duckdb")}
-    if not (PROJECT_DIR / "profiles.yml").exists():
-        env["DBT_PROFILES_DIR"] = str(target)
-        (target / "profiles.yml").write_text((PROJECT_DIR / "profiles.yml.example").read_text())
-    completed = subprocess.run(
-        [DBT, "parse", "--target-path", str(target), "--log-path", str(target), "--no-partial-parse"],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    return dict(json.loads((target / "manifest.json").read_text()))
 
 
 def project_nodes(manifest: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
