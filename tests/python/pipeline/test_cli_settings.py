@@ -100,6 +100,7 @@ NOT_WALKED = {
     "OUTREACH_TEST_KILL_AT": "a fault-injection hook only the tests set",
     "SMARTLEAD_API_KEY": "the name of a CI secret (docs/scheduling.md), not a setting",
     "SNOWFLAKE_": "a prefix (`SNOWFLAKE_*`)",
+    "OUTREACH_SEEDS_DIR": "read by the control room's configurator only (tests/python/control_room)",
 }
 
 SETTING = re.compile(r"\b((?:OUTREACH|SOURCES|DESTINATION|PIPELINE|DBT|SMARTLEAD|SNOWFLAKE)_[A-Z0-9_]*)")
