@@ -606,10 +606,11 @@ def test_bulk_match_calls_are_shared_by_brands(tmp_path: Path) -> None:
         )
         summary = enrich_brands(worklist, client, tmp_path / "db.duckdb", tmp_path / "pipelines", now=NOW)
         sizes = [len(request.json()["details"]) for request in server.requests if request.path == BULK_MATCH_PATH]
+        answered = len(server.requests)  # every request the fake answered, each counted once
     assert fake.calls[SEARCH_PATH] == 25
     assert fake.calls[BULK_MATCH_PATH] == 5 == summary.files_or_pages  # 50 ids: 5 calls, not 25
     assert sizes == [10] * 5
-    assert summary.details == {"brands": 25, "ok": 25, "no_match": 0, "error": 0, "credits": 75}
+    assert summary.details == {"brands": 25, "ok": 25, "no_match": 0, "error": 0, "credits": 75, "requests": answered}
     with duckdb.connect(str(tmp_path / "db.duckdb")) as connection:
         credits = connection.execute(
             "select count(distinct brand_id), min(credits_consumed), max(credits_consumed), sum(credits_consumed) "
@@ -637,7 +638,8 @@ def test_concurrent_searches_give_the_same_lookups_and_shared_bulk_calls(tmp_pat
         assert client.concurrency == 4
         summary = enrich_brands(worklist, client, tmp_path / "db.duckdb", tmp_path / "pipelines", now=NOW)
         sizes = [len(request.json()["details"]) for request in server.requests if request.path == BULK_MATCH_PATH]
-    assert summary.details == {"brands": 30, "ok": 25, "no_match": 5, "error": 0, "credits": 75}
+        answered = len(server.requests)  # every request the fake answered, each counted once
+    assert summary.details == {"brands": 30, "ok": 25, "no_match": 5, "error": 0, "credits": 75, "requests": answered}
     assert fake.calls[ORGANIZATION_PATH] == 30
     assert fake.calls[SEARCH_PATH] == 25  # no organization, no search
     assert sizes == [10] * 5

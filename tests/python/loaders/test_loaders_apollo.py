@@ -115,7 +115,8 @@ def test_enrich_brands_writes_people_and_ledger(sample_client: SampleApolloClien
         now=NOW,
     )
     assert summary.rows_loaded == 3
-    assert summary.details == {"brands": 4, "ok": 2, "no_match": 1, "error": 1, "credits": 4}
+    [(answered,)] = warehouse.rows("select count(distinct request_id) from raw.apollo_calls")  # answered requests
+    assert summary.details == {"brands": 4, "ok": 2, "no_match": 1, "error": 1, "credits": 4, "requests": answered}
     assert finder.bulk_sizes == [3]  # Acme's 2 ids and Béton's 1 in one bulk_match
 
     assert warehouse.rows(
@@ -290,7 +291,8 @@ def test_a_failed_shared_bulk_match_is_an_error_for_each_brand_in_it(
     summary = enrich_brands(WORKLIST, finder, warehouse.duckdb_path, warehouse.pipelines_dir, titles=TITLES,
                             seniorities=[], now=NOW)  # fmt: skip
     assert finder.bulk_sizes == [3]
-    assert summary.details == {"brands": 4, "ok": 0, "no_match": 2, "error": 2, "credits": 3}  # 3 organizations
+    [(answered,)] = warehouse.rows("select count(distinct request_id) from raw.apollo_calls")  # answered requests
+    assert summary.details == {"brands": 4, "ok": 0, "no_match": 2, "error": 2, "credits": 3, "requests": answered}
     assert warehouse.rows("select brand_id, status, error_message from raw.apollo_lookups order by 1") == [
         ("b-acme", "error", "TimeoutError: bulk_match did not answer"),
         ("b-beton", "error", "TimeoutError: bulk_match did not answer"),
