@@ -23,8 +23,9 @@ class PipelineRun:
 # dbt's unit tests check models on mocked inputs, the same in every warehouse: the session's demo
 # run (tests/python/conftest.py) runs them all, every other build in the tests skips them
 WITHOUT_UNIT_TESTS = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
-# for a build that only sets a scene (a fixture's warehouse), not the build under test: the same
-# models, without dbt's data tests (the demo run and the builds under test run them)
+# for a build that only sets a scene (a fixture's warehouse, a step before the check under test),
+# not a build under test: the same models, without dbt's data tests (the demo run and the builds
+# under test run them)
 SETUP_BUILD = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test test"}
 
 

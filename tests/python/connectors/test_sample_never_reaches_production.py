@@ -201,7 +201,7 @@ def test_a_sample_enrich_on_a_live_warehouse_is_refused_and_no_sample_contact_is
 ) -> None:
     warehouse = copy_of(live_built, tmp_path)
     enrich = run_outreach(warehouse, "enrich", env=sample_mode(fakes.env))
-    ok(run_outreach(warehouse, "build", env=fakes.env))
+    ok(run_outreach(warehouse, "build", env={**fakes.env, **SETUP_BUILD}))
     sync = send(warehouse, destinations, fakes)
 
     sample_emails = sample_contact_emails()
@@ -224,8 +224,8 @@ def test_a_sample_ingest_killed_on_a_live_warehouse_leaves_nothing_production_wo
 ) -> None:
     warehouse = copy_of(live_built, tmp_path)
     ended = killed_after_load(warehouse, sample_mode(fakes.env), tmp_path, FIRST_LOAD, "ingest")
-    for stage in ["enrich", "build"]:  # the operator carries on, live
-        ok(run_outreach(warehouse, stage, env=fakes.env))
+    ok(run_outreach(warehouse, "enrich", env=fakes.env))  # the operator carries on, live
+    ok(run_outreach(warehouse, "build", env={**fakes.env, **SETUP_BUILD}))
     ok(send(warehouse, destinations, fakes))
 
     sent_companies = {lead["company_name"] for lead in sent_leads(destinations)}
@@ -253,7 +253,7 @@ def test_a_killed_sample_load_in_a_new_warehouse_blocks_live_loads_and_productio
     )
     assert rows(warehouse, "select count(*) from raw.smartscout_brands where _source_mode = 'live'") == [(0,)]
 
-    ok(run_outreach(warehouse, "build", env=fakes.env))
+    ok(run_outreach(warehouse, "build", env={**fakes.env, **SETUP_BUILD}))
     sync = send(warehouse, destinations, fakes)
     assert_one_line_refusal(
         sync,
