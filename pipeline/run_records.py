@@ -27,11 +27,17 @@ from warehouse_layer.run_log import (
 )
 
 _current_figures: ContextVar[StageFigures | None] = ContextVar("stage_figures", default=None)
+_current_run_id: ContextVar[str | None] = ContextVar("stage_run_id", default=None)
 
 
 def stage_figures() -> StageFigures:
     """The figures of the stage being recorded (a throwaway when none is: a stage called directly)."""
     return _current_figures.get() or StageFigures()
+
+
+def current_run_id() -> str | None:
+    """The run log's run_id of the stage being recorded (None: a stage called directly)."""
+    return _current_run_id.get()
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ def recorded_stage(
         )
     kill_point("run_log:started")  # tests: a stage killed while it runs
     token = _current_figures.set(record.figures)
+    run_token = _current_run_id.set(run_id)
     try:
         yield record
     except BaseException as error:
@@ -89,6 +96,7 @@ def recorded_stage(
         raise
     finally:
         _current_figures.reset(token)
+        _current_run_id.reset(run_token)
     with connect(settings.warehouse) as warehouse:
         record_run_finished(warehouse, run_id, RUN_SUCCEEDED, _utc_now(), record.figures, record.message)
 

@@ -42,7 +42,7 @@ from loaders.smartscout import (
 )
 from loaders.smartscout.client import load_smartscout_api
 from pipeline.dbt_runner import run_dbt
-from pipeline.run_records import stage_figures
+from pipeline.run_records import current_run_id, stage_figures
 from pipeline.settings import Settings
 from pipeline.summary import render_summary
 from pipeline.suppression_report import dead_suppression_entries
@@ -51,6 +51,7 @@ from reverse_etl.destinations import destinations_from_env
 from reverse_etl.ledger import copy_ledger, ledger_entry
 from reverse_etl.plans import VolumeCaps, load_plan, mark_applied, record_plan, restrict_to_plan, volume_problems
 from reverse_etl.preview import count_actions, write_preview
+from reverse_etl.run_figures import ledger_keys, record_sync_run
 from reverse_etl.sync import CHANGED_SINCE_PLAN, REFUSE, PlannedRecord, collect_records, execute, plan_all, run_problems
 from warehouse_layer import (
     BUILD_FAILED,
@@ -407,12 +408,24 @@ def sync(settings: Settings, plan_id: str | None = None) -> list[str]:
     with connect(settings.warehouse) as warehouse:
         follow_brand_id_aliases(warehouse)  # a `dbt build` run by hand does not move them
         planned = plan_all(warehouse, collect_records(warehouse))
+        run_id = current_run_id()
+        keys_before = ledger_keys(warehouse) if run_id else set()
         if not settings.is_production:
             ignored = [f"--plan {plan_id} ignored: only PIPELINE_MODE=production applies a plan"] if plan_id else []
-            return ignored + _record_dry_run(warehouse, settings, planned)
+            lines = ignored + _record_dry_run(warehouse, settings, planned)
+            if run_id:  # the Sync review page's run history
+                record_sync_run(
+                    warehouse, run_id, stage_figures().plan_id, planned, keys_before, sent_from=None, now=_utc_now()
+                )
+            return lines
         refuse_unsafe_production(warehouse, settings)
         planned, plan_lines = _apply_plan(warehouse, settings, planned, plan_id)
-        summaries = execute(warehouse, planned, destinations_from_env(partial(ledger_entry, warehouse)))
+        sent_from = _utc_now()
+        try:
+            summaries = execute(warehouse, planned, destinations_from_env(partial(ledger_entry, warehouse)))
+        finally:  # a run that stops part-way is shown with what it sent
+            if run_id:
+                record_sync_run(warehouse, run_id, plan_id, planned, keys_before, sent_from=sent_from, now=_utc_now())
     stage_figures().add(
         rows_out=sum(summary.counts.get("sent", 0) for summary in summaries),
         rejections=sum(summary.counts.get("refused", 0) for summary in summaries),

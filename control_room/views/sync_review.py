@@ -1,5 +1,6 @@
 """Sync review: the current dry-run plan per destination (add, change, retry, refuse and why),
-a row search by email or brand, the ledger of what was sent and the request batches."""
+each sync run as Hightouch shows it (rows queried; added / changed / removed by accepted /
+rejected), a row search by email or brand, the ledger of what was sent and the request batches."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ PLAN_ROWS = "reverse_etl.sync_plan_rows"
 PREVIEW = "reverse_etl.sync_preview"
 LEDGER = "reverse_etl.sync_ledger"
 BATCHES = "reverse_etl.sync_batches"
+RUN_FIGURES = "reverse_etl.sync_run_figures"
+RUN_LOG = "pipeline_ops.run_log"
 MAX_ROWS = 500
 
 
@@ -92,6 +95,49 @@ def batches_sql() -> str:
     """
 
 
+def sync_runs_sql() -> str:
+    """One row per sync run (run log) and destination: the rows it queried, and its rows added /
+    changed by outcome (reverse_etl.sync_run_figures). No destination here deletes: removed is 0."""
+
+    def total(operation: str, outcome: str) -> str:
+        matches = f"figures.operation = '{operation}' and figures.outcome = '{outcome}'"
+        return f"sum(case when {matches} then figures.row_count else 0 end)"
+
+    return f"""
+        with runs as (
+            select run_id, started_at, status, plan_id from {RUN_LOG} where stage = 'sync'
+        ),
+
+        figures as (
+            select run_id, mode, destination, operation, outcome, row_count from {RUN_FIGURES}
+        )
+
+        select
+            runs.started_at,
+            runs.run_id,
+            coalesce(max(figures.mode), 'not recorded') as mode,
+            runs.status,
+            runs.plan_id,
+            figures.destination,
+            {total("queried", "queried")} as rows_queried,
+            {total("added", "planned")} as added_planned,
+            {total("added", "accepted")} as added_accepted,
+            {total("added", "rejected")} as added_rejected,
+            {total("changed", "planned")} as changed_planned,
+            {total("changed", "accepted")} as changed_accepted,
+            {total("changed", "rejected")} as changed_rejected,
+            0 as removed_accepted,
+            0 as removed_rejected,
+            {total("added", "unconfirmed")} + {total("changed", "unconfirmed")} as unconfirmed,
+            {total("added", "not_sent")} + {total("changed", "not_sent")} as not_sent
+        from runs
+        left join figures on runs.run_id = figures.run_id
+        group by runs.started_at, runs.run_id, runs.status, runs.plan_id, figures.destination
+        order by runs.started_at desc, runs.run_id, figures.destination
+        limit {MAX_ROWS}
+    """
+
+
 def like_params(text: str) -> list[str]:
     pattern = f"%{text.strip().lower()}%"
     return [pattern, pattern]
@@ -140,6 +186,20 @@ def render() -> None:
             st.success("the plan refuses no row")
         else:
             st.dataframe(refusals, hide_index=True)
+
+    st.subheader("Sync runs")
+    if RUN_LOG not in tables or RUN_FIGURES not in tables:
+        st.info(
+            "no sync run recorded yet: each `outreach sync` (dry run or production) adds its figures to "
+            "reverse_etl.sync_run_figures"
+        )
+    else:
+        st.caption(
+            "per run and destination: rows queried from its sync_* model; rows added / changed, accepted "
+            "(confirmed by the destination) or rejected (refused by the suppression guard, or failed / invalid "
+            "at the destination); a dry run only plans. Removed is always 0: no destination here deletes rows."
+        )
+        st.dataframe(ui.query(sync_runs_sql()), hide_index=True)
 
     st.subheader("Find a row")
     text = st.text_input("Email, brand id or brand name", value=st.query_params.get("row", ""))
