@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +48,33 @@ def model(ui_warehouse: Path) -> Callable[..., pd.DataFrame]:
             return connection.execute(sql, list(params)).df()
 
     return read
+
+
+HOLD_THE_WAREHOUSE = """
+import sys
+from warehouse_layer import WarehouseTarget, connect
+from warehouse_layer.run_lock import Claimant, holding_run_lock
+target = WarehouseTarget.duckdb_file(sys.argv[1])
+with holding_run_lock(target, Claimant("build")), connect(target) as warehouse:
+    print("holding", flush=True)
+    sys.stdin.read()
+"""
+
+
+@contextmanager
+def stage_holding(warehouse: Path) -> Iterator[None]:
+    """A stage that holds the run lock and has the DuckDB file open for writing, as `outreach build` does."""
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WAREHOUSE, str(warehouse)],
+        cwd=PROJECT_DIR,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as stage:
+        assert stage.stdout is not None and stage.stdout.readline().strip() == "holding"
+        try:
+            yield
+        finally:
+            assert stage.stdin is not None
+            stage.stdin.close()
+            stage.wait(timeout=30)

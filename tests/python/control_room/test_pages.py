@@ -4,8 +4,6 @@ warehouse: no exception, and each figure shown equals what the models hold."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,8 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from control_room import ui
 from control_room.stats import rate_inversions
-from tests.python.cli_runner import PROJECT_DIR
-from tests.python.control_room.conftest import APP
+from tests.python.control_room.conftest import APP, stage_holding
 
 Model = Callable[..., pd.DataFrame]
 PAGES = ("funnel.py", "segments.py", "brand.py", "sync_review.py", "pipeline.py", "configurator.py")
@@ -197,34 +194,11 @@ def test_with_a_password_set_nothing_shows_until_it_is_typed(ui_env: Path, monke
     assert not app.exception and app.title[0].value == "Funnel and health"
 
 
-HOLD_THE_WAREHOUSE = """
-import sys
-from warehouse_layer import WarehouseTarget, connect
-from warehouse_layer.run_lock import Claimant, holding_run_lock
-target = WarehouseTarget.duckdb_file(sys.argv[1])
-with holding_run_lock(target, Claimant("build")), connect(target) as warehouse:
-    print("holding", flush=True)
-    sys.stdin.read()
-"""
-
-
 @pytest.fixture
 def running_stage(ui_env: Path) -> Iterator[None]:
     """A stage that holds the run lock and has the DuckDB file open for writing, as `outreach build` does."""
-    with subprocess.Popen(
-        [sys.executable, "-c", HOLD_THE_WAREHOUSE, str(ui_env)],
-        cwd=PROJECT_DIR,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as stage:
-        assert stage.stdout is not None and stage.stdout.readline().strip() == "holding"
-        try:
-            yield
-        finally:
-            assert stage.stdin is not None
-            stage.stdin.close()
-            stage.wait(timeout=30)
+    with stage_holding(ui_env):
+        yield
 
 
 def test_a_running_stage_shows_who_runs_and_the_last_data(

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -26,7 +24,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from pipeline.report import write_report
 from pipeline.settings import Settings
 from pipeline.status import collect_status
-from tests.python.cli_runner import PROJECT_DIR, PipelineRun, run_outreach
+from tests.python.cli_runner import PipelineRun, run_outreach
+from tests.python.control_room.conftest import stage_holding
 
 Model = Callable[..., pd.DataFrame]
 # attributes through which a page loads something
@@ -234,34 +233,11 @@ def test_report_opens_from_disk_with_its_charts_drawn(
     assert errors == []
 
 
-HOLD_THE_WAREHOUSE = """
-import sys
-from warehouse_layer import WarehouseTarget, connect
-from warehouse_layer.run_lock import Claimant, holding_run_lock
-target = WarehouseTarget.duckdb_file(sys.argv[1])
-with holding_run_lock(target, Claimant("build")), connect(target) as warehouse:
-    print("holding", flush=True)
-    sys.stdin.read()
-"""
-
-
 def test_report_while_a_stage_writes_the_warehouse_is_busy_in_one_line(tmp_path: Path) -> None:
     warehouse = tmp_path / "outreach.duckdb"
     duckdb.connect(str(warehouse)).close()
-    with subprocess.Popen(
-        [sys.executable, "-c", HOLD_THE_WAREHOUSE, str(warehouse)],
-        cwd=PROJECT_DIR,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as stage:
-        assert stage.stdout is not None and stage.stdout.readline().strip() == "holding"
-        try:
-            run = run_outreach(warehouse, "report")
-        finally:
-            assert stage.stdin is not None
-            stage.stdin.close()
-            stage.wait(timeout=30)
+    with stage_holding(warehouse):
+        run = run_outreach(warehouse, "report")
     assert run.returncode == 75 and run.stdout == ""
     [line] = run.stderr.splitlines()
     assert line.startswith("error: pipeline running (`outreach build` (host ")
